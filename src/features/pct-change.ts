@@ -19,3 +19,16 @@ export function pctChangeFeatures(c: Candles): FeatureMatrix {
   }
   return { names: OHLCV_COLUMNS.map((n) => `${n}_pct`), rows: c.length, cols, values };
 }
+
+/**
+ * One column's percentage change ×100 against the previous row; 0 on row 0 and where the previous value is
+ * 0 (the same rule as {@link pctChangeFeatures}, for any single series).
+ */
+export function pctChange(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let t = 1; t < x.length; t++) {
+    const prev = x[t - 1]!;
+    out[t] = prev === 0 ? 0 : ((x[t]! - prev) / prev) * 100;
+  }
+  return out;
+}

@@ -1,0 +1,242 @@
+/**
+ * Executes every notebook in notebooks/ headless and checks that its figures draw. Part of `npm test`.
+ *
+ *   npx tsx scripts/run-notebooks.ts [FILTER…] [--strip] [--budget 120] [--no-render] [--out notebooks/out]
+ *
+ * FILTER keeps notebooks whose file name contains it. --strip removes outputs from the committed notebooks
+ * and stops. See docs/notebooks.md.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { checkHtmlRenders } from "../src/charts/render-check.js";
+import {
+  cellOutputText,
+  cellSource,
+  cellsWithOutputs,
+  figureOutputCount,
+  parseNotebook,
+  serializeNotebook,
+  stripNotebook,
+} from "../src/notebook/notebook-file.js";
+import { writeFileAtomic } from "../src/util/atomic-write.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+const Config = z.object({
+  /** Keep notebooks whose file name contains one of these (all when empty). */
+  filters: z.array(z.string()).default([]),
+  /** Remove outputs from the committed notebooks instead of running them. */
+  strip: z.boolean().default(false),
+  /** Seconds a whole notebook may take to execute (kernel start excluded). */
+  budget: z.coerce.number().positive().default(120),
+  /** Export each executed notebook to HTML and check in headless Chromium that its figures drew. */
+  render: z.boolean().default(true),
+  /** Folder (git-ignored) for executed notebooks and their HTML exports. */
+  out: z.string().default(join(ROOT, "notebooks", "out")),
+  /** Folder holding the notebooks. */
+  dir: z.string().default(join(ROOT, "notebooks")),
+  /** Python with Jupyter (nbclient, nbconvert). */
+  python: z.string().default(process.env["JUPYTER_PYTHON"] ?? "/usr/bin/python3"),
+  /** Jupyter kernel to run them on. */
+  kernel: z.string().default("tslab"),
+});
+type Config = z.output<typeof Config>;
+
+function parseConfig(argv: readonly string[]): Config {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      strip: { type: "boolean" },
+      budget: { type: "string" },
+      "no-render": { type: "boolean" },
+      out: { type: "string" },
+      dir: { type: "string" },
+      kernel: { type: "string" },
+    },
+  });
+  return Config.parse({
+    filters: positionals,
+    strip: values.strip,
+    budget: values.budget,
+    render: values["no-render"] === true ? false : undefined,
+    out: values.out === undefined ? undefined : resolve(values.out),
+    dir: values.dir === undefined ? undefined : resolve(values.dir),
+    kernel: values.kernel,
+  });
+}
+
+interface NotebookResult {
+  readonly name: string;
+  readonly ok: boolean;
+  /** One line: what ran, how long, what drew. */
+  readonly line: string;
+  /** Why it failed, several lines. */
+  readonly details: readonly string[];
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const indent = (text: string, prefix = "    ") =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((l) => prefix + l)
+    .join("\n");
+
+function executorJson(stdout: string): Record<string, unknown> | null {
+  const last = stdout.trim().split("\n").pop() ?? "";
+  try {
+    const v: unknown = JSON.parse(last);
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function runOne(file: string, cfg: Config): Promise<NotebookResult> {
+  const name = basename(file);
+  const stem = name.replace(/\.ipynb$/, "");
+  const details: string[] = [];
+  const committed = parseNotebook(readFileSync(file, "utf8"), file);
+  const dirty = cellsWithOutputs(committed);
+  if (dirty.length > 0) {
+    details.push(
+      `committed with outputs in cells ${dirty.join(", ")}: strip them (npm run test:notebooks -- --strip)`,
+    );
+  }
+
+  const executed = join(cfg.out, name);
+  const started = performance.now();
+  const run = spawnSync(
+    cfg.python,
+    [join(ROOT, "src", "notebook", "execute-notebook.py"), file, executed, "--kernel", cfg.kernel, "--budget", String(cfg.budget)],
+    {
+      cwd: dirname(file),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+      // Kernel start and teardown on top of the execution budget.
+      timeout: (cfg.budget + 90) * 1000,
+      env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}${delimiter}${process.env["PATH"] ?? ""}` },
+    },
+  );
+  const execMs = performance.now() - started;
+  const result = executorJson(run.stdout ?? "");
+  if (result === null || result["ok"] !== true) {
+    const why =
+      run.error !== undefined
+        ? `could not run ${cfg.python}: ${run.error.message}`
+        : typeof result?.["error"] === "string"
+          ? result["error"]
+          : `executor exited with status ${run.status}`;
+    details.push(`execution failed: ${why}`);
+    const failed = typeof result?.["failed_cell"] === "number" ? result["failed_cell"] : null;
+    if (failed !== null) {
+      try {
+        const nb = parseNotebook(readFileSync(executed, "utf8"), executed);
+        const cell = nb.cells[failed];
+        if (cell !== undefined) {
+          details.push(`cell ${failed}:\n${indent(cellSource(cell).split("\n").slice(0, 12).join("\n"), "    | ")}`);
+          const out = cellOutputText(cell);
+          details.push(`its output:\n${indent(out === "" ? "(nothing)" : out.split("\n").slice(-40).join("\n"))}`);
+        }
+      } catch (err) {
+        details.push(`(could not read the executed notebook: ${String(err)})`);
+      }
+    }
+    const stderr = (run.stderr ?? "").trim();
+    if (stderr !== "") details.push(`executor stderr (last lines):\n${indent(stderr.split("\n").slice(-15).join("\n"))}`);
+    return { name, ok: false, line: `✗ ${name}  failed after ${seconds(execMs)}`, details };
+  }
+
+  const cells = Number(result["cells"]);
+  let renderNote = "not rendered";
+  if (cfg.render) {
+    const nb = parseNotebook(readFileSync(executed, "utf8"), executed);
+    const expected = figureOutputCount(nb);
+    const exportStarted = performance.now();
+    const exp = spawnSync(cfg.python, ["-m", "nbconvert", "--to", "html", "--log-level", "WARN", executed, "--output-dir", cfg.out], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (exp.status !== 0) {
+      details.push(`HTML export failed (nbconvert --to html):\n${indent((exp.stderr ?? String(exp.error)).trim())}`);
+    } else {
+      const html = join(cfg.out, `${stem}.html`);
+      try {
+        const report = await checkHtmlRenders(html, { expectFigures: expected });
+        const points = report.figures.reduce((s, f) => s + f.points, 0);
+        renderNote = `${report.figures.filter((f) => f.drew).length}/${expected} figures drew (${points} points) in Chromium, export+check ${seconds(performance.now() - exportStarted)}`;
+        for (const p of report.problems) details.push(`render check (${html}): ${p}`);
+      } catch (err) {
+        details.push(`render check could not run: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  const ok = details.length === 0;
+  const line = `${ok ? "✓" : "✗"} ${name}  ${cells} code cells executed in ${seconds(Number(result["seconds"]) * 1000)} (kernel start included); ${renderNote}`;
+  return { name, ok, line, details };
+}
+
+function strip(files: readonly string[]): void {
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    const stripped = serializeNotebook(stripNotebook(parseNotebook(text, file)));
+    if (stripped === text) {
+      console.log(`  ${basename(file)}: already clean`);
+    } else {
+      writeFileAtomic(file, stripped);
+      console.log(`  ${basename(file)}: outputs removed`);
+    }
+  }
+}
+
+function kernelInstalled(cfg: Config): string | null {
+  const r = spawnSync(cfg.python, ["-m", "jupyter", "kernelspec", "list", "--json"], { encoding: "utf8" });
+  if (r.status !== 0) return `cannot list Jupyter kernels with ${cfg.python} (${(r.stderr ?? String(r.error)).trim().split("\n").pop()})`;
+  const specs = (JSON.parse(r.stdout) as { kernelspecs?: Record<string, unknown> }).kernelspecs ?? {};
+  return cfg.kernel in specs ? null : `Jupyter has no "${cfg.kernel}" kernel`;
+}
+
+async function main(): Promise<number> {
+  const cfg = parseConfig(process.argv.slice(2));
+  const files = readdirSync(cfg.dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .filter((f) => cfg.filters.length === 0 || cfg.filters.some((s) => f.includes(s)))
+    .sort()
+    .map((f) => join(cfg.dir, f));
+  if (cfg.strip) {
+    strip(files);
+    return 0;
+  }
+  if (files.length === 0) {
+    console.error(`no notebooks in ${cfg.dir}${cfg.filters.length > 0 ? ` matching ${cfg.filters.join(", ")}` : ""}`);
+    return 1;
+  }
+  const missing = kernelInstalled(cfg);
+  if (missing !== null) {
+    console.error(`notebooks: ${missing}: run \`bash scripts/setup-system.sh\` (as root it installs what is missing)`);
+    return 2;
+  }
+  mkdirSync(cfg.out, { recursive: true });
+  console.log(`notebooks: executing ${files.length} on the ${cfg.kernel} kernel (budget ${cfg.budget} s each), outputs in ${cfg.out}`);
+  const started = performance.now();
+  const results: NotebookResult[] = [];
+  for (const file of files) {
+    const r = await runOne(file, cfg);
+    results.push(r);
+    console.log(r.line);
+    for (const d of r.details) console.log(indent(d, "  "));
+  }
+  const failed = results.filter((r) => !r.ok);
+  console.log(
+    `notebooks: ${results.length - failed.length} passed, ${failed.length} failed (${seconds(performance.now() - started)})` +
+      (failed.length > 0 ? ` — failed: ${failed.map((r) => r.name).join(", ")}` : ""),
+  );
+  return failed.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

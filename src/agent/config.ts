@@ -1,0 +1,212 @@
+import { z } from "zod";
+import { AgentError } from "./errors.js";
+
+/**
+ * The agent's one typed config: network shape and every PPO hyper-parameter. The schema's defaults are the
+ * original article's settings (the `seed` preset); `default` is a set of overrides on top of them. Each field
+ * and each difference between the presets is explained in docs/ppo.md.
+ */
+
+export const networkSchema = z
+  .object({
+    /** Units of the dense (ReLU) layer between the observation and the LSTM (the article: 10). */
+    denseUnits: z.number().int().min(1).max(4096).default(10),
+    /** Units of the LSTM layer (the article: 10). */
+    lstmUnits: z.number().int().min(1).max(4096).default(10),
+    /** One dense → LSTM trunk feeding both heads (the article), or one trunk per head. */
+    sharedTrunk: z.boolean().default(true),
+    /** "torch": PyTorch's default initialisation (the article); "orthogonal": CleanRL's (gain √2 trunk, 0.01 policy, 1 value). */
+    init: z.enum(["torch", "orthogonal"]).default("torch"),
+  })
+  .strict();
+
+export const ppoSchema = z
+  .object({
+    /** Environments stepped together (the article: 1). */
+    numEnvs: z.number().int().min(1).max(4096).default(1),
+    /** Steps per env per update (the article: one whole 500-step episode). */
+    rolloutSteps: z.number().int().min(1).max(1_000_000).default(500),
+    /** Truncated-BPTT length: the rollout is cut into sequences of this many steps (null = the whole rollout). */
+    sequenceLength: z.number().int().min(1).nullable().default(null),
+    /** Minibatches per epoch; each holds whole sequences (the article: 1, the whole episode). */
+    numMinibatches: z.number().int().min(1).default(1),
+    /** Passes over the rollout per update (the article: 3). */
+    updateEpochs: z.number().int().min(1).max(1000).default(3),
+    /** Adam step size at the start of training (the article: 0.0005). */
+    learningRate: z.number().gt(0).max(1).default(0.0005),
+    /** "constant", or "linear": decays to 0 at the end of the step budget (CleanRL's anneal_lr). */
+    lrSchedule: z.enum(["constant", "linear"]).default("constant"),
+    /** Adam β1. */
+    adamBeta1: z.number().min(0).lt(1).default(0.9),
+    /** Adam β2. */
+    adamBeta2: z.number().min(0).lt(1).default(0.999),
+    /** Adam ε, added to √v̂ (PyTorch's default 1e-8; CleanRL uses 1e-5). */
+    adamEpsilon: z.number().gt(0).default(1e-8),
+    /** Discount factor γ (the article: 0.98). */
+    gamma: z.number().min(0).max(1).default(0.98),
+    /** GAE λ (the article: 0.95). */
+    gaeLambda: z.number().min(0).max(1).default(0.95),
+    /** PPO ratio clip ε (the article: 0.1). */
+    clipCoef: z.number().gt(0).default(0.1),
+    /** Value clipping range around the rollout's value (null = unclipped value loss, the article). */
+    valueClip: z.number().gt(0).nullable().default(null),
+    /** "huber": smooth-L1 with β = 1 (the article); "mse": ½·(V − target)² (CleanRL). */
+    valueLoss: z.enum(["huber", "mse"]).default("huber"),
+    /** Weight of the value loss in the total loss (the article: 1). */
+    valueCoef: z.number().min(0).default(1),
+    /** Weight of the entropy bonus (the article: 0, no bonus). */
+    entropyCoef: z.number().min(0).default(0),
+    /** Global gradient-norm clip (null = none, the article). */
+    maxGradNorm: z.number().gt(0).nullable().default(null),
+    /** Normalise advantages to mean 0, std 1 per minibatch (the article: no). */
+    normalizeAdvantages: z.boolean().default(false),
+    /** Stop an update's epochs early once the approximate KL exceeds this (null = never). */
+    targetKl: z.number().gt(0).nullable().default(null),
+    /** Rewards are multiplied by this before GAE (the article divides by 10). */
+    rewardScale: z.number().gt(0).default(0.1),
+    /**
+     * "article": every epoch, V(s_t) and V(s_{t+1}) are recomputed by replaying each sequence (and the shifted
+     * sequence of next observations) from its stored initial state; advantages are GAE over those values and
+     * the value target is the TD(0) target r + γ·V(s_{t+1}) (the article). "rollout": values from the rollout,
+     * GAE once per update, value target = advantage + value (CleanRL, SB3).
+     */
+    advantageMode: z.enum(["article", "rollout"]).default("article"),
+    /** Bootstrap with V(final observation) when an episode is truncated (time or data ran out); the article does not. */
+    bootstrapTruncated: z.boolean().default(false),
+    /** "running": observations are standardised by running mean/variance (fitted during training, saved in the checkpoint). */
+    observationNorm: z.enum(["none", "running"]).default("none"),
+    /** Standardised observations are clipped to ±this (only with observationNorm "running"). */
+    observationClip: z.number().gt(0).default(10),
+  })
+  .strict();
+
+export const AGENT_PRESET_NAMES = ["seed", "default"] as const;
+export type AgentPresetName = (typeof AGENT_PRESET_NAMES)[number];
+
+export const agentConfigSchema = z
+  .object({
+    /** The preset this config started from (informational; the fields below are what counts). */
+    preset: z.enum(AGENT_PRESET_NAMES).default("seed"),
+    /** Network shape and initialisation. */
+    network: networkSchema.prefault({}),
+    /** PPO hyper-parameters. */
+    ppo: ppoSchema.prefault({}),
+  })
+  .strict();
+
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type NetworkConfig = AgentConfig["network"];
+export type PpoConfig = AgentConfig["ppo"];
+
+type PresetOverrides = { network?: z.input<typeof networkSchema>; ppo?: z.input<typeof ppoSchema> };
+
+/**
+ * Named presets, as overrides of the schema defaults. `seed` is the article's agent (see
+ * /work/shared/bench/seed_ref/seed_ppo_lstm.py). `default` is what trained best per second of a 2-core CPU in
+ * the experiments of docs/ppo.md ("The default preset").
+ */
+export const AGENT_PRESETS: Readonly<Record<AgentPresetName, PresetOverrides>> = {
+  seed: {},
+  default: {
+    network: { denseUnits: 16, lstmUnits: 16, sharedTrunk: true, init: "orthogonal" },
+    ppo: {
+      numEnvs: 8,
+      rolloutSteps: 128,
+      sequenceLength: 32,
+      numMinibatches: 4,
+      updateEpochs: 4,
+      learningRate: 0.001,
+      lrSchedule: "linear",
+      adamEpsilon: 1e-5,
+      gamma: 0.98,
+      gaeLambda: 0.95,
+      clipCoef: 0.2,
+      valueClip: null,
+      valueLoss: "mse",
+      valueCoef: 0.5,
+      entropyCoef: 0.01,
+      maxGradNorm: 0.5,
+      normalizeAdvantages: true,
+      targetKl: null,
+      rewardScale: 0.01,
+      advantageMode: "rollout",
+      bootstrapTruncated: true,
+      observationNorm: "running",
+    },
+  },
+};
+
+/** Deep-merges one level: `overrides.network` over `base.network`, `overrides.ppo` over `base.ppo`. */
+function mergeInput(base: PresetOverrides, overrides: PresetOverrides): PresetOverrides {
+  return {
+    network: { ...base.network, ...overrides.network },
+    ppo: { ...base.ppo, ...overrides.ppo },
+  };
+}
+
+/**
+ * Validates once at the edge: the preset's values, then the caller's overrides, then cross-field checks.
+ * Throws `AgentError("invalid_config")` naming the field.
+ */
+export function resolveAgentConfig(input: AgentConfigInput = {}): AgentConfig {
+  const presetName = input.preset ?? "seed";
+  const preset = AGENT_PRESETS[presetName];
+  if (preset === undefined) {
+    throw new AgentError("invalid_config", `unknown agent preset "${String(presetName)}": expected ${AGENT_PRESET_NAMES.join(" or ")}`, "preset");
+  }
+  const merged = mergeInput(preset, { ...(input.network ? { network: input.network } : {}), ...(input.ppo ? { ppo: input.ppo } : {}) });
+  const parsed = agentConfigSchema.safeParse({ preset: presetName, ...merged });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AgentError("invalid_config", issue.message, issue.path.join("."));
+  }
+  checkSizes(parsed.data.ppo);
+  return parsed.data;
+}
+
+/** Sizes derived from the PPO config; read-only, computed once. */
+export interface RolloutSizes {
+  readonly numEnvs: number;
+  readonly rolloutSteps: number;
+  /** Steps per training sequence. */
+  readonly sequenceLength: number;
+  /** Sequences per rollout = numEnvs · rolloutSteps / sequenceLength. */
+  readonly numSequences: number;
+  /** Sequences per minibatch. */
+  readonly sequencesPerMinibatch: number;
+  /** Env steps per update = numEnvs · rolloutSteps. */
+  readonly stepsPerUpdate: number;
+}
+
+export function rolloutSizes(ppo: PpoConfig): RolloutSizes {
+  const sequenceLength = ppo.sequenceLength ?? ppo.rolloutSteps;
+  const numSequences = ppo.numEnvs * (ppo.rolloutSteps / sequenceLength);
+  return {
+    numEnvs: ppo.numEnvs,
+    rolloutSteps: ppo.rolloutSteps,
+    sequenceLength,
+    numSequences,
+    sequencesPerMinibatch: numSequences / ppo.numMinibatches,
+    stepsPerUpdate: ppo.numEnvs * ppo.rolloutSteps,
+  };
+}
+
+function checkSizes(ppo: PpoConfig): void {
+  const len = ppo.sequenceLength ?? ppo.rolloutSteps;
+  if (ppo.rolloutSteps % len !== 0) {
+    throw new AgentError(
+      "invalid_config",
+      `sequenceLength ${len} must divide rolloutSteps ${ppo.rolloutSteps} (sequences are whole and equally long)`,
+      "ppo.sequenceLength",
+    );
+  }
+  const numSequences = ppo.numEnvs * (ppo.rolloutSteps / len);
+  if (numSequences % ppo.numMinibatches !== 0) {
+    throw new AgentError(
+      "invalid_config",
+      `numMinibatches ${ppo.numMinibatches} must divide the ${numSequences} sequences of a rollout (numEnvs · rolloutSteps / sequenceLength)`,
+      "ppo.numMinibatches",
+    );
+  }
+}

@@ -1,0 +1,210 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../util/rng.js";
+import { selectBackend } from "./backend.js";
+import { resolveAgentConfig } from "./config.js";
+import { createEngine } from "./create-engine.js";
+import type { Engine, EngineKind, LossCoefficients } from "./engine.js";
+import { initParameters } from "./init.js";
+import { networkSpec, type NetworkSpec } from "./network-spec.js";
+import { allSequences, randomBuffer } from "./test-helpers.js";
+
+const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+interface Case {
+  readonly name: string;
+  readonly sharedTrunk: boolean;
+  readonly coefs: LossCoefficients;
+}
+
+const CASES: Case[] = [
+  { name: "shared trunk, huber, entropy bonus", sharedTrunk: true, coefs: { clipCoef: 0.1, valueClip: null, valueLoss: "huber", valueCoef: 1, entropyCoef: 0.05 } },
+  { name: "separate trunks, clipped mse", sharedTrunk: false, coefs: { clipCoef: 0.2, valueClip: 0.3, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.01 } },
+];
+
+function tinySpec(sharedTrunk: boolean): NetworkSpec {
+  const cfg = resolveAgentConfig({ network: { denseUnits: 4, lstmUnits: 3, sharedTrunk } });
+  return networkSpec(3, 3, cfg.network);
+}
+
+async function makeEngine(kind: EngineKind, spec: NetworkSpec, seed: number): Promise<Engine> {
+  // Larger-than-default weights so that gates saturate unevenly and every path carries gradient.
+  const p = initParameters(spec, "torch", new Rng(seed)).map((x) => x * 2);
+  return createEngine(kind, spec, p, ADAM);
+}
+
+/** Central differences of the loss, parameter by parameter (a subset when `every` > 1). */
+function finiteDifferences(engine: Engine, lossAt: () => number, h: number, every: number): { index: number[]; fd: number[] } {
+  const p0 = engine.getParameters();
+  const index: number[] = [];
+  const fd: number[] = [];
+  for (let i = 0; i < p0.length; i += every) {
+    const p = p0.slice();
+    p[i] = p0[i]! + h;
+    engine.setParameters(p);
+    const up = lossAt();
+    p[i] = p0[i]! - h;
+    engine.setParameters(p);
+    const down = lossAt();
+    index.push(i);
+    fd.push((up - down) / (2 * h));
+  }
+  engine.setParameters(p0);
+  return { index, fd };
+}
+
+beforeAll(async () => {
+  await selectBackend("auto");
+});
+
+describe.each(CASES)("loss gradients ($name)", (c) => {
+  it("fused engine: analytic gradient = central finite differences (float64, tight)", async () => {
+    const spec = tinySpec(c.sharedTrunk);
+    const engine = await makeEngine("fused", spec, 1);
+    const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
+    const seqs = allSequences(buf);
+    const stats = engine.lossAndGradients(buf, seqs, c.coefs);
+    expect(stats.clipFraction).toBeGreaterThan(0); // the clipped branch is exercised
+    expect(stats.clipFraction).toBeLessThan(1);
+    const grad = engine.getGradients();
+    const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, c.coefs).loss, 1e-6, 1);
+    let maxErr = 0;
+    index.forEach((i, n) => {
+      const err = Math.abs(grad[i]! - fd[n]!) / (1e-6 + Math.abs(fd[n]!));
+      maxErr = Math.max(maxErr, Math.min(err, Math.abs(grad[i]! - fd[n]!) * 1e4));
+    });
+    expect(maxErr).toBeLessThan(1e-4);
+    // Every parameter block receives gradient (no path silently cut).
+    for (const b of spec.blocks) {
+      let sum = 0;
+      for (let i = b.offset; i < b.offset + b.size; i++) sum += Math.abs(grad[i]!);
+      expect(sum, b.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("tfjs engine: analytic gradient ≈ central finite differences (float32, loose)", async () => {
+    const spec = tinySpec(c.sharedTrunk);
+    const engine = await makeEngine("tfjs", spec, 1);
+    const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
+    const seqs = allSequences(buf);
+    engine.lossAndGradients(buf, seqs, c.coefs);
+    const grad = engine.getGradients();
+    const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, c.coefs).loss, 1e-2, 3);
+    index.forEach((i, n) => {
+      expect(Math.abs(grad[i]! - fd[n]!), `parameter ${i}`).toBeLessThan(3e-3 + 0.03 * Math.abs(fd[n]!));
+    });
+    engine.dispose();
+  });
+
+  it("fused and tfjs agree: forward, loss statistics, gradients, optimiser step", async () => {
+    const spec = tinySpec(c.sharedTrunk);
+    const fused = await makeEngine("fused", spec, 2);
+    const tfe = await makeEngine("tfjs", spec, 2);
+    const buf = randomBuffer(fused, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 12 });
+    const seqs = allSequences(buf);
+    const n = buf.actions.length;
+
+    for (const source of ["observations", "next"] as const) {
+      const vf = new Float64Array(n);
+      const vt = new Float64Array(n);
+      const lf = new Float64Array(n);
+      const lt = new Float64Array(n);
+      fused.evaluate(buf, seqs, source, vf, lf);
+      tfe.evaluate(buf, seqs, source, vt, lt);
+      for (let k = 0; k < n; k++) {
+        expect(vt[k]).toBeCloseTo(vf[k]!, 4);
+        expect(lt[k]).toBeCloseTo(lf[k]!, 4);
+      }
+    }
+
+    const sf = fused.lossAndGradients(buf, seqs, c.coefs);
+    const st = tfe.lossAndGradients(buf, seqs, c.coefs);
+    for (const key of ["loss", "policyLoss", "valueLoss", "entropy", "approxKl", "oldApproxKl", "clipFraction"] as const) {
+      expect(st[key], key).toBeCloseTo(sf[key], 4);
+    }
+    const gf = fused.getGradients();
+    const gt = tfe.getGradients();
+    for (let i = 0; i < gf.length; i++) expect(Math.abs(gt[i]! - gf[i]!), `gradient ${i}`).toBeLessThan(1e-5 + 1e-3 * Math.abs(gf[i]!));
+
+    // One clipped Adam step, then a second one (bias correction and moments carried).
+    const normF = fused.applyGradients(0.01, 0.05);
+    const normT = tfe.applyGradients(0.01, 0.05);
+    expect(normT).toBeCloseTo(normF, 4);
+    fused.lossAndGradients(buf, seqs, c.coefs);
+    tfe.lossAndGradients(buf, seqs, c.coefs);
+    fused.applyGradients(0.01, null);
+    tfe.applyGradients(0.01, null);
+    const pf = fused.getParameters();
+    const pt = tfe.getParameters();
+    for (let i = 0; i < pf.length; i++) expect(Math.abs(pt[i]! - pf[i]!), `parameter ${i}`).toBeLessThan(2e-5);
+    const of = fused.getOptimizerState();
+    const ot = tfe.getOptimizerState();
+    expect(ot.step).toBe(2);
+    expect(of.step).toBe(2);
+    for (let i = 0; i < pf.length; i++) expect(Math.abs(ot.m[i]! - of.m[i]!)).toBeLessThan(1e-5 + 1e-3 * Math.abs(of.m[i]!));
+
+    // Rollout step: same log-probabilities, values and new state.
+    const rows = 3;
+    const obs = new Float32Array(rows * spec.observationSize).map((_, i) => Math.sin(i + 1));
+    const stateF = new Float64Array(rows * spec.stateSize).map((_, i) => 0.3 * Math.cos(i));
+    const stateT = stateF.slice();
+    const lpF = new Float64Array(rows * spec.actionCount);
+    const lpT = new Float64Array(rows * spec.actionCount);
+    const vF = new Float64Array(rows);
+    const vT = new Float64Array(rows);
+    tfe.setParameters(pf);
+    const v1f = fused.valueOf(obs, 1, stateF, 2);
+    const v1t = tfe.valueOf(obs, 1, stateT, 2);
+    expect(v1t).toBeCloseTo(v1f, 4);
+    fused.step(obs, rows, stateF, lpF, vF);
+    tfe.step(obs, rows, stateT, lpT, vT);
+    for (let i = 0; i < lpF.length; i++) expect(lpT[i]).toBeCloseTo(lpF[i]!, 4);
+    for (let i = 0; i < rows; i++) expect(vT[i]).toBeCloseTo(vF[i]!, 4);
+    for (let i = 0; i < stateF.length; i++) expect(stateT[i]).toBeCloseTo(stateF[i]!, 4);
+    tfe.dispose();
+  });
+});
+
+describe("engine state", () => {
+  it("valueOf leaves the recurrent state untouched and equals the value of a step", async () => {
+    const spec = tinySpec(false);
+    const e = await makeEngine("fused", spec, 3);
+    const obs = new Float32Array(spec.observationSize).fill(0.7);
+    const state = new Float64Array(spec.stateSize).fill(0.2);
+    const before = state.slice();
+    const v = e.valueOf(obs, 0, state, 0);
+    expect(Array.from(state)).toEqual(Array.from(before));
+    const lp = new Float64Array(spec.actionCount);
+    const vs = new Float64Array(1);
+    e.step(obs, 1, state, lp, vs);
+    expect(vs[0]).toBe(v);
+    expect(Math.abs(lp.reduce((a, x) => a + Math.exp(x), 0) - 1)).toBeLessThan(1e-12);
+  });
+
+  it("tfjs engine: tensor count does not grow across steps, evaluations and updates", async () => {
+    const spec = tinySpec(true);
+    const e = await makeEngine("tfjs", spec, 4);
+    const buf = randomBuffer(e, { numEnvs: 2, rolloutSteps: 4, sequenceLength: 2, seed: 5 });
+    const seqs = allSequences(buf);
+    const coefs = CASES[0]!.coefs;
+    const round = (): void => {
+      const lp = new Float64Array(2 * spec.actionCount);
+      const v = new Float64Array(2);
+      const state = new Float64Array(2 * spec.stateSize);
+      e.step(buf.observations, 2, state, lp, v);
+      e.valueOf(buf.observations, 0, state, 0);
+      e.evaluate(buf, seqs, "observations", new Float64Array(8), new Float64Array(8));
+      e.evaluate(buf, seqs, "next", new Float64Array(8));
+      e.lossAndGradients(buf, seqs, coefs);
+      e.applyGradients(1e-3, 0.5);
+      e.getParameters();
+      e.getOptimizerState();
+    };
+    round();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) round();
+    expect(tf.memory().numTensors).toBe(before);
+    e.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+  });
+});

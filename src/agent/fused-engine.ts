@@ -1,0 +1,737 @@
+import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
+import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
+import type { RolloutBuffer } from "./rollout-buffer.js";
+
+/**
+ * The fused engine: dense(ReLU) → LSTM → policy/value heads, its backprop-through-time, global-norm clipping
+ * and Adam, written out over preallocated Float64Arrays. For networks of a few hundred to a few thousand
+ * parameters fed one step at a time, a tfjs op costs far more to dispatch than to compute; here a rollout step
+ * is ~1k multiply-adds and no allocation. Numbers are float64 throughout (tfjs computes in float32).
+ *
+ * The rollout step and the replay share the same cell and head functions, so replaying a sequence before an
+ * update reproduces the rollout's log-probabilities bit for bit (ratio exactly 1).
+ */
+export class FusedEngine implements Engine {
+  readonly kind = "fused" as const;
+  readonly backend = "js";
+  readonly spec: NetworkSpec;
+  private readonly adam: AdamSettings;
+  private readonly p: Float64Array;
+  private readonly g: Float64Array;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private adamStep = 0;
+  /** Bumped whenever the parameters change; the cached forward pass is valid for one version only. */
+  private version = 0;
+
+  private readonly O: number;
+  private readonly D: number;
+  private readonly H: number;
+  private readonly A: number;
+  private readonly S: number;
+  private readonly trunks: readonly TrunkLayout[];
+
+  // Scratch for one cell step (rollout, valueOf, shifted replay).
+  private readonly zeros: Float64Array;
+  private readonly sa: Float64Array;
+  private readonly sg: Float64Array;
+  private readonly sc: Float64Array;
+  private readonly stc: Float64Array;
+  private readonly sh: Float64Array;
+  private readonly sp: Float64Array;
+  private readonly sh2: Float64Array;
+  private readonly sc2: Float64Array;
+  // Backward scratch.
+  private readonly dhNext: Float64Array[];
+  private readonly dcNext: Float64Array[];
+  private readonly dhHead: Float64Array[];
+  private readonly dz: Float64Array;
+  private readonly da: Float64Array;
+  private readonly dlogits: Float64Array;
+
+  // Transposed copies of the kernels ([outputs][inputs]) so that the forward pass runs as contiguous dot
+  // products; refreshed whenever the parameters change.
+  private readonly wdT: Float64Array[];
+  private readonly wxT: Float64Array[];
+  private readonly whT: Float64Array[];
+  private readonly piT: Float64Array;
+
+  // Activations of the stored forward pass, indexed by buffer position (grown on demand).
+  private capacity = 0;
+  private wsA: Float64Array[] = [];
+  /** Input projections a·Wx + b, kept so that the shifted replay of next observations can reuse them. */
+  private wsP: Float64Array[] = [];
+  private wsG: Float64Array[] = [];
+  private wsC: Float64Array[] = [];
+  private wsTC: Float64Array[] = [];
+  private wsH: Float64Array[] = [];
+  private wsLogp = new Float64Array(0);
+  private wsV = new Float64Array(0);
+  /** The buffer whose forward pass the workspace holds, and per sequence the parameter version it was made with. */
+  private cacheBuf: RolloutBuffer | null = null;
+  private seqVersion = new Int32Array(0);
+
+  constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings) {
+    this.spec = spec;
+    this.adam = adam;
+    this.O = spec.observationSize;
+    this.D = spec.denseUnits;
+    this.H = spec.lstmUnits;
+    this.A = spec.actionCount;
+    this.S = spec.stateSize;
+    this.trunks = spec.trunks;
+    const P = spec.parameterCount;
+    this.p = new Float64Array(P);
+    this.g = new Float64Array(P);
+    this.m = new Float64Array(P);
+    this.v = new Float64Array(P);
+    const H = this.H;
+    this.wdT = spec.trunks.map(() => new Float64Array(this.D * this.O));
+    this.wxT = spec.trunks.map(() => new Float64Array(4 * H * this.D));
+    this.whT = spec.trunks.map(() => new Float64Array(4 * H * H));
+    this.piT = new Float64Array(this.A * H);
+    this.setParameters(parameters);
+    this.zeros = new Float64Array(H);
+    this.sa = new Float64Array(this.D);
+    this.sg = new Float64Array(4 * H);
+    this.sc = new Float64Array(H);
+    this.stc = new Float64Array(H);
+    this.sh = new Float64Array(H);
+    this.sp = new Float64Array(4 * H);
+    this.sh2 = new Float64Array(H);
+    this.sc2 = new Float64Array(H);
+    this.dhNext = spec.trunks.map(() => new Float64Array(H));
+    this.dcNext = spec.trunks.map(() => new Float64Array(H));
+    this.dhHead = spec.trunks.map(() => new Float64Array(H));
+    this.dz = new Float64Array(4 * H);
+    this.da = new Float64Array(this.D);
+    this.dlogits = new Float64Array(this.A);
+  }
+
+  getParameters(): Float64Array {
+    return this.p.slice();
+  }
+
+  setParameters(p: ArrayLike<number>): void {
+    if (p.length !== this.p.length) {
+      throw new RangeError(`expected ${this.p.length} parameters, got ${p.length}`);
+    }
+    this.p.set(p);
+    this.parametersChanged();
+  }
+
+  private parametersChanged(): void {
+    this.version++;
+    const p = this.p;
+    const transpose = (src: number, rows: number, cols: number, dst: Float64Array): void => {
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = p[src + r * cols + c]!;
+    };
+    this.trunks.forEach((tr, t) => {
+      transpose(tr.denseKernel, this.O, this.D, this.wdT[t]!);
+      transpose(tr.lstmKernel, this.D, 4 * this.H, this.wxT[t]!);
+      transpose(tr.lstmRecurrentKernel, this.H, 4 * this.H, this.whT[t]!);
+    });
+    transpose(this.spec.piKernel, this.H, this.A, this.piT);
+  }
+
+  getOptimizerState(): OptimizerState {
+    return { step: this.adamStep, m: this.m.slice(), v: this.v.slice() };
+  }
+
+  setOptimizerState(s: OptimizerState): void {
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new RangeError(`optimizer state has ${s.m.length} moments, expected ${this.m.length}`);
+    }
+    this.adamStep = s.step;
+    this.m.set(s.m);
+    this.v.set(s.v);
+  }
+
+  getGradients(): Float64Array {
+    return this.g.slice();
+  }
+
+  dispose(): void {
+    this.cacheBuf = null;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Forward pieces shared by the rollout and the replay.
+
+  /**
+   * Dense layer and input projection of one trunk step: a = relu(x·Wd + bd) (D values at ao) and
+   * proj = a·Wx + b (4H values at po).
+   */
+  private project(t: number, x: Float32Array, xo: number, a: Float64Array, ao: number, proj: Float64Array, po: number): void {
+    const p = this.p;
+    const O = this.O;
+    const D = this.D;
+    const G = 4 * this.H;
+    const tr = this.trunks[t]!;
+    const wdT = this.wdT[t]!;
+    const wxT = this.wxT[t]!;
+    const bd = tr.denseBias;
+    for (let j = 0; j < D; j++) {
+      let s = p[bd + j]!;
+      const r = j * O;
+      for (let k = 0; k < O; k++) s += x[xo + k]! * wdT[r + k]!;
+      a[ao + j] = s > 0 ? s : 0;
+    }
+    const b = tr.lstmBias;
+    for (let j = 0; j < G; j++) {
+      let s = p[b + j]!;
+      const r = j * D;
+      for (let k = 0; k < D; k++) s += a[ao + k]! * wxT[r + k]!;
+      proj[po + j] = s;
+    }
+  }
+
+  /**
+   * Recurrent half of one trunk step: z = proj + h·Wh; gates i, f, g, o; c' = f·c + i·g; h' = o·tanh(c').
+   * Writes the activated gates (4H), c', tanh(c') and h'.
+   */
+  private recur(
+    t: number,
+    proj: Float64Array,
+    po: number,
+    hp: Float64Array,
+    hpo: number,
+    cp: Float64Array,
+    cpo: number,
+    gates: Float64Array,
+    go: number,
+    c: Float64Array,
+    co: number,
+    tc: Float64Array,
+    tco: number,
+    h: Float64Array,
+    ho: number,
+  ): void {
+    const H = this.H;
+    const G = 4 * H;
+    const whT = this.whT[t]!;
+    for (let j = 0; j < G; j++) {
+      let s = proj[po + j]!;
+      const r = j * H;
+      for (let k = 0; k < H; k++) s += hp[hpo + k]! * whT[r + k]!;
+      gates[go + j] = s;
+    }
+    for (let j = 0; j < H; j++) {
+      const i = 1 / (1 + Math.exp(-gates[go + j]!));
+      const f = 1 / (1 + Math.exp(-gates[go + H + j]!));
+      const gg = 1 - 2 / (Math.exp(2 * gates[go + 2 * H + j]!) + 1); // tanh, one exp
+      const o = 1 / (1 + Math.exp(-gates[go + 3 * H + j]!));
+      gates[go + j] = i;
+      gates[go + H + j] = f;
+      gates[go + 2 * H + j] = gg;
+      gates[go + 3 * H + j] = o;
+      const cj = f * cp[cpo + j]! + i * gg;
+      const tcj = 1 - 2 / (Math.exp(2 * cj) + 1);
+      c[co + j] = cj;
+      tc[tco + j] = tcj;
+      h[ho + j] = o * tcj;
+    }
+  }
+
+  /** Policy head: log-softmax of h·Wπ + bπ into out[oo … oo+A). */
+  private policyHead(h: Float64Array, ho: number, out: Float64Array, oo: number): void {
+    const p = this.p;
+    const A = this.A;
+    const H = this.H;
+    const piT = this.piT;
+    const b = this.spec.piBias;
+    let max = -Infinity;
+    for (let j = 0; j < A; j++) {
+      let s = p[b + j]!;
+      const r = j * H;
+      for (let k = 0; k < H; k++) s += h[ho + k]! * piT[r + k]!;
+      out[oo + j] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let j = 0; j < A; j++) sum += Math.exp(out[oo + j]! - max);
+    const lse = max + Math.log(sum);
+    for (let j = 0; j < A; j++) out[oo + j] -= lse;
+  }
+
+  /** Value head: h·Wv + bv. */
+  private valueHead(h: Float64Array, ho: number): number {
+    const p = this.p;
+    const w = this.spec.vKernel;
+    let v = p[this.spec.vBias]!;
+    for (let k = 0; k < this.H; k++) v += h[ho + k]! * p[w + k]!;
+    return v;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Rollout.
+
+  /**
+   * With `record`, the activations of row r go to buffer position r·T + t of `record.buf` (the rollout's own
+   * forward pass, reused by the first epoch's replay: bit-identical, since it is the same arithmetic). Rows
+   * must then be the buffer's envs and t the rollout step.
+   */
+  step(
+    observations: Float32Array,
+    rows: number,
+    state: Float64Array,
+    logProbsOut: Float64Array,
+    valuesOut: Float64Array,
+    record?: { readonly buf: RolloutBuffer; readonly t: number },
+  ): void {
+    const H = this.H;
+    const S = this.S;
+    const last = this.trunks.length - 1;
+    if (record) {
+      this.reserve(record.buf);
+      if (record.t === 0) this.seqVersion.fill(-1);
+    }
+    const T = record ? record.buf.sizes.rolloutSteps : 0;
+    for (let r = 0; r < rows; r++) {
+      const k = r * T + (record ? record.t : 0);
+      for (let t = 0; t <= last; t++) {
+        const so = r * S + t * 2 * H;
+        if (record) {
+          const Hs = this.wsH[t]!;
+          const C = this.wsC[t]!;
+          this.project(t, observations, r * this.O, this.wsA[t]!, k * this.D, this.wsP[t]!, k * 4 * H);
+          this.recur(t, this.wsP[t]!, k * 4 * H, state, so, state, so + H, this.wsG[t]!, k * 4 * H, C, k * H, this.wsTC[t]!, k * H, Hs, k * H);
+          for (let j = 0; j < H; j++) {
+            state[so + j] = Hs[k * H + j]!;
+            state[so + H + j] = C[k * H + j]!;
+          }
+        } else {
+          this.project(t, observations, r * this.O, this.sa, 0, this.sp, 0);
+          this.recur(t, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
+          state.set(this.sh, so);
+          state.set(this.sc, so + H);
+        }
+      }
+      this.policyHead(state, r * S, logProbsOut, r * this.A);
+      valuesOut[r] = this.valueHead(state, r * S + last * 2 * H);
+      if (record) {
+        for (let j = 0; j < this.A; j++) this.wsLogp[k * this.A + j] = logProbsOut[r * this.A + j]!;
+        this.wsV[k] = valuesOut[r]!;
+      }
+    }
+    if (record && record.t === T - 1) this.seqVersion.fill(this.version);
+  }
+
+  valueOf(observations: Float32Array, row: number, state: Float64Array, stateRow: number): number {
+    const H = this.H;
+    const last = this.trunks.length - 1;
+    const so = stateRow * this.S + last * 2 * H;
+    this.project(last, observations, row * this.O, this.sa, 0, this.sp, 0);
+    this.recur(last, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
+    return this.valueHead(this.sh, 0);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Replay.
+
+  /** Sizes the workspace for `buf` and makes it the cached buffer (dropping what was cached for another one). */
+  private reserve(buf: RolloutBuffer): void {
+    if (this.cacheBuf !== buf) {
+      this.cacheBuf = buf;
+      this.seqVersion = new Int32Array(buf.sizes.numSequences).fill(-1);
+    }
+    const steps = buf.actions.length;
+    if (steps <= this.capacity) return;
+    const H = this.H;
+    this.capacity = steps;
+    this.wsA = this.trunks.map(() => new Float64Array(steps * this.D));
+    this.wsP = this.trunks.map(() => new Float64Array(steps * 4 * H));
+    this.wsG = this.trunks.map(() => new Float64Array(steps * 4 * H));
+    this.wsC = this.trunks.map(() => new Float64Array(steps * H));
+    this.wsTC = this.trunks.map(() => new Float64Array(steps * H));
+    this.wsH = this.trunks.map(() => new Float64Array(steps * H));
+    this.wsLogp = new Float64Array(steps * this.A);
+    this.wsV = new Float64Array(steps);
+    this.seqVersion.fill(-1);
+  }
+
+  /** Forward pass over sequence s of `buf`, storing every activation at the sequence's buffer positions. */
+  private forwardSequence(buf: RolloutBuffer, s: number): void {
+    const L = buf.sizes.sequenceLength;
+    const H = this.H;
+    const S = this.S;
+    const start = s * L;
+    const obs = buf.observations;
+    const starts = buf.episodeStarts;
+    for (let t = 0; t < this.trunks.length; t++) {
+      const A = this.wsA[t]!;
+      const P = this.wsP[t]!;
+      const Gs = this.wsG[t]!;
+      const C = this.wsC[t]!;
+      const TC = this.wsTC[t]!;
+      const Hs = this.wsH[t]!;
+      for (let i = 0; i < L; i++) {
+        const k = start + i;
+        let hp: Float64Array, hpo: number, cp: Float64Array, cpo: number;
+        if (starts[k]) {
+          hp = this.zeros;
+          hpo = 0;
+          cp = this.zeros;
+          cpo = 0;
+        } else if (i === 0) {
+          hp = buf.sequenceStates;
+          hpo = s * S + t * 2 * H;
+          cp = buf.sequenceStates;
+          cpo = hpo + H;
+        } else {
+          hp = Hs;
+          hpo = (k - 1) * H;
+          cp = C;
+          cpo = (k - 1) * H;
+        }
+        this.project(t, obs, k * this.O, A, k * this.D, P, k * 4 * H);
+        this.recur(t, P, k * 4 * H, hp, hpo, cp, cpo, Gs, k * 4 * H, C, k * H, TC, k * H, Hs, k * H);
+      }
+    }
+    const hPi = this.wsH[0]!;
+    const hV = this.wsH[this.trunks.length - 1]!;
+    for (let i = 0; i < L; i++) {
+      const k = start + i;
+      this.policyHead(hPi, k * H, this.wsLogp, k * this.A);
+      this.wsV[k] = this.valueHead(hV, k * H);
+    }
+    this.seqVersion[s] = this.version;
+  }
+
+  /**
+   * Values of the shifted sequence of next observations, from the same initial state and resets. Where the
+   * next observation is the following step's observation and that step's forward pass is current, its input
+   * projection is reused (only the recurrent half is recomputed).
+   */
+  private nextValuesSequence(buf: RolloutBuffer, s: number, valuesOut: Float64Array): void {
+    const L = buf.sizes.sequenceLength;
+    const H = this.H;
+    const O = this.O;
+    const last = this.trunks.length - 1;
+    const start = s * L;
+    const reuse = this.seqVersion[s] === this.version;
+    const P = this.wsP[last]!;
+    const obs = buf.observations;
+    const next = buf.nextObservations;
+    let h = this.sh2;
+    let c = this.sc2;
+    const so = s * this.S + last * 2 * H;
+    for (let j = 0; j < H; j++) {
+      h[j] = buf.sequenceStates[so + j]!;
+      c[j] = buf.sequenceStates[so + H + j]!;
+    }
+    let hNew = this.sh;
+    let cNew = this.sc;
+    for (let i = 0; i < L; i++) {
+      const k = start + i;
+      if (buf.episodeStarts[k]) {
+        h.fill(0);
+        c.fill(0);
+      }
+      let same = reuse && i < L - 1;
+      for (let j = 0; same && j < O; j++) same = next[k * O + j] === obs[(k + 1) * O + j];
+      if (same) {
+        this.recur(last, P, (k + 1) * 4 * H, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
+      } else {
+        this.project(last, next, k * O, this.sa, 0, this.sp, 0);
+        this.recur(last, this.sp, 0, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
+      }
+      valuesOut[k] = this.valueHead(hNew, 0);
+      const th = h;
+      h = hNew;
+      hNew = th;
+      const tc = c;
+      c = cNew;
+      cNew = tc;
+    }
+  }
+
+  /** Observations-source evaluation stores the forward pass, which lossAndGradients then reuses if still current. */
+  evaluate(buf: RolloutBuffer, sequences: ArrayLike<number>, source: "observations" | "next", valuesOut: Float64Array, logProbsOut?: Float64Array): void {
+    const L = buf.sizes.sequenceLength;
+    this.reserve(buf);
+    if (source === "next") {
+      if (buf.nextObservations.length === 0) throw new RangeError("this rollout buffer keeps no next observations (rollout mode)");
+      for (let n = 0; n < sequences.length; n++) this.nextValuesSequence(buf, sequences[n]!, valuesOut);
+      return;
+    }
+    for (let n = 0; n < sequences.length; n++) {
+      const s = sequences[n]!;
+      if (this.seqVersion[s] !== this.version) this.forwardSequence(buf, s);
+      const start = s * L;
+      for (let k = start; k < start + L; k++) {
+        valuesOut[k] = this.wsV[k]!;
+        if (logProbsOut) logProbsOut[k] = this.wsLogp[k * this.A + buf.actions[k]!]!;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Loss and backprop-through-time.
+
+  lossAndGradients(buf: RolloutBuffer, sequences: ArrayLike<number>, coefs: LossCoefficients): LossStats {
+    const L = buf.sizes.sequenceLength;
+    this.reserve(buf);
+    // A forward pass still current for these parameters (recorded by the rollout or made by evaluate) is reused.
+    for (let n = 0; n < sequences.length; n++) {
+      const s = sequences[n]!;
+      if (this.seqVersion[s] !== this.version) this.forwardSequence(buf, s);
+    }
+    const p = this.p;
+    const g = this.g;
+    g.fill(0);
+    const A = this.A;
+    const H = this.H;
+    const D = this.D;
+    const O = this.O;
+    const G = 4 * H;
+    const S = this.S;
+    const N = sequences.length * L;
+    const invN = 1 / N;
+    const eps = coefs.clipCoef;
+    const huber = coefs.valueLoss === "huber";
+    const vClip = coefs.valueClip;
+    const trunkCount = this.trunks.length;
+    const lastTrunk = trunkCount - 1;
+    const piK = this.spec.piKernel;
+    const piB = this.spec.piBias;
+    const vK = this.spec.vKernel;
+    const vB = this.spec.vBias;
+    const dlogits = this.dlogits;
+    const dz = this.dz;
+    const da = this.da;
+    let sumPg = 0;
+    let sumVl = 0;
+    let sumEnt = 0;
+    let sumKl = 0;
+    let sumOldKl = 0;
+    let clipped = 0;
+
+    for (let n = 0; n < sequences.length; n++) {
+      const s = sequences[n]!;
+      const start = s * L;
+      for (let t = 0; t < trunkCount; t++) {
+        this.dhNext[t]!.fill(0);
+        this.dcNext[t]!.fill(0);
+      }
+      for (let i = L - 1; i >= 0; i--) {
+        const k = start + i;
+        // Per-step loss terms and their gradients with respect to the logits and the value.
+        const lo = k * A;
+        const a = buf.actions[k]!;
+        const logRatio = this.wsLogp[lo + a]! - buf.logProbs[k]!;
+        const ratio = Math.exp(logRatio);
+        const adv = buf.lossAdvantages[k]!;
+        const unclipped = -adv * ratio;
+        const clippedRatio = ratio < 1 - eps ? 1 - eps : ratio > 1 + eps ? 1 + eps : ratio;
+        const clippedTerm = -adv * clippedRatio;
+        let dLogp: number;
+        if (unclipped >= clippedTerm) {
+          sumPg += unclipped;
+          dLogp = unclipped * invN;
+        } else {
+          sumPg += clippedTerm;
+          dLogp = 0;
+        }
+        sumKl += ratio - 1 - logRatio;
+        sumOldKl -= logRatio;
+        if (Math.abs(ratio - 1) > eps) clipped++;
+        let ent = 0;
+        for (let j = 0; j < A; j++) {
+          const lp = this.wsLogp[lo + j]!;
+          ent -= Math.exp(lp) * lp;
+        }
+        sumEnt += ent;
+        const entScale = coefs.entropyCoef * invN;
+        for (let j = 0; j < A; j++) {
+          const lp = this.wsLogp[lo + j]!;
+          const pj = Math.exp(lp);
+          dlogits[j] = dLogp * ((j === a ? 1 : 0) - pj) + entScale * pj * (lp + ent);
+        }
+        const value = this.wsV[k]!;
+        const target = buf.returns[k]!;
+        const d1 = value - target;
+        let vl = huber ? (Math.abs(d1) < 1 ? 0.5 * d1 * d1 : Math.abs(d1) - 0.5) : 0.5 * d1 * d1;
+        let dValue = huber ? (d1 > 1 ? 1 : d1 < -1 ? -1 : d1) : d1;
+        if (vClip !== null) {
+          const old = buf.values[k]!;
+          const dv0 = value - old;
+          const d2 = old + (dv0 < -vClip ? -vClip : dv0 > vClip ? vClip : dv0) - target;
+          const vl2 = huber ? (Math.abs(d2) < 1 ? 0.5 * d2 * d2 : Math.abs(d2) - 0.5) : 0.5 * d2 * d2;
+          if (vl2 > vl) {
+            vl = vl2;
+            const inside = dv0 >= -vClip && dv0 <= vClip ? 1 : 0;
+            dValue = inside * (huber ? (d2 > 1 ? 1 : d2 < -1 ? -1 : d2) : d2);
+          }
+        }
+        sumVl += vl;
+        dValue *= coefs.valueCoef * invN;
+
+        // Heads.
+        const hPi = this.wsH[0]!;
+        const hV = this.wsH[lastTrunk]!;
+        const ho = k * H;
+        const dhPi = this.dhHead[0]!;
+        const dhV = this.dhHead[lastTrunk]!;
+        for (let j = 0; j < A; j++) g[piB + j] += dlogits[j]!;
+        for (let q = 0; q < H; q++) {
+          const hq = hPi[ho + q]!;
+          const row = piK + q * A;
+          let acc = 0;
+          for (let j = 0; j < A; j++) {
+            g[row + j] += hq * dlogits[j]!;
+            acc += p[row + j]! * dlogits[j]!;
+          }
+          dhPi[q] = acc;
+        }
+        g[vB] += dValue;
+        if (trunkCount === 1) {
+          for (let q = 0; q < H; q++) {
+            g[vK + q] += hV[ho + q]! * dValue;
+            dhPi[q] += p[vK + q]! * dValue;
+          }
+        } else {
+          for (let q = 0; q < H; q++) {
+            g[vK + q] += hV[ho + q]! * dValue;
+            dhV[q] = p[vK + q]! * dValue;
+          }
+        }
+
+        // Each trunk's LSTM and dense layer, one step back.
+        for (let t = 0; t < trunkCount; t++) {
+          const tr = this.trunks[t]!;
+          const Av = this.wsA[t]!;
+          const Gs = this.wsG[t]!;
+          const C = this.wsC[t]!;
+          const TC = this.wsTC[t]!;
+          const Hs = this.wsH[t]!;
+          const dhN = this.dhNext[t]!;
+          const dcN = this.dcNext[t]!;
+          const dhH = this.dhHead[t]!;
+          const reset = buf.episodeStarts[k] === 1;
+          let hp: Float64Array, hpo: number, cp: Float64Array, cpo: number;
+          if (reset) {
+            hp = this.zeros;
+            hpo = 0;
+            cp = this.zeros;
+            cpo = 0;
+          } else if (i === 0) {
+            hp = buf.sequenceStates;
+            hpo = s * S + t * 2 * H;
+            cp = buf.sequenceStates;
+            cpo = hpo + H;
+          } else {
+            hp = Hs;
+            hpo = (k - 1) * H;
+            cp = C;
+            cpo = (k - 1) * H;
+          }
+          const go = k * G;
+          const co = k * H;
+          for (let j = 0; j < H; j++) {
+            const dh = dhN[j]! + dhH[j]!;
+            const ig = Gs[go + j]!;
+            const fg = Gs[go + H + j]!;
+            const gg = Gs[go + 2 * H + j]!;
+            const og = Gs[go + 3 * H + j]!;
+            const tcj = TC[co + j]!;
+            const dc = dcN[j]! + dh * og * (1 - tcj * tcj);
+            dz[j] = dc * gg * ig * (1 - ig);
+            dz[H + j] = dc * cp[cpo + j]! * fg * (1 - fg);
+            dz[2 * H + j] = dc * ig * (1 - gg * gg);
+            dz[3 * H + j] = dh * tcj * og * (1 - og);
+            dcN[j] = dc * fg;
+          }
+          const b = tr.lstmBias;
+          for (let j = 0; j < G; j++) g[b + j] += dz[j]!;
+          const wx = tr.lstmKernel;
+          const ao = k * D;
+          for (let q = 0; q < D; q++) {
+            const aq = Av[ao + q]!;
+            if (aq === 0) {
+              // Inactive ReLU unit: no gradient to its weights, none through it.
+              da[q] = 0;
+              continue;
+            }
+            const row = wx + q * G;
+            let acc = 0;
+            for (let j = 0; j < G; j++) {
+              g[row + j] += aq * dz[j]!;
+              acc += p[row + j]! * dz[j]!;
+            }
+            da[q] = acc;
+          }
+          const wh = tr.lstmRecurrentKernel;
+          for (let q = 0; q < H; q++) {
+            const hq = hp[hpo + q]!;
+            const row = wh + q * G;
+            let acc = 0;
+            for (let j = 0; j < G; j++) {
+              g[row + j] += hq * dz[j]!;
+              acc += p[row + j]! * dz[j]!;
+            }
+            dhN[q] = acc;
+          }
+          if (reset) {
+            // The state was zeroed before this step: no gradient flows into the previous episode.
+            dhN.fill(0);
+            dcN.fill(0);
+          }
+          const bd = tr.denseBias;
+          for (let j = 0; j < D; j++) g[bd + j] += da[j]!;
+          const wd = tr.denseKernel;
+          const xo = k * O;
+          for (let q = 0; q < O; q++) {
+            const xq = buf.observations[xo + q]!;
+            if (xq === 0) continue;
+            const row = wd + q * D;
+            for (let j = 0; j < D; j++) g[row + j] += xq * da[j]!;
+          }
+        }
+      }
+    }
+    const policyLoss = sumPg * invN;
+    const valueLoss = sumVl * invN;
+    const entropy = sumEnt * invN;
+    return {
+      loss: policyLoss + coefs.valueCoef * valueLoss - coefs.entropyCoef * entropy,
+      policyLoss,
+      valueLoss,
+      entropy,
+      approxKl: sumKl * invN,
+      oldApproxKl: sumOldKl * invN,
+      clipFraction: clipped * invN,
+    };
+  }
+
+  applyGradients(learningRate: number, maxGradNorm: number | null): number {
+    const g = this.g;
+    const P = g.length;
+    let sq = 0;
+    for (let i = 0; i < P; i++) sq += g[i]! * g[i]!;
+    const norm = Math.sqrt(sq);
+    if (maxGradNorm !== null) {
+      const coef = maxGradNorm / (norm + 1e-6);
+      if (coef < 1) for (let i = 0; i < P; i++) g[i]! *= coef;
+    }
+    const { beta1, beta2, epsilon } = this.adam;
+    this.adamStep++;
+    const bc1 = 1 - beta1 ** this.adamStep;
+    const bc2 = 1 - beta2 ** this.adamStep;
+    const stepSize = learningRate / bc1;
+    const sqrtBc2 = Math.sqrt(bc2);
+    const p = this.p;
+    const m = this.m;
+    const v = this.v;
+    for (let i = 0; i < P; i++) {
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + (1 - beta1) * gi;
+      const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + epsilon);
+    }
+    this.parametersChanged();
+    return norm;
+  }
+}

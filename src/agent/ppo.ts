@@ -1,0 +1,351 @@
+import type { VecEnv } from "../env/vec-env.js";
+import { Rng, type RngState } from "../util/rng.js";
+import { rolloutSizes, type AgentConfig } from "./config.js";
+import type { Engine, LossCoefficients } from "./engine.js";
+import { AgentError } from "./errors.js";
+import { articleAdvantages, rolloutAdvantages } from "./gae.js";
+import type { UpdateMetrics, UpdateTiming } from "./metrics.js";
+import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
+import { allocRolloutBuffer } from "./rollout-buffer.js";
+
+/**
+ * Recurrent PPO, top to bottom in one function (CleanRL's ppo_atari_lstm.py layout):
+ *   for each update: rollout (recurrent state carried, stored at sequence starts, zeroed at episode starts)
+ *   → targets (GAE) → epochs of minibatches of whole sequences → clipped-surrogate update → one metrics record.
+ * Every choice that differs between the article and CleanRL is a config field (config.ts, docs/ppo.md).
+ */
+
+/** Where a run continues from (a checkpoint's training state). */
+export interface PpoResumeState {
+  /** Updates already done. */
+  readonly update: number;
+  readonly envSteps: number;
+  readonly episodes: number;
+  readonly actionRng: RngState;
+  readonly minibatchRng: RngState;
+  readonly observationNorm: ObservationNormStats | null;
+}
+
+/** The loop's training state after an update (what a checkpoint saves besides the engine). */
+export interface PpoState {
+  readonly update: number;
+  readonly numUpdates: number;
+  readonly envSteps: number;
+  readonly episodes: number;
+  readonly actionRng: RngState;
+  readonly minibatchRng: RngState;
+  readonly observationNorm: ObservationNormStats | null;
+}
+
+export interface RunPpoOptions {
+  readonly env: VecEnv;
+  readonly engine: Engine;
+  readonly config: AgentConfig;
+  /** Env steps to train for in total (rounded up to whole updates), counting those before a resume. */
+  readonly totalSteps: number;
+  /** Seeds the action sampling, minibatch shuffling and env streams (ignored for streams a resume restores). */
+  readonly seed: number;
+  /** Seed of the env's reset (defaults to a stream derived from `seed`). */
+  readonly envSeed: number;
+  readonly resume?: PpoResumeState;
+  /** Called after every update; return true to stop early. */
+  readonly onUpdate?: (metrics: UpdateMetrics, timing: UpdateTiming, state: () => PpoState) => boolean | void;
+}
+
+export interface PpoResult {
+  readonly updates: number;
+  readonly envSteps: number;
+  readonly episodes: number;
+  readonly lastMetrics: UpdateMetrics | null;
+  readonly state: PpoState;
+}
+
+export function lossCoefficients(config: AgentConfig): LossCoefficients {
+  const p = config.ppo;
+  return { clipCoef: p.clipCoef, valueClip: p.valueClip, valueLoss: p.valueLoss, valueCoef: p.valueCoef, entropyCoef: p.entropyCoef };
+}
+
+export function runPpo(opts: RunPpoOptions): PpoResult {
+  const { env, engine, config } = opts;
+  const ppo = config.ppo;
+  const sizes = rolloutSizes(ppo);
+  const { numEnvs: N, rolloutSteps: T, sequenceLength: L, numSequences, sequencesPerMinibatch, stepsPerUpdate } = sizes;
+  if (env.actionSpace.kind !== "discrete") {
+    throw new AgentError(
+      "unsupported_action_space",
+      "the agent supports discrete actions only (a categorical policy); continuous target exposure is not implemented — use actions.kind \"reference\" or \"exposure_levels\"",
+      "env.actions",
+    );
+  }
+  if (env.numEnvs !== N) throw new AgentError("invalid_config", `the env steps ${env.numEnvs} envs, the agent expects numEnvs = ${N}`, "ppo.numEnvs");
+  const O = env.observationSize;
+  const spec = engine.spec;
+  if (spec.observationSize !== O || spec.actionCount !== env.actionSpace.n) {
+    throw new AgentError(
+      "invalid_config",
+      `the network takes ${spec.observationSize} observations and ${spec.actionCount} actions; the env has ${O} and ${env.actionSpace.n}`,
+      "network",
+    );
+  }
+  const A = spec.actionCount;
+  const S = spec.stateSize;
+  const article = ppo.advantageMode === "article";
+  const coefs = lossCoefficients(config);
+  const numUpdates = Math.max(1, Math.ceil(opts.totalSteps / stepsPerUpdate));
+
+  // Training state (restored on resume).
+  const resume = opts.resume;
+  let update = resume?.update ?? 0;
+  let envSteps = resume?.envSteps ?? 0;
+  let episodes = resume?.episodes ?? 0;
+  const actionRng = resume ? Rng.fromState(resume.actionRng) : new Rng(opts.seed ^ 0x5eed0001);
+  const minibatchRng = resume ? Rng.fromState(resume.minibatchRng) : new Rng(opts.seed ^ 0x5eed0002);
+  const obsNorm = ppo.observationNorm === "running" ? new RunningObservationNorm(O, ppo.observationClip, resume?.observationNorm ?? undefined) : null;
+
+  // Buffers, allocated once.
+  const buf = allocRolloutBuffer(sizes, O, S, article);
+  const obs = new Float32Array(N * O);
+  const finalObs = new Float32Array(O);
+  const state = new Float64Array(N * S);
+  const episodeStart = new Uint8Array(N).fill(1);
+  const logProbs = new Float64Array(N * A);
+  const values = new Float64Array(N);
+  const actions = new Int32Array(N);
+  const replayValues = new Float64Array(N * T);
+  const replayNextValues = new Float64Array(N * T);
+  const order = Int32Array.from({ length: numSequences }, (_, s) => s);
+  const finished = { count: 0, profitSum: 0, profitMin: Infinity, profitMax: -Infinity, totalReturnSum: 0, rewardSum: 0, lengthSum: 0 };
+
+  const observe = (raw: Float32Array): void => {
+    if (obsNorm) {
+      obsNorm.update(raw, N);
+      for (let i = 0; i < N; i++) obsNorm.normalize(raw, i, obs, i);
+    } else {
+      obs.set(raw.subarray(0, N * O));
+    }
+  };
+  const observeFinal = (raw: Float32Array, i: number): Float32Array => {
+    if (obsNorm) obsNorm.normalize(raw, i, finalObs, 0);
+    else finalObs.set(raw.subarray(i * O, (i + 1) * O));
+    return finalObs;
+  };
+  const snapshot = (): PpoState => ({
+    update,
+    numUpdates,
+    envSteps,
+    episodes,
+    actionRng: actionRng.getState(),
+    minibatchRng: minibatchRng.getState(),
+    observationNorm: obsNorm ? obsNorm.stats() : null,
+  });
+
+  observe(env.reset(opts.envSeed));
+  const t0 = performance.now();
+  let lastMetrics: UpdateMetrics | null = null;
+
+  while (update < numUpdates) {
+    const tUpdate = performance.now();
+    const learningRate = ppo.lrSchedule === "linear" ? ppo.learningRate * (1 - update / numUpdates) : ppo.learningRate;
+    finished.count = 0;
+    finished.profitSum = finished.totalReturnSum = finished.rewardSum = finished.lengthSum = 0;
+    finished.profitMin = Infinity;
+    finished.profitMax = -Infinity;
+
+    // ---- Rollout: T steps of N envs; the recurrent state is carried, stored at sequence starts, reset at episode starts.
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < N; i++) {
+        const k = i * T + t;
+        if (episodeStart[i]) state.fill(0, i * S, (i + 1) * S);
+        buf.episodeStarts[k] = episodeStart[i]!;
+        buf.observations.set(obs.subarray(i * O, (i + 1) * O), k * O);
+        if (t % L === 0) buf.sequenceStates.set(state.subarray(i * S, (i + 1) * S), (k / L) * S);
+      }
+      engine.step(obs, N, state, logProbs, values, { buf, t });
+      for (let i = 0; i < N; i++) {
+        // Sample a ~ π(·|history) by inverting the cumulative distribution.
+        let u = actionRng.uniform();
+        let a = A - 1;
+        for (let j = 0; j < A; j++) {
+          u -= Math.exp(logProbs[i * A + j]!);
+          if (u < 0) {
+            a = j;
+            break;
+          }
+        }
+        actions[i] = a;
+        const k = i * T + t;
+        buf.actions[k] = a;
+        buf.logProbs[k] = logProbs[i * A + a]!;
+        buf.values[k] = values[i]!;
+      }
+      const res = env.step(actions);
+      for (let i = 0; i < N; i++) {
+        const k = i * T + t;
+        buf.rewards[k] = res.rewards[i]! * ppo.rewardScale;
+        buf.terminated[k] = res.terminated[i]!;
+        buf.truncated[k] = res.truncated[i]!;
+        buf.truncationValues[k] = 0;
+        const done = res.terminated[i]! === 1 || res.truncated[i]! === 1;
+        if (done) {
+          const fin = observeFinal(res.finalObservations, i);
+          if (article) buf.nextObservations.set(fin, k * O);
+          // V(final observation) with the state carried through the episode, before it is reset.
+          if (!article && ppo.bootstrapTruncated && res.truncated[i] && !res.terminated[i]) {
+            buf.truncationValues[k] = engine.valueOf(fin, 0, state, i);
+          }
+          const f = res.finishedEpisodes;
+          finished.count++;
+          finished.profitSum += f.profit[i]!;
+          finished.profitMin = Math.min(finished.profitMin, f.profit[i]!);
+          finished.profitMax = Math.max(finished.profitMax, f.profit[i]!);
+          finished.totalReturnSum += f.totalReturn[i]!;
+          finished.rewardSum += f.returnSum[i]!;
+          finished.lengthSum += f.length[i]!;
+        }
+        episodeStart[i] = done ? 1 : 0;
+      }
+      observe(res.observations);
+      if (article) {
+        for (let i = 0; i < N; i++) {
+          const k = i * T + t;
+          if (!episodeStart[i]) buf.nextObservations.set(obs.subarray(i * O, (i + 1) * O), k * O);
+        }
+      }
+    }
+    if (!article) {
+      for (let i = 0; i < N; i++) {
+        if (episodeStart[i]) state.fill(0, i * S, (i + 1) * S);
+        buf.lastValues[i] = engine.valueOf(obs, i, state, i);
+      }
+    }
+    envSteps += stepsPerUpdate;
+    episodes += finished.count;
+    const tRollout = performance.now();
+
+    // ---- Targets. Rollout mode: GAE once, from the rollout's values. Article mode: recomputed every epoch below.
+    if (!article) rolloutAdvantages(buf, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
+    const articleTargets = (): void => {
+      engine.evaluate(buf, order, "observations", replayValues);
+      engine.evaluate(buf, order, "next", replayNextValues);
+      for (let s = 0; s < numSequences; s++) {
+        articleAdvantages(buf, s * L, L, replayValues, replayNextValues, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
+      }
+    };
+
+    // ---- Epochs of minibatches of whole sequences.
+    let sumPolicy = 0, sumValue = 0, sumEntropy = 0, sumKl = 0, sumOldKl = 0, sumClip = 0, sumNorm = 0, minibatches = 0;
+    let explainedVariance: number | null = null;
+    let epochsRun = 0;
+    for (let epoch = 0; epoch < ppo.updateEpochs; epoch++) {
+      if (article) articleTargets();
+      if (epoch === 0) explainedVariance = explainedVarianceOf(buf.values, buf.returns);
+      shuffle(order, minibatchRng);
+      let epochKl = 0;
+      for (let mb = 0; mb < ppo.numMinibatches; mb++) {
+        const seqs = order.subarray(mb * sequencesPerMinibatch, (mb + 1) * sequencesPerMinibatch);
+        prepareLossAdvantages(buf.advantages, buf.lossAdvantages, seqs, L, ppo.normalizeAdvantages);
+        const stats = engine.lossAndGradients(buf, seqs, coefs);
+        sumNorm += engine.applyGradients(learningRate, ppo.maxGradNorm);
+        sumPolicy += stats.policyLoss;
+        sumValue += stats.valueLoss;
+        sumEntropy += stats.entropy;
+        sumKl += stats.approxKl;
+        sumOldKl += stats.oldApproxKl;
+        sumClip += stats.clipFraction;
+        epochKl += stats.approxKl;
+        minibatches++;
+      }
+      epochsRun++;
+      if (ppo.targetKl !== null && epochKl / ppo.numMinibatches > ppo.targetKl) break;
+    }
+    update++;
+    const tEnd = performance.now();
+
+    const mean = (x: number): number | null => (finished.count > 0 ? x / finished.count : null);
+    lastMetrics = {
+      update,
+      env_steps: envSteps,
+      episodes,
+      episodes_in_update: finished.count,
+      profit_mean: mean(finished.profitSum),
+      profit_min: finished.count > 0 ? finished.profitMin : null,
+      profit_max: finished.count > 0 ? finished.profitMax : null,
+      total_return_mean: mean(finished.totalReturnSum),
+      episode_reward_mean: mean(finished.rewardSum),
+      episode_length_mean: mean(finished.lengthSum),
+      policy_loss: sumPolicy / minibatches,
+      value_loss: sumValue / minibatches,
+      entropy: sumEntropy / minibatches,
+      approx_kl: sumKl / minibatches,
+      old_approx_kl: sumOldKl / minibatches,
+      clip_fraction: sumClip / minibatches,
+      explained_variance: explainedVariance,
+      grad_norm: sumNorm / minibatches,
+      learning_rate: learningRate,
+      epochs: epochsRun,
+    };
+    const elapsed = (tEnd - t0) / 1000;
+    const timing: UpdateTiming = {
+      update,
+      env_steps: envSteps,
+      elapsed_s: elapsed,
+      rollout_s: (tRollout - tUpdate) / 1000,
+      train_s: (tEnd - tRollout) / 1000,
+      steps_per_s: stepsPerUpdate / ((tEnd - tUpdate) / 1000),
+      avg_steps_per_s: (envSteps - (resume?.envSteps ?? 0)) / elapsed,
+      rss_mib: process.memoryUsage.rss() / 1048576,
+    };
+    if (opts.onUpdate?.(lastMetrics, timing, snapshot) === true) break;
+  }
+  return { updates: update, envSteps, episodes, lastMetrics, state: snapshot() };
+}
+
+/** Fisher–Yates shuffle in place, with the given stream. */
+function shuffle(order: Int32Array, rng: Rng): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+}
+
+/**
+ * The advantages the loss sees for these sequences: as computed, or standardised over the minibatch's steps
+ * (mean 0, unbiased std 1, + 1e-8 as CleanRL).
+ */
+function prepareLossAdvantages(adv: Float64Array, out: Float64Array, seqs: Int32Array, L: number, normalize: boolean): void {
+  if (!normalize) {
+    for (let n = 0; n < seqs.length; n++) {
+      const start = seqs[n]! * L;
+      out.set(adv.subarray(start, start + L), start);
+    }
+    return;
+  }
+  let sum = 0;
+  const count = seqs.length * L;
+  for (let n = 0; n < seqs.length; n++) for (let k = seqs[n]! * L; k < (seqs[n]! + 1) * L; k++) sum += adv[k]!;
+  const mean = sum / count;
+  let sq = 0;
+  for (let n = 0; n < seqs.length; n++) for (let k = seqs[n]! * L; k < (seqs[n]! + 1) * L; k++) sq += (adv[k]! - mean) ** 2;
+  const std = count > 1 ? Math.sqrt(sq / (count - 1)) : 0;
+  for (let n = 0; n < seqs.length; n++) for (let k = seqs[n]! * L; k < (seqs[n]! + 1) * L; k++) out[k] = (adv[k]! - mean) / (std + 1e-8);
+}
+
+/** 1 − Var(y − ŷ) / Var(y); null when Var(y) = 0. */
+export function explainedVarianceOf(predicted: Float64Array, target: Float64Array): number | null {
+  const n = target.length;
+  let my = 0, md = 0;
+  for (let i = 0; i < n; i++) {
+    my += target[i]!;
+    md += target[i]! - predicted[i]!;
+  }
+  my /= n;
+  md /= n;
+  let vy = 0, vd = 0;
+  for (let i = 0; i < n; i++) {
+    vy += (target[i]! - my) ** 2;
+    vd += (target[i]! - predicted[i]! - md) ** 2;
+  }
+  return vy === 0 ? null : 1 - vd / vy;
+}

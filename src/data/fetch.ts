@@ -1,0 +1,380 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+import { TIMEFRAME_MS, allocCandles, type CandleMeta, type Candles } from "./candles.js";
+import { CSV_HEADER, formatCandleRows, parseCandlesCsv, readCandlesCsv, type CsvReport } from "./csv.js";
+import { CandleDataError, FetchError } from "./errors.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { parseDate } from "./splits.js";
+
+/**
+ * Downloads OHLCV candles from an exchange through ccxt into the project's CSV format, page by page.
+ *
+ * Every page is validated with the CSV reader's rules and saved (atomic rewrite) before the next request, so
+ * an interrupted run loses nothing: running the same command again reads the file, checks it, and resumes at
+ * its last bar + one timeframe without downloading any saved row again. The still-forming last bar is never
+ * saved. ccxt is imported lazily (loading it takes about a second), so importing the data layer stays cheap.
+ */
+
+const dateInput = z.union([z.string(), z.number().int()]);
+
+/** The downloader's settings; defaults are the `seed` preset (the article's BTC/USD hourly window). */
+export const FetchConfigSchema = z
+  .object({
+    /** ccxt exchange id. */
+    exchange: z.string().min(1).default("bitfinex"),
+    /** Unified market symbol. */
+    symbol: z.string().min(1).default("BTC/USD"),
+    /** ccxt timeframe; one of the project's supported ones (candles.ts TIMEFRAME_MS). */
+    timeframe: z
+      .string()
+      .refine((t) => TIMEFRAME_MS[t] !== undefined, { message: `timeframe must be one of ${Object.keys(TIMEFRAME_MS).join(", ")}` })
+      .default("1h"),
+    /** First bar to download (inclusive; a bare date is 00:00 UTC). Ignored when resuming an existing file. */
+    since: dateInput.default("2018-05-06"),
+    /** Stop before this instant (exclusive; a bare date is 00:00 UTC); omitted: up to the last closed bar. */
+    until: dateInput.optional(),
+    /** Output CSV path; an existing file is validated and extended (resume). */
+    out: z.string().min(1).default("data/btc_usd_1h.csv"),
+    /** Bars asked per request (exchanges cap it: bitfinex 10000, binance 1000). */
+    limit: z.number().int().positive().default(1000),
+    /** Retries of one request after network / rate-limit errors before giving up. */
+    maxRetries: z.number().int().nonnegative().default(6),
+    /** First retry delay; doubles each retry. */
+    baseDelayMs: z.number().nonnegative().default(1000),
+    /** Upper bound of one retry delay. */
+    maxDelayMs: z.number().nonnegative().default(60_000),
+    /** Extra ccxt constructor options (e.g. `{ urls: { api: { public: "http://127.0.0.1:8080" } }, rateLimit: 500 }`). */
+    exchangeOptions: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type FetchConfigInput = z.input<typeof FetchConfigSchema>;
+export type FetchConfig = z.output<typeof FetchConfigSchema>;
+
+/** The preset that reproduces the article's data: Bitfinex BTC/USD hourly, 2018-05-06 up to 2019-06-27. */
+export const FETCH_PRESETS = {
+  seed: {
+    exchange: "bitfinex",
+    symbol: "BTC/USD",
+    timeframe: "1h",
+    since: "2018-05-06",
+    until: "2019-06-27",
+    out: "data/btc_usd_1h.csv",
+  },
+} as const satisfies Record<string, FetchConfigInput>;
+
+/** One OHLCV row as ccxt returns it: [timestamp, open, high, low, close, volume]; fields may be missing. */
+export type OhlcvRow = ReadonlyArray<number | string | null | undefined>;
+
+/** The part of a ccxt exchange the downloader uses; tests pass a real ccxt instance pointed at a local server. */
+export interface OhlcvExchange {
+  readonly id: string;
+  loadMarkets(): Promise<unknown>;
+  fetchOHLCV(symbol: string, timeframe?: string, since?: number, limit?: number): Promise<OhlcvRow[]>;
+  /** Present on ccxt exchanges: the timeframes the exchange serves. */
+  readonly timeframes?: Record<string, unknown> | undefined;
+  readonly symbols?: readonly string[] | undefined;
+  close?(): Promise<unknown>;
+}
+
+export type FetchProgress =
+  | { readonly kind: "start"; readonly from: number; readonly until: number; readonly existingRows: number; readonly resumed: boolean }
+  | {
+      readonly kind: "page";
+      readonly page: number;
+      readonly newRows: number;
+      readonly totalRows: number;
+      readonly lastTimestamp: number;
+      /** Share of [from, min(until, now)) covered so far, 0..1. */
+      readonly fraction: number;
+    }
+  | { readonly kind: "retry"; readonly attempt: number; readonly delayMs: number; readonly since: number; readonly error: string }
+  | { readonly kind: "done"; readonly totalRows: number; readonly newRows: number; readonly upToDate: boolean };
+
+/** What the downloader needs from the outside world, injectable for tests. */
+export interface FetchDeps {
+  /** The exchange; default: `new ccxt[config.exchange]({ enableRateLimit: true, ...config.exchangeOptions })`. */
+  readonly exchange?: OhlcvExchange;
+  /** Waits between retries; default: a timer (cut short by `signal`). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The current time in ms; default Date.now. Bars whose close is after it are still forming. */
+  readonly now?: () => number;
+  readonly onProgress?: (event: FetchProgress) => void;
+  /** Stops the run between requests; what was saved stays saved. */
+  readonly signal?: AbortSignal;
+}
+
+export interface FetchResult {
+  readonly config: FetchConfig;
+  /** Rows in the output file before this run (0 for a new file). */
+  readonly existingRows: number;
+  /** Rows this run added. */
+  readonly newRows: number;
+  /** Requests sent, retries included. */
+  readonly requests: number;
+  readonly retries: number;
+  /** The whole output file, read back and validated; null when nothing was written (no data in range). */
+  readonly candles: Candles | null;
+  readonly report: CsvReport | null;
+}
+
+type CcxtModule = typeof import("ccxt");
+
+async function loadCcxt(): Promise<CcxtModule> {
+  return import("ccxt");
+}
+
+/** A ccxt exchange by id, with the rate limiter on and the caller's overrides (URLs, rateLimit…) applied. */
+export async function createExchange(exchangeId: string, options: Record<string, unknown> = {}): Promise<OhlcvExchange> {
+  const ccxt = await loadCcxt();
+  const classes = ccxt.exchanges as unknown as Record<string, unknown>;
+  const ctor = Object.hasOwn(classes, exchangeId) ? classes[exchangeId] : undefined;
+  if (typeof ctor !== "function") {
+    throw new FetchError("bad_request", `unknown ccxt exchange "${exchangeId}"`, 0);
+  }
+  const Exchange = ctor as new (options: Record<string, unknown>) => OhlcvExchange;
+  return new Exchange({ enableRateLimit: true, ...options });
+}
+
+function defaultSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise((resolve) => {
+      if (signal?.aborted === true) return resolve();
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
+}
+
+/** Retry delay before retry number `attempt` (1-based): base·2^(attempt−1), capped. No jitter: runs repeat exactly. */
+export function backoffDelayMs(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message.slice(0, 200)}`;
+  return String(err);
+}
+
+function toNumber(x: number | string | null | undefined): number {
+  if (typeof x === "number") return x;
+  if (typeof x === "string" && x.trim() !== "") return Number(x);
+  return Number.NaN;
+}
+
+/**
+ * Downloads `config.symbol` candles into `config.out`, resuming an existing file. Resolves when the range is
+ * complete (or already was); rejects with a {@link FetchError} (`savedRows` tells what is on disk) or with the
+ * {@link CandleCsvError} of an existing file that is not valid.
+ */
+export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps = {}): Promise<FetchResult> {
+  const parsed = FetchConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new FetchError("bad_request", `invalid fetch config: ${z.prettifyError(parsed.error)}`, 0);
+  }
+  const config = parsed.data;
+  const barMs = TIMEFRAME_MS[config.timeframe]!;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep(deps.signal);
+  const emit = deps.onProgress ?? ((): void => undefined);
+  const since = parseDate(config.since, "since");
+  const until = config.until === undefined ? Infinity : parseDate(config.until, "until");
+  if (until <= since) {
+    throw new FetchError("bad_request", `until (${new Date(until).toISOString()}) must be after since (${new Date(since).toISOString()})`, 0);
+  }
+  const meta: CandleMeta = { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe, source: config.out };
+
+  // Resume: the existing file must be valid; its rows are kept as they are and never fetched again.
+  let text = CSV_HEADER + "\n";
+  let savedRows = 0;
+  let lastTs = Number.NaN;
+  const resumed = existsSync(config.out);
+  if (resumed) {
+    const existing = readCandlesCsv(config.out, { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe });
+    savedRows = existing.report.rows;
+    if (savedRows > 0) {
+      lastTs = existing.report.last!;
+      text += formatCandleRows(existing.candles);
+    }
+  }
+  const existingRows = savedRows;
+  const from = Number.isNaN(lastTs) ? Math.ceil(since / barMs) * barMs : lastTs + barMs;
+  emit({ kind: "start", from, until, existingRows, resumed });
+
+  const ccxt = await loadCcxt();
+  const exchange = deps.exchange ?? (await createExchange(config.exchange, config.exchangeOptions));
+  let requests = 0;
+  let retries = 0;
+  let newRows = 0;
+  let page = 0;
+
+  const abortIfAsked = (at: number): void => {
+    if (deps.signal?.aborted === true) {
+      throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
+    }
+  };
+
+  /** One call with retries on network and rate-limit errors; anything else fails the run at once. */
+  async function withRetries<T>(what: string, at: number, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      abortIfAsked(at);
+      requests++;
+      try {
+        return await call();
+      } catch (err) {
+        if (!(err instanceof ccxt.NetworkError)) {
+          throw new FetchError(
+            "exchange_error",
+            `${what} failed: ${describeError(err)}; ${savedRows} rows saved in ${config.out}`,
+            savedRows,
+            at,
+            { cause: err },
+          );
+        }
+        if (attempt >= config.maxRetries) {
+          throw new FetchError(
+            "retries_exhausted",
+            `${what} still failing after ${config.maxRetries} retries: ${describeError(err)}; ${savedRows} rows saved in ${config.out} (run again to resume)`,
+            savedRows,
+            at,
+            { cause: err },
+          );
+        }
+        const delayMs = backoffDelayMs(attempt + 1, config.baseDelayMs, config.maxDelayMs);
+        retries++;
+        emit({ kind: "retry", attempt: attempt + 1, delayMs, since: at, error: describeError(err) });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  try {
+    await withRetries("loading markets", from, () => exchange.loadMarkets());
+    if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
+      throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
+    }
+    if (exchange.timeframes !== undefined && !(config.timeframe in exchange.timeframes)) {
+      throw new FetchError("bad_request", `${exchange.id} does not serve timeframe ${config.timeframe}`, savedRows);
+    }
+
+    let cursor = from;
+    while (cursor < until && cursor + barMs <= now()) {
+      const at = cursor;
+      const rows = await withRetries(`${exchange.id} fetchOHLCV ${config.symbol} ${config.timeframe} since ${new Date(at).toISOString()}`, at, () =>
+        exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
+      );
+      page++;
+      if (!Array.isArray(rows) || rows.length === 0) break;
+      const nowMs = now();
+      // Keep rows after what is saved, before `until`, and closed by now. Overlap with saved rows is dropped
+      // here; anything else odd (duplicates inside the page, disorder, bad prices) fails validation below.
+      const fresh = allocCandles({ ...meta, source: `${exchange.id} ${config.symbol} ${config.timeframe} page ${page}` }, rows.length);
+      let k = 0;
+      let reachedEnd = false;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r];
+        if (!Array.isArray(row) || row.length < 6) {
+          throw new FetchError("bad_page", `page ${page} row ${r} is not [timestamp, open, high, low, close, volume]: ${JSON.stringify(row)}`, savedRows, at);
+        }
+        const ts = toNumber(row[0]);
+        if (ts <= lastTs || ts < at) continue;
+        if (ts >= until || ts + barMs > nowMs) {
+          reachedEnd = true;
+          continue;
+        }
+        fresh.timestamp[k] = ts;
+        fresh.open[k] = toNumber(row[1]);
+        fresh.high[k] = toNumber(row[2]);
+        fresh.low[k] = toNumber(row[3]);
+        fresh.close[k] = toNumber(row[4]);
+        fresh.volume[k] = toNumber(row[5]);
+        k++;
+      }
+      if (k === 0) break; // nothing new: the range is done (or the exchange ignores `since`; never loop on it)
+      const pageCandles: Candles = {
+        ...fresh,
+        length: k,
+        timestamp: fresh.timestamp.subarray(0, k),
+        open: fresh.open.subarray(0, k),
+        high: fresh.high.subarray(0, k),
+        low: fresh.low.subarray(0, k),
+        close: fresh.close.subarray(0, k),
+        volume: fresh.volume.subarray(0, k),
+      };
+      let lines: string;
+      try {
+        lines = formatCandleRows(pageCandles, Number.isNaN(lastTs) ? undefined : lastTs);
+      } catch (err) {
+        if (err instanceof CandleDataError) {
+          throw new FetchError("bad_page", `${err.message}\n(${savedRows} rows saved in ${config.out})`, savedRows, at, { cause: err });
+        }
+        throw err;
+      }
+      text += lines;
+      writeFileAtomic(config.out, text);
+      savedRows += k;
+      newRows += k;
+      lastTs = pageCandles.timestamp[k - 1]!;
+      cursor = lastTs + barMs;
+      const end = Math.min(until, Math.floor(nowMs / barMs) * barMs);
+      emit({
+        kind: "page",
+        page,
+        newRows: k,
+        totalRows: savedRows,
+        lastTimestamp: lastTs,
+        fraction: end > from ? Math.min(1, (cursor - from) / (end - from)) : 1,
+      });
+      if (reachedEnd) break;
+    }
+  } finally {
+    if (deps.exchange === undefined) await exchange.close?.();
+  }
+
+  emit({ kind: "done", totalRows: savedRows, newRows, upToDate: newRows === 0 });
+  if (savedRows === 0 && !resumed) {
+    return { config, existingRows, newRows, requests, retries, candles: null, report: null };
+  }
+  const back = parseCandlesCsv(text, config.out, { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe });
+  return { config, existingRows, newRows, requests, retries, candles: back.candles, report: back.report };
+}
+
+/**
+ * A progress printer for {@link fetchCandles}: a redrawn bar on a TTY, one line per page otherwise (logs,
+ * CI). `write` defaults to stderr so that stdout stays clean for `--json`-style output.
+ */
+export function progressPrinter(
+  stream: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+): (event: FetchProgress) => void {
+  const tty = stream.isTTY === true;
+  const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString().replace(".000Z", "Z") : "now");
+  return (e) => {
+    switch (e.kind) {
+      case "start":
+        stream.write(
+          (e.resumed ? `resuming after ${e.existingRows} saved rows, ` : "") + `fetching from ${iso(e.from)} until ${iso(e.until)}\n`,
+        );
+        break;
+      case "page": {
+        const pct = (e.fraction * 100).toFixed(1).padStart(5);
+        if (tty) {
+          const width = 30;
+          const filled = Math.round(e.fraction * width);
+          stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${pct}%  ${e.totalRows} rows  up to ${iso(e.lastTimestamp)}`);
+        } else {
+          stream.write(`page ${e.page}: +${e.newRows} rows (${e.totalRows} total) up to ${iso(e.lastTimestamp)} ${pct}%\n`);
+        }
+        break;
+      }
+      case "retry":
+        stream.write(`${tty ? "\n" : ""}retry ${e.attempt} in ${e.delayMs} ms (since ${iso(e.since)}): ${e.error}\n`);
+        break;
+      case "done":
+        stream.write(`${tty ? "\n" : ""}${e.upToDate ? "already up to date" : `done: +${e.newRows} rows`}, ${e.totalRows} rows in file\n`);
+        break;
+    }
+  };
+}

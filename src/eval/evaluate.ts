@@ -1,0 +1,53 @@
+/**
+ * One evaluation window, end to end: the agent's runs (one per seed or sample), every baseline, each one's
+ * metrics, the summary over the agent's runs, and the Sharpe-difference test against buy-and-hold.
+ */
+import type { EnvModel } from "../env/index.js";
+import { runBacktest, type BacktestPolicy, type BacktestTrace } from "./backtest.js";
+import { runBaselines, type BaselineOptions, type Baselines } from "./baselines.js";
+import { computeMetrics, periodsPerYear, stepReturns, type BacktestMetrics } from "./metrics.js";
+import { summariseRuns, type SeedSummary } from "./seeds.js";
+import { sharpeDifferenceTest, type SharpeDifferenceTest } from "./stats.js";
+
+export interface AgentRunSpec {
+  /** The policy to run (a fresh one per run: recurrent state is reset anyway). */
+  readonly policy: BacktestPolicy;
+  /** Seed of the run's random stream (sampled actions). */
+  readonly seed: number;
+}
+
+export interface EvaluateOptions extends BaselineOptions {
+  /** Resamples of the bootstrap intervals and of the Sharpe test (default 2000). */
+  readonly resamples?: number;
+  /** Seed of the statistics' resampling (default 0). */
+  readonly statsSeed?: number;
+}
+
+export interface WindowEvaluation {
+  readonly agentRuns: readonly BacktestTrace[];
+  readonly agentMetrics: readonly BacktestMetrics[];
+  /** Over the agent's runs; null with fewer than 2 runs. */
+  readonly agentSummary: SeedSummary | null;
+  readonly baselines: Baselines;
+  readonly baselineMetrics: ReadonlyArray<{ readonly name: string; readonly trace: BacktestTrace; readonly metrics: BacktestMetrics }>;
+  /** The first agent run against buy-and-hold; null without an agent. */
+  readonly sharpeTest: SharpeDifferenceTest | null;
+}
+
+export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[], opts: EvaluateOptions = {}): WindowEvaluation {
+  const agentRuns = agents.map((a) => runBacktest(model, a.policy, { seed: a.seed }));
+  const agentMetrics = agentRuns.map((t) => computeMetrics(t));
+  const resamples = opts.resamples ?? 2000;
+  const agentSummary = agentRuns.length > 1 ? summariseRuns(agentMetrics, { resamples, seed: opts.statsSeed ?? 0 }) : null;
+  const baselines = runBaselines(model, opts);
+  const list = [baselines.buyAndHold, baselines.random, baselines.maCrossover, ...(baselines.perfectForesight ? [baselines.perfectForesight] : [])];
+  const baselineMetrics = list.map((trace) => ({ name: trace.name, trace, metrics: computeMetrics(trace) }));
+  let sharpeTest: SharpeDifferenceTest | null = null;
+  const first = agentRuns[0];
+  if (first !== undefined && first.steps >= 3) {
+    const a = stepReturns(first.value);
+    const b = stepReturns(baselines.buyAndHold.value.subarray(0, first.steps + 1));
+    sharpeTest = sharpeDifferenceTest(a, b, { resamples, seed: opts.statsSeed ?? 0, periodsPerYear: periodsPerYear(first.periodMs) });
+  }
+  return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest };
+}
