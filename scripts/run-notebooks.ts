@@ -154,9 +154,9 @@ async function runOne(file: string, cfg: Config): Promise<NotebookResult> {
 
   const cells = Number(result["cells"]);
   let renderNote = "not rendered";
-  if (cfg.render) {
-    const nb = parseNotebook(readFileSync(executed, "utf8"), executed);
-    const expected = figureOutputCount(nb);
+  const expected = figureOutputCount(parseNotebook(readFileSync(executed, "utf8"), executed));
+  if (cfg.render && expected === 0) renderNote = "no figures";
+  if (cfg.render && expected > 0) {
     const exportStarted = performance.now();
     const exp = spawnSync(cfg.python, ["-m", "nbconvert", "--to", "html", "--log-level", "WARN", executed, "--output-dir", cfg.out], {
       encoding: "utf8",

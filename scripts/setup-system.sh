@@ -21,14 +21,16 @@ die() { printf 'setup-system: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages --------------------------------------------------------------------------------------
 missing=()
-python_module_missing() { ! "$py" -c "import $1" >/dev/null 2>&1; }
-if [[ ! -x "$py" ]]; then
-  missing+=(python3)
-fi
-# module -> Debian package that provides it for the system python
-for pair in nbconvert:jupyter-nbconvert nbclient:python3-nbclient jupyter_client:jupyter-client ipykernel:python3-ipykernel; do
-  if [[ ! -x "$py" ]] || python_module_missing "${pair%%:*}"; then missing+=("${pair#*:}"); fi
-done
+# Debian package providing each Python module for the system python.
+declare -A module_package=([nbconvert]=jupyter-nbconvert [nbclient]=python3-nbclient [jupyter_client]=jupyter-client [ipykernel]=python3-ipykernel)
+missing_modules() { # prints the modules of module_package that $py cannot import (all of them without $py)
+  if [[ ! -x "$py" ]]; then printf '%s\n' "${!module_package[@]}"; return; fi
+  "$py" -c 'import importlib.util, sys
+for m in sys.argv[1:]:
+    if importlib.util.find_spec(m) is None: print(m)' "${!module_package[@]}" 2>/dev/null
+}
+[[ -x "$py" ]] || missing+=(python3)
+for m in $(missing_modules); do missing+=("${module_package[$m]}"); done
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [[ -x "$chromium" ]] || missing+=(chromium)
 
@@ -45,9 +47,8 @@ if ((${#missing[@]} > 0)); then
     die "apt-get failed installing ${missing[*]} (full log: /tmp/setup-system-apt.log). Install them by hand: $install_cmd"
   fi
   # What was missing must be there now; anything else is a bug in the list above, not something to skip.
-  for pair in nbconvert nbclient jupyter_client ipykernel; do
-    python_module_missing "$pair" && die "after apt-get, $py still cannot import $pair"
-  done
+  still="$(missing_modules | tr '\n' ' ')"
+  [[ -z "$still" ]] || die "after apt-get, $py still cannot import: $still"
   command -v redis-server >/dev/null 2>&1 || die "after apt-get, redis-server is still not on PATH"
   [[ -x "$chromium" ]] || die "after apt-get, $chromium is still missing (set CHROMIUM_PATH if Chromium lives elsewhere)"
   say "installed ${missing[*]}"

@@ -1,5 +1,5 @@
 import type { VecEnv } from "../env/vec-env.js";
-import { Rng, type RngState } from "../util/rng.js";
+import { deriveSeed, Rng, type RngState } from "../util/rng.js";
 import { rolloutSizes, type AgentConfig } from "./config.js";
 import type { Engine, LossCoefficients } from "./engine.js";
 import { AgentError } from "./errors.js";
@@ -98,8 +98,8 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
   let update = resume?.update ?? 0;
   let envSteps = resume?.envSteps ?? 0;
   let episodes = resume?.episodes ?? 0;
-  const actionRng = resume ? Rng.fromState(resume.actionRng) : new Rng(opts.seed ^ 0x5eed0001);
-  const minibatchRng = resume ? Rng.fromState(resume.minibatchRng) : new Rng(opts.seed ^ 0x5eed0002);
+  const actionRng = resume ? Rng.fromState(resume.actionRng) : new Rng(deriveSeed(opts.seed, 1));
+  const minibatchRng = resume ? Rng.fromState(resume.minibatchRng) : new Rng(deriveSeed(opts.seed, 2));
   const obsNorm = ppo.observationNorm === "running" ? new RunningObservationNorm(O, ppo.observationClip, resume?.observationNorm ?? undefined) : null;
 
   // Buffers, allocated once.
@@ -116,19 +116,24 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
   const order = Int32Array.from({ length: numSequences }, (_, s) => s);
   const finished = { count: 0, profitSum: 0, profitMin: Infinity, profitMax: -Infinity, totalReturnSum: 0, rewardSum: 0, lengthSum: 0 };
 
+  // Hot-loop copies are plain loops: a subarray() view per step would allocate.
   const observe = (raw: Float32Array): void => {
     if (obsNorm) {
       obsNorm.update(raw, N);
       for (let i = 0; i < N; i++) obsNorm.normalize(raw, i, obs, i);
     } else {
-      obs.set(raw.subarray(0, N * O));
+      for (let j = 0; j < N * O; j++) obs[j] = raw[j]!;
     }
   };
   const observeFinal = (raw: Float32Array, i: number): Float32Array => {
     if (obsNorm) obsNorm.normalize(raw, i, finalObs, 0);
-    else finalObs.set(raw.subarray(i * O, (i + 1) * O));
+    else for (let j = 0; j < O; j++) finalObs[j] = raw[i * O + j]!;
     return finalObs;
   };
+  const copyRow = (src: Float32Array | Float64Array, srcRow: number, dst: Float32Array | Float64Array, dstRow: number, width: number): void => {
+    for (let j = 0; j < width; j++) dst[dstRow * width + j] = src[srcRow * width + j]!;
+  };
+  const record = { buf, t: 0 };
   const snapshot = (): PpoState => ({
     update,
     numUpdates,
@@ -157,10 +162,11 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
         const k = i * T + t;
         if (episodeStart[i]) state.fill(0, i * S, (i + 1) * S);
         buf.episodeStarts[k] = episodeStart[i]!;
-        buf.observations.set(obs.subarray(i * O, (i + 1) * O), k * O);
-        if (t % L === 0) buf.sequenceStates.set(state.subarray(i * S, (i + 1) * S), (k / L) * S);
+        copyRow(obs, i, buf.observations, k, O);
+        if (t % L === 0) copyRow(state, i, buf.sequenceStates, k / L, S);
       }
-      engine.step(obs, N, state, logProbs, values, { buf, t });
+      record.t = t;
+      engine.step(obs, N, state, logProbs, values, record);
       for (let i = 0; i < N; i++) {
         // Sample a ~ π(·|history) by inverting the cumulative distribution.
         let u = actionRng.uniform();
@@ -188,7 +194,7 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
         const done = res.terminated[i]! === 1 || res.truncated[i]! === 1;
         if (done) {
           const fin = observeFinal(res.finalObservations, i);
-          if (article) buf.nextObservations.set(fin, k * O);
+          if (article) copyRow(fin, 0, buf.nextObservations, k, O);
           // V(final observation) with the state carried through the episode, before it is reset.
           if (!article && ppo.bootstrapTruncated && res.truncated[i] && !res.terminated[i]) {
             buf.truncationValues[k] = engine.valueOf(fin, 0, state, i);
@@ -208,7 +214,7 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
       if (article) {
         for (let i = 0; i < N; i++) {
           const k = i * T + t;
-          if (!episodeStart[i]) buf.nextObservations.set(obs.subarray(i * O, (i + 1) * O), k * O);
+          if (!episodeStart[i]) copyRow(obs, i, buf.nextObservations, k, O);
         }
       }
     }

@@ -79,6 +79,11 @@ async function startFakeBitfinex(): Promise<FakeBitfinex> {
       res.writeHead(status, { "Content-Type": type });
       res.end(body);
     };
+    // ccxt's loadMarkets asks two conf endpoints (currencies, then pairs); minimal fixtures that list BTC/USD.
+    if (u.pathname.startsWith("/v2/conf/")) {
+      const pairs = u.pathname.includes("pub:info:pair");
+      return send(200, JSON.stringify(pairs ? [[["BTCUSD", [null, null, null, "0.0002", "2000.0"]]], [], [], []] : Array.from({ length: 11 }, () => [])));
+    }
     if (u.pathname !== "/v2/candles/trade:1h:tBTCUSD/hist") return send(404, JSON.stringify(["error", 10020, "not found"]));
     const reply = fake.plan(fake.candleRequests++);
     if (reply === 429) return send(429, JSON.stringify(["error", 11010, "ratelimit: error"]));
@@ -121,7 +126,8 @@ async function startFakeBitfinex(): Promise<FakeBitfinex> {
 }
 
 async function localBitfinex(url: string): Promise<OhlcvExchange> {
-  const ex = await createExchange("bitfinex", { urls: { api: { public: url, private: url, v1: url } }, rateLimit: 1, timeout: 5000 });
+  const ex = await createExchange("bitfinex", { rateLimit: 1, timeout: 5000 }, url);
+  expect((ex as unknown as { urls: { api: unknown } }).urls.api).toEqual({ v1: url, public: url, private: url });
   // Markets set up front make ccxt's loadMarkets a no-op: only the candles endpoint is exercised.
   (ex as unknown as { setMarkets(m: unknown[]): unknown }).setMarkets([
     {
@@ -200,6 +206,22 @@ describe("fetchCandles against a local Bitfinex v2 imitation (real ccxt)", () =>
     expect(events.filter((e) => e.kind === "retry").map((e) => (e.kind === "retry" ? e.attempt : 0))).toEqual([1, 2, 1]);
     expect(events.at(-1)).toMatchObject({ kind: "done", newRows: BARS.length - 1 });
     expect(readdirSync(dir)).toEqual(["btc.csv"]); // no temp files left
+  });
+
+  it("builds its own ccxt exchange from apiUrl, loading markets from the server", async () => {
+    const out = join(dir, "own.csv");
+    const result = await fetchCandles(
+      { ...baseConfig(out), apiUrl: server.url, exchangeOptions: { rateLimit: 1 } },
+      { sleep: async () => {}, now: () => NOW },
+    );
+    expect(readFileSync(out, "utf8")).toBe(expectedCsv());
+    expect(result.newRows).toBe(BARS.length - 1);
+    const paths = server.log.map((r) => r.path);
+    expect(paths.filter((p) => p.startsWith("/v2/conf/"))).toHaveLength(2);
+    expect(paths.filter((p) => p.includes("/candles/"))).toHaveLength(6);
+    await expect(fetchCandles({ ...baseConfig(join(dir, "eth.csv")), symbol: "ETH/USD", apiUrl: server.url, exchangeOptions: { rateLimit: 1 } }, { now: () => NOW })).rejects.toMatchObject({
+      code: "bad_request",
+    });
   });
 
   it("an interrupted run resumes to the same bytes as an uninterrupted one, never re-downloading saved rows", async () => {

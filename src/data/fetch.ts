@@ -43,6 +43,8 @@ export const FetchConfigSchema = z
     baseDelayMs: z.number().nonnegative().default(1000),
     /** Upper bound of one retry delay. */
     maxDelayMs: z.number().nonnegative().default(60_000),
+    /** Send every API request to this base URL instead of the exchange's (a proxy, or a local imitation in tests). */
+    apiUrl: z.url().optional(),
     /** Extra ccxt constructor options (e.g. `{ urls: { api: { public: "http://127.0.0.1:8080" } }, rateLimit: 500 }`). */
     exchangeOptions: z.record(z.string(), z.unknown()).default({}),
   })
@@ -115,6 +117,8 @@ export interface FetchResult {
   /** The whole output file, read back and validated; null when nothing was written (no data in range). */
   readonly candles: Candles | null;
   readonly report: CsvReport | null;
+  /** The ccxt version that did the download, for the run record. */
+  readonly ccxtVersion: string;
 }
 
 type CcxtModule = typeof import("ccxt");
@@ -123,16 +127,34 @@ async function loadCcxt(): Promise<CcxtModule> {
   return import("ccxt");
 }
 
-/** A ccxt exchange by id, with the rate limiter on and the caller's overrides (URLs, rateLimit…) applied. */
-export async function createExchange(exchangeId: string, options: Record<string, unknown> = {}): Promise<OhlcvExchange> {
+/** Every URL in a ccxt `urls.api` entry (a string or a nested map of them) replaced by `base`. */
+function redirectApi(api: unknown, base: string): unknown {
+  if (typeof api === "string") return base;
+  if (api !== null && typeof api === "object") {
+    return Object.fromEntries(Object.entries(api).map(([k, v]) => [k, redirectApi(v, base)]));
+  }
+  return api;
+}
+
+/**
+ * A ccxt exchange by id, with the rate limiter on and the caller's overrides (rateLimit, urls…) applied;
+ * with `apiUrl`, every API URL of the exchange points there instead.
+ */
+export async function createExchange(
+  exchangeId: string,
+  options: Record<string, unknown> = {},
+  apiUrl?: string,
+): Promise<OhlcvExchange> {
   const ccxt = await loadCcxt();
   const classes = ccxt.exchanges as unknown as Record<string, unknown>;
   const ctor = Object.hasOwn(classes, exchangeId) ? classes[exchangeId] : undefined;
   if (typeof ctor !== "function") {
     throw new FetchError("bad_request", `unknown ccxt exchange "${exchangeId}"`, 0);
   }
-  const Exchange = ctor as new (options: Record<string, unknown>) => OhlcvExchange;
-  return new Exchange({ enableRateLimit: true, ...options });
+  const Exchange = ctor as new (options: Record<string, unknown>) => OhlcvExchange & { urls: { api?: unknown } };
+  const exchange = new Exchange({ enableRateLimit: true, ...options });
+  if (apiUrl !== undefined) exchange.urls.api = redirectApi(exchange.urls.api, apiUrl.replace(/\/+$/, ""));
+  return exchange;
 }
 
 function defaultSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
@@ -205,141 +227,144 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   emit({ kind: "start", from, until, existingRows, resumed });
 
   const ccxt = await loadCcxt();
-  const exchange = deps.exchange ?? (await createExchange(config.exchange, config.exchangeOptions));
   let requests = 0;
   let retries = 0;
   let newRows = 0;
   let page = 0;
+  // Nothing to ask for (complete up to `until`, or the next bar is still forming): no exchange, no request.
+  if (from < until && from + barMs <= now()) {
+    const exchange = deps.exchange ?? (await createExchange(config.exchange, config.exchangeOptions, config.apiUrl));
 
-  const abortIfAsked = (at: number): void => {
-    if (deps.signal?.aborted === true) {
-      throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
-    }
-  };
+    const abortIfAsked = (at: number): void => {
+      if (deps.signal?.aborted === true) {
+        throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
+      }
+    };
 
-  /** One call with retries on network and rate-limit errors; anything else fails the run at once. */
-  async function withRetries<T>(what: string, at: number, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      abortIfAsked(at);
-      requests++;
-      try {
-        return await call();
-      } catch (err) {
-        if (!(err instanceof ccxt.NetworkError)) {
-          throw new FetchError(
-            "exchange_error",
-            `${what} failed: ${describeError(err)}; ${savedRows} rows saved in ${config.out}`,
-            savedRows,
-            at,
-            { cause: err },
-          );
+    /** One call with retries on network and rate-limit errors; anything else fails the run at once. */
+    async function withRetries<T>(what: string, at: number, call: () => Promise<T>): Promise<T> {
+      for (let attempt = 0; ; attempt++) {
+        abortIfAsked(at);
+        requests++;
+        try {
+          return await call();
+        } catch (err) {
+          if (!(err instanceof ccxt.NetworkError)) {
+            throw new FetchError(
+              "exchange_error",
+              `${what} failed: ${describeError(err)}; ${savedRows} rows saved in ${config.out}`,
+              savedRows,
+              at,
+              { cause: err },
+            );
+          }
+          if (attempt >= config.maxRetries) {
+            throw new FetchError(
+              "retries_exhausted",
+              `${what} still failing after ${config.maxRetries} retries: ${describeError(err)}; ${savedRows} rows saved in ${config.out} (run again to resume)`,
+              savedRows,
+              at,
+              { cause: err },
+            );
+          }
+          const delayMs = backoffDelayMs(attempt + 1, config.baseDelayMs, config.maxDelayMs);
+          retries++;
+          emit({ kind: "retry", attempt: attempt + 1, delayMs, since: at, error: describeError(err) });
+          await sleep(delayMs);
         }
-        if (attempt >= config.maxRetries) {
-          throw new FetchError(
-            "retries_exhausted",
-            `${what} still failing after ${config.maxRetries} retries: ${describeError(err)}; ${savedRows} rows saved in ${config.out} (run again to resume)`,
-            savedRows,
-            at,
-            { cause: err },
-          );
-        }
-        const delayMs = backoffDelayMs(attempt + 1, config.baseDelayMs, config.maxDelayMs);
-        retries++;
-        emit({ kind: "retry", attempt: attempt + 1, delayMs, since: at, error: describeError(err) });
-        await sleep(delayMs);
       }
     }
-  }
 
-  try {
-    await withRetries("loading markets", from, () => exchange.loadMarkets());
-    if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
-      throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
-    }
-    if (exchange.timeframes !== undefined && !(config.timeframe in exchange.timeframes)) {
-      throw new FetchError("bad_request", `${exchange.id} does not serve timeframe ${config.timeframe}`, savedRows);
-    }
+    try {
+      await withRetries("loading markets", from, () => exchange.loadMarkets());
+      if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
+        throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
+      }
+      if (exchange.timeframes !== undefined && !(config.timeframe in exchange.timeframes)) {
+        throw new FetchError("bad_request", `${exchange.id} does not serve timeframe ${config.timeframe}`, savedRows);
+      }
 
-    let cursor = from;
-    while (cursor < until && cursor + barMs <= now()) {
-      const at = cursor;
-      const rows = await withRetries(`${exchange.id} fetchOHLCV ${config.symbol} ${config.timeframe} since ${new Date(at).toISOString()}`, at, () =>
-        exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
-      );
-      page++;
-      if (!Array.isArray(rows) || rows.length === 0) break;
-      const nowMs = now();
-      // Keep rows after what is saved, before `until`, and closed by now. Overlap with saved rows is dropped
-      // here; anything else odd (duplicates inside the page, disorder, bad prices) fails validation below.
-      const fresh = allocCandles({ ...meta, source: `${exchange.id} ${config.symbol} ${config.timeframe} page ${page}` }, rows.length);
-      let k = 0;
-      let reachedEnd = false;
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r];
-        if (!Array.isArray(row) || row.length < 6) {
-          throw new FetchError("bad_page", `page ${page} row ${r} is not [timestamp, open, high, low, close, volume]: ${JSON.stringify(row)}`, savedRows, at);
+      let cursor = from;
+      while (cursor < until && cursor + barMs <= now()) {
+        const at = cursor;
+        const rows = await withRetries(`${exchange.id} fetchOHLCV ${config.symbol} ${config.timeframe} since ${new Date(at).toISOString()}`, at, () =>
+          exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
+        );
+        page++;
+        if (!Array.isArray(rows) || rows.length === 0) break;
+        const nowMs = now();
+        // Keep rows after what is saved, before `until`, and closed by now. Overlap with saved rows is dropped
+        // here; anything else odd (duplicates inside the page, disorder, bad prices) fails validation below.
+        const fresh = allocCandles({ ...meta, source: `${exchange.id} ${config.symbol} ${config.timeframe} page ${page}` }, rows.length);
+        let k = 0;
+        let reachedEnd = false;
+        for (let r = 0; r < rows.length; r++) {
+          const row = rows[r];
+          if (!Array.isArray(row) || row.length < 6) {
+            throw new FetchError("bad_page", `page ${page} row ${r} is not [timestamp, open, high, low, close, volume]: ${JSON.stringify(row)}`, savedRows, at);
+          }
+          const ts = toNumber(row[0]);
+          if (ts <= lastTs || ts < at) continue;
+          if (ts >= until || ts + barMs > nowMs) {
+            reachedEnd = true;
+            continue;
+          }
+          fresh.timestamp[k] = ts;
+          fresh.open[k] = toNumber(row[1]);
+          fresh.high[k] = toNumber(row[2]);
+          fresh.low[k] = toNumber(row[3]);
+          fresh.close[k] = toNumber(row[4]);
+          fresh.volume[k] = toNumber(row[5]);
+          k++;
         }
-        const ts = toNumber(row[0]);
-        if (ts <= lastTs || ts < at) continue;
-        if (ts >= until || ts + barMs > nowMs) {
-          reachedEnd = true;
-          continue;
+        if (k === 0) break; // nothing new: the range is done (or the exchange ignores `since`; never loop on it)
+        const pageCandles: Candles = {
+          ...fresh,
+          length: k,
+          timestamp: fresh.timestamp.subarray(0, k),
+          open: fresh.open.subarray(0, k),
+          high: fresh.high.subarray(0, k),
+          low: fresh.low.subarray(0, k),
+          close: fresh.close.subarray(0, k),
+          volume: fresh.volume.subarray(0, k),
+        };
+        let lines: string;
+        try {
+          lines = formatCandleRows(pageCandles, Number.isNaN(lastTs) ? undefined : lastTs);
+        } catch (err) {
+          if (err instanceof CandleDataError) {
+            throw new FetchError("bad_page", `${err.message}\n(${savedRows} rows saved in ${config.out})`, savedRows, at, { cause: err });
+          }
+          throw err;
         }
-        fresh.timestamp[k] = ts;
-        fresh.open[k] = toNumber(row[1]);
-        fresh.high[k] = toNumber(row[2]);
-        fresh.low[k] = toNumber(row[3]);
-        fresh.close[k] = toNumber(row[4]);
-        fresh.volume[k] = toNumber(row[5]);
-        k++;
+        text += lines;
+        writeFileAtomic(config.out, text);
+        savedRows += k;
+        newRows += k;
+        lastTs = pageCandles.timestamp[k - 1]!;
+        cursor = lastTs + barMs;
+        const end = Math.min(until, Math.floor(nowMs / barMs) * barMs);
+        emit({
+          kind: "page",
+          page,
+          newRows: k,
+          totalRows: savedRows,
+          lastTimestamp: lastTs,
+          fraction: end > from ? Math.min(1, (cursor - from) / (end - from)) : 1,
+        });
+        if (reachedEnd) break;
       }
-      if (k === 0) break; // nothing new: the range is done (or the exchange ignores `since`; never loop on it)
-      const pageCandles: Candles = {
-        ...fresh,
-        length: k,
-        timestamp: fresh.timestamp.subarray(0, k),
-        open: fresh.open.subarray(0, k),
-        high: fresh.high.subarray(0, k),
-        low: fresh.low.subarray(0, k),
-        close: fresh.close.subarray(0, k),
-        volume: fresh.volume.subarray(0, k),
-      };
-      let lines: string;
-      try {
-        lines = formatCandleRows(pageCandles, Number.isNaN(lastTs) ? undefined : lastTs);
-      } catch (err) {
-        if (err instanceof CandleDataError) {
-          throw new FetchError("bad_page", `${err.message}\n(${savedRows} rows saved in ${config.out})`, savedRows, at, { cause: err });
-        }
-        throw err;
-      }
-      text += lines;
-      writeFileAtomic(config.out, text);
-      savedRows += k;
-      newRows += k;
-      lastTs = pageCandles.timestamp[k - 1]!;
-      cursor = lastTs + barMs;
-      const end = Math.min(until, Math.floor(nowMs / barMs) * barMs);
-      emit({
-        kind: "page",
-        page,
-        newRows: k,
-        totalRows: savedRows,
-        lastTimestamp: lastTs,
-        fraction: end > from ? Math.min(1, (cursor - from) / (end - from)) : 1,
-      });
-      if (reachedEnd) break;
+    } finally {
+      if (deps.exchange === undefined) await exchange.close?.();
     }
-  } finally {
-    if (deps.exchange === undefined) await exchange.close?.();
   }
 
   emit({ kind: "done", totalRows: savedRows, newRows, upToDate: newRows === 0 });
   if (savedRows === 0 && !resumed) {
-    return { config, existingRows, newRows, requests, retries, candles: null, report: null };
+    return { config, existingRows, newRows, requests, retries, candles: null, report: null, ccxtVersion: ccxt.version };
   }
   const back = parseCandlesCsv(text, config.out, { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe });
-  return { config, existingRows, newRows, requests, retries, candles: back.candles, report: back.report };
+  return { config, existingRows, newRows, requests, retries, candles: back.candles, report: back.report, ccxtVersion: ccxt.version };
 }
 
 /**

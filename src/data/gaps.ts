@@ -70,12 +70,12 @@ export function findGaps(candles: Candles, timeframeMs: number): GapReport {
   return { timeframeMs, count: gaps.length, missingBars: missingTotal, largest, gaps };
 }
 
-/** Gap report as short human-readable lines (one per gap, largest first is not implied: time order). */
+/** A gap report as text lines, one per gap in time order (`row` = 0-based index of the bar after the gap). */
 export function formatGapTable(report: GapReport, maxRows = Infinity): string[] {
   const lines: string[] = [];
   const shown = report.gaps.slice(0, maxRows);
   for (const g of shown) {
-    lines.push(`  row ${String(g.index).padStart(7)}  ${g.fromIso} .. ${g.toIso}  ${g.missingBars} missing`);
+    lines.push(`  ${g.fromIso} .. ${g.toIso}  ${String(g.missingBars).padStart(5)} missing  (before row ${g.index})`);
   }
   if (report.gaps.length > shown.length) lines.push(`  … ${report.gaps.length - shown.length} more`);
   return lines;

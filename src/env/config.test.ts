@@ -33,7 +33,7 @@ describe("resolveEnvConfig", () => {
     expect(c.episode).toEqual({ mode: "full", from: Date.UTC(2020, 0, 2) });
     expect(c.actions).toEqual(resolveEnvConfig("exposure").actions);
     const d = resolveEnvConfig({ preset: "seed", reward: { base: { kind: "differential_sharpe" } } });
-    expect(d.reward.base).toEqual({ kind: "differential_sharpe", eta: 0.01, epsilon: 1e-12 });
+    expect(d.reward.base).toEqual({ kind: "differential_sharpe", eta: 0.01, epsilon: 1e-12, warmup: 24 });
   });
 
   it("does not mutate the presets", () => {

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { normalizationStatsSchema } from "../features/normalization.js";
 import { featureSpecSchema } from "../features/registry.js";
+import { coins, usd } from "./units.js";
+
+/** A USD amount ≥ 0, typed `Usd` once resolved. */
+const usdAmount = (fallback: number) => z.number().min(0).transform(usd).default(usd(fallback));
+/** A coin amount ≥ 0, typed `Coins` once resolved. */
+const coinAmount = (fallback: number) => z.number().min(0).transform(coins).default(coins(fallback));
 
 /**
  * The trading env's one typed config. Every field is defaulted, and the defaults are the original article's
@@ -54,7 +60,7 @@ export const fillSchema = z
   })
   .strict();
 
-const minTradeUsd = z.number().min(0).default(10);
+const minTradeUsd = usdAmount(10);
 
 export const actionsSchema = z.discriminatedUnion("kind", [
   z
@@ -64,9 +70,9 @@ export const actionsSchema = z.discriminatedUnion("kind", [
       /** Fraction of the cash a buy spends, and of the coins a sell sells. */
       fraction: z.number().gt(0).max(1).default(0.5),
       /** A buy executes only if the USD it spends is strictly above this; otherwise it becomes a hold. */
-      minCash: z.number().min(0).default(1),
+      minCash: usdAmount(1),
       /** A sell executes only if the coins it sells are strictly above this; otherwise it becomes a hold. */
-      minCoins: z.number().min(0).default(0.0001),
+      minCoins: coinAmount(0.0001),
     })
     .strict(),
   z
@@ -110,6 +116,8 @@ export const rewardBaseSchema = z.discriminatedUnion("kind", [
       eta: z.number().gt(0).lt(1).default(0.01),
       /** The reward is 0 while the moving variance B − A² is at or below this (start of an episode). */
       epsilon: z.number().min(0).default(1e-12),
+      /** The reward is 0 for this many steps at the start of an episode while the moments settle. */
+      warmup: z.number().int().min(0).default(24),
     })
     .strict(),
 ]);
@@ -171,9 +179,9 @@ export const observationSchema = z
 export const envConfigSchema = z
   .object({
     /** USD in the portfolio at the start of every episode. */
-    initialCash: z.number().min(0).default(10_000),
+    initialCash: usdAmount(10_000),
     /** Coins in the portfolio at the start of every episode. */
-    initialCoins: z.number().min(0).default(1),
+    initialCoins: coinAmount(1),
     /** Commission as a fraction of the traded notional (the article: 0.075%). */
     commission: z.number().min(0).lt(1).default(0.00075),
     /** Fill price model. */

@@ -80,6 +80,8 @@ export function allocEnvState(n: number, rewardStateSize: number): EnvState {
 
 /** Scratch of one step: what the transition did, beyond the state (read by the single env's info). */
 export class StepScratch {
+  /** The action to apply (`transition` reads it; `stepEpisode` writes it). A float from the start: no Smi field. */
+  action = 0.5;
   reward = 0;
   terminated = false;
   truncated = false;
@@ -134,6 +136,16 @@ export function startEpisode(model: EnvModel, s: EnvState, i: number, startRow: 
  * the flags and what traded into `out`.
  */
 export function stepEpisode(model: EnvModel, s: EnvState, i: number, action: number, out: StepScratch): void {
+  out.action = action;
+  transition(model, s, i, out);
+}
+
+/**
+ * `stepEpisode` with the action read from `out.action`. The vec env calls this form: a float action passed
+ * as an argument to a function V8 does not inline is boxed (one heap number per step); a field store is not.
+ */
+export function transition(model: EnvModel, s: EnvState, i: number, out: StepScratch): void {
+  const action = out.action;
   const market = model.market;
   const row = s.row[i]!;
   const cash = s.cash[i]!;

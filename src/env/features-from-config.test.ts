@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { computeFeatures, featureWarmup, RESEARCH_FEATURES } from "../features/registry.js";
+import { computeFeatures, featureWarmup, RESEARCH_FEATURES, type FeatureSpecInput } from "../features/registry.js";
 import { createTradingEnv, resolveEnvConfig, withFittedNormalization } from "./index.js";
 import { syntheticCandles } from "./synthetic-market.js";
 
 describe("features named by the config", () => {
   const candles = syntheticCandles(800, 41);
-  const specs = [{ kind: "log_return", columns: ["close"] }, { kind: "rsi", window: 14 }] as const;
+  const specs: FeatureSpecInput[] = [
+    { kind: "log_return", columns: ["close"] },
+    { kind: "rsi", window: 14 },
+  ];
 
   it("computes the specs' matrix and starts episodes after the warm-up and a full look-back", () => {
     const env = createTradingEnv({ candles, config: { preset: "exposure", observation: { features: { kind: "specs", specs }, window: 3 } } });

@@ -47,6 +47,7 @@ export {
   startEpisode,
   stepEpisode,
   StepScratch,
+  transition,
   type EnvModel,
   type EnvState,
 } from "./core.js";
@@ -57,5 +58,8 @@ export * from "./actions/index.js";
 export * from "./rewards/index.js";
 export { sampleAction, sampleActions } from "./sample-action.js";
 export { featuresFromConfig, featureStartRow } from "./features-from-config.js";
+export { recordEpisode, randomPolicy, scoreTrajectory, scriptedPolicy, type EpisodeRecord, type Policy, type RecordOptions } from "./episode-record.js";
+export { checkEnv, checkVecEnv, type EnvCheckOptions, type EnvCheckProblem, type EnvCheckResult } from "./check-env.js";
+export { handCandles, syntheticCandles } from "./synthetic-market.js";
 export { withFittedNormalization } from "./fitted-normalization.js";
 export { usableRowRange } from "./market.js";

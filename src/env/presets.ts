@@ -71,7 +71,7 @@ export const ENV_PRESETS = {
     commission: 0.00075,
     fill: { at: "next_open", slippageBps: 5 },
     actions: { kind: "exposure_levels", levels: [0, 0.25, 0.5, 0.75, 1], minTradeUsd: 10 },
-    reward: { base: { kind: "differential_sharpe", eta: 0.01 }, drawdownPenalty: 0, turnoverPenalty: 0 },
+    reward: { base: { kind: "differential_sharpe", eta: 0.01, warmup: 24 }, drawdownPenalty: 0, turnoverPenalty: 0 },
     observation: RICHER_OBSERVATION,
     episode: { mode: "random_window", length: 500 },
     ruinFraction: 0.1,

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Candles } from "../data/candles.js";
 import { deriveSeed, Rng } from "../util/rng.js";
@@ -117,5 +119,15 @@ describe("vec env contract", () => {
     expect(vec.observationSpace.shape).toEqual([vec.observationSize]);
     const { window, portfolio } = vec.config.observation;
     expect(vec.observationSize).toBe(window * vec.model.market.featureCols + portfolio.length);
+  });
+});
+
+describe("vec env allocates nothing per step", () => {
+  // A fresh process per preset: a training process steps one config, so its call sites stay monomorphic.
+  it.each(ENV_PRESET_NAMES)("%s: no scavenge over 2M env steps", (preset) => {
+    const probe = fileURLToPath(new URL("./testdata/no-alloc-probe.ts", import.meta.url));
+    const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", probe, preset], { encoding: "utf8" });
+    const result = JSON.parse(out.trim().split("\n").pop()!) as { envSteps: number; gcs: number };
+    expect(result).toEqual({ preset, envSteps: 2_000_000, gcs: 0 });
   });
 });

@@ -5,8 +5,8 @@ import {
   observe,
   sampleStartRow,
   startEpisode,
-  stepEpisode,
   StepScratch,
+  transition,
   type EnvModel,
   type EnvState,
 } from "./core.js";
@@ -102,7 +102,8 @@ class VecTradingEnvImpl implements VecTradingEnv {
     }
     const { rewards, terminated, truncated, finalObservations } = result;
     for (let i = 0; i < numEnvs; i++) {
-      stepEpisode(model, state, i, actions[i]!, scratch);
+      scratch.action = actions[i]!;
+      transition(model, state, i, scratch);
       rewards[i] = scratch.reward;
       const term = scratch.terminated;
       const trunc = scratch.truncated;

@@ -135,7 +135,8 @@ describe("baselines", () => {
     const config = resolveEnvConfig({ preset: "exposure", episode: { mode: "full" } });
     const model = backtestModel(candles, config);
     const a = marketTradePath(model.market);
-    const b = tradePath(candles, config, 0, 599);
+    const first = model.market.firstRow; // past the features' warm-up and look-back
+    const b = tradePath(candles, config, first, 599 - first);
     expect(Array.from(a.buy)).toEqual(Array.from(b.buy));
     expect(Array.from(a.sell)).toEqual(Array.from(b.sell));
     expect(Array.from(a.mark)).toEqual(Array.from(b.mark));

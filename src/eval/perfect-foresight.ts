@@ -24,6 +24,7 @@ import type { EnvConfig } from "../env/config.js";
 import { createActionScheme, Order, type ActionScheme } from "../env/actions/index.js";
 import { executeOrder, Fill } from "../env/fill.js";
 import type { PreparedMarket } from "../env/market.js";
+import { coins, usd } from "../env/units.js";
 
 /** Prices of one step of the window: decide at `decision`, fill at `buy`/`sell`, mark the value at `mark`. */
 export interface TradePath {
@@ -108,7 +109,7 @@ function actionValues(config: EnvConfig, continuousLevels: number): Float64Array
 function scaleFreeConfig(config: EnvConfig): EnvConfig {
   const a = config.actions;
   const actions =
-    a.kind === "reference" ? { ...a, minCash: 0, minCoins: 0 } : { ...a, minTradeUsd: 0 };
+    a.kind === "reference" ? { ...a, minCash: usd(0), minCoins: coins(0) } : { ...a, minTradeUsd: usd(0) };
   return { ...config, actions };
 }
 
@@ -127,9 +128,9 @@ class ShareStep {
   apply(path: TradePath, t: number, s: number, action: number): number {
     const p = path.decision[t]!;
     const cash = 1 - s;
-    const coins = s / p;
-    this.scheme.decide(action, cash, coins, p, this.order);
-    executeOrder(cash, coins, this.order, path.buy[t]!, path.sell[t]!, this.commission, this.fill);
+    const held = s / p;
+    this.scheme.decide(action, cash, held, p, this.order);
+    executeOrder(cash, held, this.order, path.buy[t]!, path.sell[t]!, this.commission, this.fill);
     const m = path.mark[t]!;
     const coinValue = this.fill.coins * m;
     const v = this.fill.cash + coinValue;

@@ -21,7 +21,7 @@ export function createRewardScheme(config: EnvConfig): RewardScheme {
       ? new ProfitVsHold()
       : base.kind === "log_return"
         ? new LogReturn()
-        : new DifferentialSharpe(base.eta, base.epsilon);
+        : new DifferentialSharpe(base.eta, base.epsilon, base.warmup);
   const parts: RewardScheme[] = [baseScheme];
   if (drawdownPenalty > 0) parts.push(new DrawdownPenalty(drawdownPenalty));
   if (turnoverPenalty > 0) parts.push(new TurnoverPenalty(turnoverPenalty));

@@ -39,7 +39,7 @@ const SCHEMES: readonly RewardScheme[] = [
   new DifferentialSharpe(0.05, 1e-12),
   new DrawdownPenalty(0.5),
   new TurnoverPenalty(0.1),
-  new SumOfRewards([new DifferentialSharpe(0.05, 1e-12), new DrawdownPenalty(0.5), new TurnoverPenalty(0.1)]),
+  new SumOfRewards([new DifferentialSharpe(0.05, 1e-12, 5), new DrawdownPenalty(0.5), new TurnoverPenalty(0.1)]),
 ];
 
 // One shared suite, run against every reward scheme.
@@ -87,6 +87,15 @@ describe("reward values", () => {
     expect(d[0]).toBe(0);
     expect(d[1]).toBeCloseTo(-1.75, 12);
     expect(d[2]).toBeCloseTo(0.01 / Math.sqrt(0.00375), 12);
+  });
+
+  it("differential Sharpe: 0 during the warm-up while the moments still update", () => {
+    const path = randomPath(8, 100);
+    const plain = run(new DifferentialSharpe(0.05, 1e-12), path);
+    const warm = run(new DifferentialSharpe(0.05, 1e-12, 10), path);
+    expect(warm.slice(0, 10)).toEqual(new Array(10).fill(0));
+    expect(warm.slice(10)).toEqual(plain.slice(10));
+    expect(plain.slice(1, 10).some((d) => d !== 0)).toBe(true);
   });
 
   it("differential Sharpe: matches a naive reference with the moments as explicit weighted sums", () => {
