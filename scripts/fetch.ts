@@ -134,7 +134,12 @@ try {
     lastIso: r.lastIso,
     sha256: r.sha256,
     gaps: { count: r.gaps.count, missingBars: r.gaps.missingBars, largest: r.gaps.largest },
-    run: { existingRows: result.existingRows, newRows: result.newRows, requests: result.requests, retries: result.retries },
+    run: {
+      existingRows: result.existingRows,
+      newRows: result.newRows,
+      requests: result.requests,
+      retries: result.retries,
+    },
     versions: { node: process.version, ccxt: result.ccxtVersion },
     finishedAt: new Date().toISOString(),
   };

@@ -3,8 +3,8 @@
  * in-sample window, backtests it in-sample and out-of-sample against the baselines, writes the checkpoint
  * (checkpoints/main) and the report (reports/main/report.html), and prints a summary table.
  *
- * Flags: --seed N, --budget-seconds S (training wall-clock budget), --no-train (baselines only),
- *        --split YYYY-MM-DD (first out-of-sample bar), --run NAME.
+ * Flags: --seed N, --steps N (training budget in env steps), --budget-seconds S (a wall-clock cap on training),
+ *        --no-train (baselines only), --split YYYY-MM-DD (first out-of-sample bar), --run NAME.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -13,8 +13,10 @@ import { runMainJob } from "../src/eval/main-job.js";
 const flagsSchema = z.object({
   /** Seed of training and of the baselines. */
   seed: z.coerce.number().int().min(0).default(1),
-  /** Training budget in wall-clock seconds. */
-  "budget-seconds": z.coerce.number().positive().default(150),
+  /** Training budget in env steps (≈ 2 minutes on 2 cores). */
+  steps: z.coerce.number().int().positive().default(1_000_000),
+  /** Training stops after the update during which this many seconds passed (a cap for slow machines). */
+  "budget-seconds": z.coerce.number().positive().default(240),
   /** Skip training (baselines and report only). */
   "no-train": z.boolean().default(false),
   /** First out-of-sample bar (in-sample ends just before it). */
@@ -26,6 +28,7 @@ const flagsSchema = z.object({
 const { values } = parseArgs({
   options: {
     seed: { type: "string" },
+    steps: { type: "string" },
     "budget-seconds": { type: "string" },
     "no-train": { type: "boolean" },
     split: { type: "string" },
@@ -42,6 +45,7 @@ if (!parsed.success) {
 const flags = parsed.data;
 const result = await runMainJob({
   seed: flags.seed,
+  steps: flags.steps,
   budgetSeconds: flags["budget-seconds"],
   train: !flags["no-train"],
   split: flags.split,

@@ -74,9 +74,8 @@ function printReport(r: CsvReport): void {
     return;
   }
   const largest = g.largest!;
-  console.log(
-    `  ${g.count} gaps, ${g.missingBars} missing bars; largest ${largest.missingBars} bars ${largest.fromIso} .. ${largest.toIso}`,
-  );
+  const where = `${largest.fromIso} .. ${largest.toIso}`;
+  console.log(`  ${g.count} gaps, ${g.missingBars} missing bars; largest ${largest.missingBars} bars ${where}`);
   if (flags.gaps > 0) for (const line of formatGapTable(g, flags.gaps)) console.log(line);
 }
 
@@ -90,7 +89,8 @@ for (const file of files) {
     failed = true;
     if (err instanceof CandleCsvError) {
       if (flags.json) {
-        console.log(JSON.stringify({ file, valid: false, code: err.code, truncated: err.truncated, issues: err.issues }));
+        const { code, truncated, issues } = err;
+        console.log(JSON.stringify({ file, valid: false, code, truncated, issues }));
       } else {
         console.log(err.message);
       }

@@ -264,7 +264,8 @@ export function parseCandlesCsv(text: string, fileLabel: string, options: CsvMet
       issues.length = issuesBefore; // a mis-split row's field errors are noise
       let count = 1;
       for (let p = rowStart; p < contentEnd; p++) if (text.charCodeAt(p) === 44) count++;
-      addIssue("wrong_column_count", 0, "6 comma-separated fields", `${count} field${count === 1 ? "" : "s"}: ${clip(text.slice(rowStart, contentEnd))}`);
+      const got = `${count} field${count === 1 ? "" : "s"}: ${clip(text.slice(rowStart, contentEnd))}`;
+      addIssue("wrong_column_count", 0, "6 comma-separated fields", got);
       continue;
     }
     const ts = values[0]!;

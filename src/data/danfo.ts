@@ -33,7 +33,14 @@ export function candlesToDataFrame(candles: Candles): DataFrame {
 
 function columnValues(df: DataFrame, name: string, source: string): unknown[] {
   if (!df.columns.includes(name)) {
-    throw new CandleDataError(source, [{ code: "bad_header", row: 0, field: name, expected: `a column named "${name}"`, got: `columns ${JSON.stringify(df.columns)}` }], false);
+    const issue = {
+      code: "bad_header",
+      row: 0,
+      field: name,
+      expected: `a column named "${name}"`,
+      got: `columns ${JSON.stringify(df.columns)}`,
+    } as const;
+    throw new CandleDataError(source, [issue], false);
   }
   return df.column(name).values as unknown[];
 }

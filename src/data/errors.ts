@@ -125,10 +125,8 @@ export class CandleDataError extends Error {
     const lines = issues.map(
       (i) => `  ${source} row ${i.row} (${i.field}): ${i.code}: expected ${i.expected}, got ${i.got}`,
     );
-    super(
-      `invalid candles from ${source}: ${issues.length}${truncated ? "+" : ""} problem${issues.length === 1 ? "" : "s"}\n` +
-        lines.join("\n"),
-    );
+    const count = `${issues.length}${truncated ? "+" : ""} problem${issues.length === 1 ? "" : "s"}`;
+    super(`invalid candles from ${source}: ${count}\n${lines.join("\n")}`);
     this.code = first.code;
     this.source = source;
     this.row = first.row;
@@ -168,7 +166,7 @@ export type FetchErrorCode =
   | "bad_page"
   /** The run was aborted through its AbortSignal. */
   | "aborted"
-  /** The existing output file's last bar is at or beyond `until`, or the symbol/timeframe is unknown. */
+  /** An invalid config, or an exchange, symbol or timeframe the exchange does not know. */
   | "bad_request";
 
 /**

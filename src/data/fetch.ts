@@ -27,7 +27,9 @@ export const FetchConfigSchema = z
     /** ccxt timeframe; one of the project's supported ones (candles.ts TIMEFRAME_MS). */
     timeframe: z
       .string()
-      .refine((t) => TIMEFRAME_MS[t] !== undefined, { message: `timeframe must be one of ${Object.keys(TIMEFRAME_MS).join(", ")}` })
+      .refine((t) => TIMEFRAME_MS[t] !== undefined, {
+        message: `timeframe must be one of ${Object.keys(TIMEFRAME_MS).join(", ")}`,
+      })
       .default("1h"),
     /** First bar to download (inclusive; a bare date is 00:00 UTC). Ignored when resuming an existing file. */
     since: dateInput.default("2018-05-06"),
@@ -45,7 +47,7 @@ export const FetchConfigSchema = z
     maxDelayMs: z.number().nonnegative().default(60_000),
     /** Send every API request to this base URL instead of the exchange's (a proxy, or a local imitation in tests). */
     apiUrl: z.url().optional(),
-    /** Extra ccxt constructor options (e.g. `{ urls: { api: { public: "http://127.0.0.1:8080" } }, rateLimit: 500 }`). */
+    /** Extra ccxt constructor options, e.g. `{ rateLimit: 500, timeout: 30000 }`. */
     exchangeOptions: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -79,7 +81,14 @@ export interface OhlcvExchange {
 }
 
 export type FetchProgress =
-  | { readonly kind: "start"; readonly from: number; readonly until: number; readonly existingRows: number; readonly resumed: boolean }
+  | {
+      readonly kind: "start";
+      /** First bar asked for: `since` for a new file, the last saved bar + one timeframe when resuming. */
+      readonly from: number;
+      readonly until: number;
+      readonly existingRows: number;
+      readonly resumed: boolean;
+    }
   | {
       readonly kind: "page";
       readonly page: number;
@@ -89,7 +98,13 @@ export type FetchProgress =
       /** Share of [from, min(until, now)) covered so far, 0..1. */
       readonly fraction: number;
     }
-  | { readonly kind: "retry"; readonly attempt: number; readonly delayMs: number; readonly since: number; readonly error: string }
+  | {
+      readonly kind: "retry";
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly since: number;
+      readonly error: string;
+    }
   | { readonly kind: "done"; readonly totalRows: number; readonly newRows: number; readonly upToDate: boolean };
 
 /** What the downloader needs from the outside world, injectable for tests. */
@@ -171,7 +186,7 @@ function defaultSleep(signal: AbortSignal | undefined): (ms: number) => Promise<
     });
 }
 
-/** Retry delay before retry number `attempt` (1-based): base·2^(attempt−1), capped. No jitter: runs repeat exactly. */
+/** Delay before retry number `attempt` (1-based): base·2^(attempt−1), capped. No jitter, so runs repeat exactly. */
 export function backoffDelayMs(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
   return Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
 }
@@ -187,10 +202,66 @@ function toNumber(x: number | string | null | undefined): number {
   return Number.NaN;
 }
 
+/** The candles of one page that belong to the file: after `lastTs`, before `until`, closed by `nowMs`. */
+interface PageRows {
+  readonly candles: Candles;
+  /** The page reached `until` or the still-forming bar: no later page can add anything. */
+  readonly reachedEnd: boolean;
+}
+
+/**
+ * Keeps the rows of a page that are new (after the last saved bar and at or after `at`), complete (closed by
+ * now) and in range (before `until`). Overlap with saved rows is dropped here; anything else odd (duplicates
+ * inside the page, disorder, bad prices) is left for validation to reject.
+ */
+function selectPageRows(
+  rows: readonly OhlcvRow[],
+  meta: CandleMeta,
+  window: { lastTs: number; at: number; until: number; nowMs: number; barMs: number },
+  page: number,
+  savedRows: number,
+): PageRows {
+  const fresh = allocCandles(meta, rows.length);
+  let k = 0;
+  let reachedEnd = false;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (!Array.isArray(row) || row.length < 6) {
+      const message = `page ${page} row ${r} is not [time, open, high, low, close, volume]: ${JSON.stringify(row)}`;
+      throw new FetchError("bad_page", message, savedRows, window.at);
+    }
+    const ts = toNumber(row[0]);
+    if (ts <= window.lastTs || ts < window.at) continue;
+    if (ts >= window.until || ts + window.barMs > window.nowMs) {
+      reachedEnd = true;
+      continue;
+    }
+    fresh.timestamp[k] = ts;
+    fresh.open[k] = toNumber(row[1]);
+    fresh.high[k] = toNumber(row[2]);
+    fresh.low[k] = toNumber(row[3]);
+    fresh.close[k] = toNumber(row[4]);
+    fresh.volume[k] = toNumber(row[5]);
+    k++;
+  }
+  const candles: Candles = {
+    meta,
+    length: k,
+    timestamp: fresh.timestamp.subarray(0, k),
+    open: fresh.open.subarray(0, k),
+    high: fresh.high.subarray(0, k),
+    low: fresh.low.subarray(0, k),
+    close: fresh.close.subarray(0, k),
+    volume: fresh.volume.subarray(0, k),
+  };
+  return { candles, reachedEnd };
+}
+
 /**
  * Downloads `config.symbol` candles into `config.out`, resuming an existing file. Resolves when the range is
- * complete (or already was); rejects with a {@link FetchError} (`savedRows` tells what is on disk) or with the
- * {@link CandleCsvError} of an existing file that is not valid.
+ * complete (or already was); rejects with a {@link FetchError} (`savedRows` tells what is on disk), a
+ * {@link DateRangeError} for an unusable `since` / `until`, or the {@link CandleCsvError} of an existing
+ * output file that is not valid (which is then left untouched).
  */
 export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps = {}): Promise<FetchResult> {
   const parsed = FetchConfigSchema.safeParse(input);
@@ -205,9 +276,10 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   const since = parseDate(config.since, "since");
   const until = config.until === undefined ? Infinity : parseDate(config.until, "until");
   if (until <= since) {
-    throw new FetchError("bad_request", `until (${new Date(until).toISOString()}) must be after since (${new Date(since).toISOString()})`, 0);
+    const range = `since ${new Date(since).toISOString()}, until ${new Date(until).toISOString()}`;
+    throw new FetchError("bad_request", `until must be after since; got ${range}`, 0);
   }
-  const meta: CandleMeta = { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe, source: config.out };
+  const fileMeta = { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe };
 
   // Resume: the existing file must be valid; its rows are kept as they are and never fetched again.
   let text = CSV_HEADER + "\n";
@@ -215,7 +287,7 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   let lastTs = Number.NaN;
   const resumed = existsSync(config.out);
   if (resumed) {
-    const existing = readCandlesCsv(config.out, { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe });
+    const existing = readCandlesCsv(config.out, fileMeta);
     savedRows = existing.report.rows;
     if (savedRows > 0) {
       lastTs = existing.report.last!;
@@ -230,141 +302,100 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   let requests = 0;
   let retries = 0;
   let newRows = 0;
-  let page = 0;
+
+  const abortIfAsked = (at: number): void => {
+    if (deps.signal?.aborted === true) {
+      throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
+    }
+  };
+
+  /** One call with retries on network and rate-limit errors; anything else fails the run at once. */
+  async function withRetries<T>(what: string, at: number, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      abortIfAsked(at);
+      requests++;
+      try {
+        return await call();
+      } catch (err) {
+        const saved = `${savedRows} rows saved in ${config.out}`;
+        if (!(err instanceof ccxt.NetworkError)) {
+          const message = `${what} failed: ${describeError(err)}; ${saved}`;
+          throw new FetchError("exchange_error", message, savedRows, at, { cause: err });
+        }
+        if (attempt >= config.maxRetries) {
+          const message =
+            `${what} still failing after ${config.maxRetries} retries: ${describeError(err)}; ` +
+            `${saved} (run again to resume)`;
+          throw new FetchError("retries_exhausted", message, savedRows, at, { cause: err });
+        }
+        const delayMs = backoffDelayMs(attempt + 1, config.baseDelayMs, config.maxDelayMs);
+        retries++;
+        emit({ kind: "retry", attempt: attempt + 1, delayMs, since: at, error: describeError(err) });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  async function download(exchange: OhlcvExchange): Promise<void> {
+    await withRetries("loading markets", from, () => exchange.loadMarkets());
+    if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
+      throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
+    }
+    if (exchange.timeframes !== undefined && !(config.timeframe in exchange.timeframes)) {
+      throw new FetchError("bad_request", `${exchange.id} does not serve timeframe ${config.timeframe}`, savedRows);
+    }
+    for (let page = 1, cursor = from; cursor < until && cursor + barMs <= now(); page++) {
+      const at = cursor;
+      const what = `${exchange.id} fetchOHLCV ${config.symbol} ${config.timeframe} since ${new Date(at).toISOString()}`;
+      const rows: unknown = await withRetries(what, at, () =>
+        exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
+      );
+      if (!Array.isArray(rows)) {
+        throw new FetchError("bad_page", `${what} returned ${typeof rows}, not a list of candles`, savedRows, at);
+      }
+      if (rows.length === 0) break; // nothing after `at` yet
+      const nowMs = now();
+      const source = `${exchange.id} ${config.symbol} ${config.timeframe} page ${page}`;
+      const window = { lastTs, at, until, nowMs, barMs };
+      const fresh = selectPageRows(rows as OhlcvRow[], { ...fileMeta, source }, window, page, savedRows);
+      const k = fresh.candles.length;
+      if (k === 0) break; // nothing new: the range is done (or the exchange ignores `since`; never loop on it)
+      let lines: string;
+      try {
+        lines = formatCandleRows(fresh.candles, Number.isNaN(lastTs) ? undefined : lastTs);
+      } catch (err) {
+        if (!(err instanceof CandleDataError)) throw err;
+        const message = `${err.message}\n(${savedRows} rows saved in ${config.out})`;
+        throw new FetchError("bad_page", message, savedRows, at, { cause: err });
+      }
+      text += lines;
+      writeFileAtomic(config.out, text);
+      savedRows += k;
+      newRows += k;
+      lastTs = fresh.candles.timestamp[k - 1]!;
+      cursor = lastTs + barMs;
+      const end = Math.min(until, Math.floor(nowMs / barMs) * barMs);
+      const fraction = end > from ? Math.min(1, (cursor - from) / (end - from)) : 1;
+      emit({ kind: "page", page, newRows: k, totalRows: savedRows, lastTimestamp: lastTs, fraction });
+      if (fresh.reachedEnd) break;
+    }
+  }
+
   // Nothing to ask for (complete up to `until`, or the next bar is still forming): no exchange, no request.
   if (from < until && from + barMs <= now()) {
     const exchange = deps.exchange ?? (await createExchange(config.exchange, config.exchangeOptions, config.apiUrl));
-
-    const abortIfAsked = (at: number): void => {
-      if (deps.signal?.aborted === true) {
-        throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
-      }
-    };
-
-    /** One call with retries on network and rate-limit errors; anything else fails the run at once. */
-    async function withRetries<T>(what: string, at: number, call: () => Promise<T>): Promise<T> {
-      for (let attempt = 0; ; attempt++) {
-        abortIfAsked(at);
-        requests++;
-        try {
-          return await call();
-        } catch (err) {
-          if (!(err instanceof ccxt.NetworkError)) {
-            throw new FetchError(
-              "exchange_error",
-              `${what} failed: ${describeError(err)}; ${savedRows} rows saved in ${config.out}`,
-              savedRows,
-              at,
-              { cause: err },
-            );
-          }
-          if (attempt >= config.maxRetries) {
-            throw new FetchError(
-              "retries_exhausted",
-              `${what} still failing after ${config.maxRetries} retries: ${describeError(err)}; ${savedRows} rows saved in ${config.out} (run again to resume)`,
-              savedRows,
-              at,
-              { cause: err },
-            );
-          }
-          const delayMs = backoffDelayMs(attempt + 1, config.baseDelayMs, config.maxDelayMs);
-          retries++;
-          emit({ kind: "retry", attempt: attempt + 1, delayMs, since: at, error: describeError(err) });
-          await sleep(delayMs);
-        }
-      }
-    }
-
     try {
-      await withRetries("loading markets", from, () => exchange.loadMarkets());
-      if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
-        throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
-      }
-      if (exchange.timeframes !== undefined && !(config.timeframe in exchange.timeframes)) {
-        throw new FetchError("bad_request", `${exchange.id} does not serve timeframe ${config.timeframe}`, savedRows);
-      }
-
-      let cursor = from;
-      while (cursor < until && cursor + barMs <= now()) {
-        const at = cursor;
-        const rows = await withRetries(`${exchange.id} fetchOHLCV ${config.symbol} ${config.timeframe} since ${new Date(at).toISOString()}`, at, () =>
-          exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
-        );
-        page++;
-        if (!Array.isArray(rows) || rows.length === 0) break;
-        const nowMs = now();
-        // Keep rows after what is saved, before `until`, and closed by now. Overlap with saved rows is dropped
-        // here; anything else odd (duplicates inside the page, disorder, bad prices) fails validation below.
-        const fresh = allocCandles({ ...meta, source: `${exchange.id} ${config.symbol} ${config.timeframe} page ${page}` }, rows.length);
-        let k = 0;
-        let reachedEnd = false;
-        for (let r = 0; r < rows.length; r++) {
-          const row = rows[r];
-          if (!Array.isArray(row) || row.length < 6) {
-            throw new FetchError("bad_page", `page ${page} row ${r} is not [timestamp, open, high, low, close, volume]: ${JSON.stringify(row)}`, savedRows, at);
-          }
-          const ts = toNumber(row[0]);
-          if (ts <= lastTs || ts < at) continue;
-          if (ts >= until || ts + barMs > nowMs) {
-            reachedEnd = true;
-            continue;
-          }
-          fresh.timestamp[k] = ts;
-          fresh.open[k] = toNumber(row[1]);
-          fresh.high[k] = toNumber(row[2]);
-          fresh.low[k] = toNumber(row[3]);
-          fresh.close[k] = toNumber(row[4]);
-          fresh.volume[k] = toNumber(row[5]);
-          k++;
-        }
-        if (k === 0) break; // nothing new: the range is done (or the exchange ignores `since`; never loop on it)
-        const pageCandles: Candles = {
-          ...fresh,
-          length: k,
-          timestamp: fresh.timestamp.subarray(0, k),
-          open: fresh.open.subarray(0, k),
-          high: fresh.high.subarray(0, k),
-          low: fresh.low.subarray(0, k),
-          close: fresh.close.subarray(0, k),
-          volume: fresh.volume.subarray(0, k),
-        };
-        let lines: string;
-        try {
-          lines = formatCandleRows(pageCandles, Number.isNaN(lastTs) ? undefined : lastTs);
-        } catch (err) {
-          if (err instanceof CandleDataError) {
-            throw new FetchError("bad_page", `${err.message}\n(${savedRows} rows saved in ${config.out})`, savedRows, at, { cause: err });
-          }
-          throw err;
-        }
-        text += lines;
-        writeFileAtomic(config.out, text);
-        savedRows += k;
-        newRows += k;
-        lastTs = pageCandles.timestamp[k - 1]!;
-        cursor = lastTs + barMs;
-        const end = Math.min(until, Math.floor(nowMs / barMs) * barMs);
-        emit({
-          kind: "page",
-          page,
-          newRows: k,
-          totalRows: savedRows,
-          lastTimestamp: lastTs,
-          fraction: end > from ? Math.min(1, (cursor - from) / (end - from)) : 1,
-        });
-        if (reachedEnd) break;
-      }
+      await download(exchange);
     } finally {
       if (deps.exchange === undefined) await exchange.close?.();
     }
   }
 
   emit({ kind: "done", totalRows: savedRows, newRows, upToDate: newRows === 0 });
-  if (savedRows === 0 && !resumed) {
-    return { config, existingRows, newRows, requests, retries, candles: null, report: null, ccxtVersion: ccxt.version };
-  }
-  const back = parseCandlesCsv(text, config.out, { symbol: config.symbol, exchange: config.exchange, timeframe: config.timeframe });
-  return { config, existingRows, newRows, requests, retries, candles: back.candles, report: back.report, ccxtVersion: ccxt.version };
+  const run = { config, existingRows, newRows, requests, retries, ccxtVersion: ccxt.version };
+  if (savedRows === 0 && !resumed) return { ...run, candles: null, report: null };
+  const back = parseCandlesCsv(text, config.out, fileMeta);
+  return { ...run, candles: back.candles, report: back.report };
 }
 
 /**
@@ -380,7 +411,8 @@ export function progressPrinter(
     switch (e.kind) {
       case "start":
         stream.write(
-          (e.resumed ? `resuming after ${e.existingRows} saved rows, ` : "") + `fetching from ${iso(e.from)} until ${iso(e.until)}\n`,
+          (e.resumed ? `resuming after ${e.existingRows} saved rows, ` : "") +
+            `fetching from ${iso(e.from)} until ${iso(e.until)}\n`,
         );
         break;
       case "page": {
@@ -388,9 +420,11 @@ export function progressPrinter(
         if (tty) {
           const width = 30;
           const filled = Math.round(e.fraction * width);
-          stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${pct}%  ${e.totalRows} rows  up to ${iso(e.lastTimestamp)}`);
+          const bar = "#".repeat(filled) + "-".repeat(width - filled);
+          stream.write(`\r[${bar}] ${pct}%  ${e.totalRows} rows  up to ${iso(e.lastTimestamp)}`);
         } else {
-          stream.write(`page ${e.page}: +${e.newRows} rows (${e.totalRows} total) up to ${iso(e.lastTimestamp)} ${pct}%\n`);
+          const rows = `+${e.newRows} rows (${e.totalRows} total)`;
+          stream.write(`page ${e.page}: ${rows} up to ${iso(e.lastTimestamp)} ${pct}%\n`);
         }
         break;
       }
@@ -398,7 +432,8 @@ export function progressPrinter(
         stream.write(`${tty ? "\n" : ""}retry ${e.attempt} in ${e.delayMs} ms (since ${iso(e.since)}): ${e.error}\n`);
         break;
       case "done":
-        stream.write(`${tty ? "\n" : ""}${e.upToDate ? "already up to date" : `done: +${e.newRows} rows`}, ${e.totalRows} rows in file\n`);
+        const what = e.upToDate ? "already up to date" : `done: +${e.newRows} rows`;
+        stream.write(`${tty ? "\n" : ""}${what}, ${e.totalRows} rows in file\n`);
         break;
     }
   };

@@ -75,7 +75,8 @@ export function checkCandleRow(
     }
     if (Number.isFinite(prevTs)) {
       if (ts === prevTs) {
-        sink("duplicate_timestamp", 1, `a timestamp after the previous row's ${isoOf(prevTs)}`, `the same ${isoOf(ts)}`);
+        const expected = `a timestamp after the previous row's ${isoOf(prevTs)}`;
+        sink("duplicate_timestamp", 1, expected, `the same ${isoOf(ts)}`);
         n++;
       } else if (ts < prevTs) {
         sink("timestamp_not_increasing", 1, `a timestamp after the previous row's ${isoOf(prevTs)}`, isoOf(ts));
@@ -150,7 +151,11 @@ export interface ValidateOptions {
 }
 
 /** All broken rules of an in-memory series, up to `limit` (rows are 0-based). */
-export function findCandleIssues(candles: Candles, options: ValidateOptions = {}, limit = MAX_REPORTED_ISSUES): CandleRowIssue[] {
+export function findCandleIssues(
+  candles: Candles,
+  options: ValidateOptions = {},
+  limit = MAX_REPORTED_ISSUES,
+): CandleRowIssue[] {
   const barMs = options.timeframeMs ?? timeframeToMs(candles.meta.timeframe);
   const issues: CandleRowIssue[] = [];
   let row = 0;

@@ -15,7 +15,8 @@ export type DateInput = string | number | Date;
 const DATE_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-const DATE_FORMS = `"YYYY-MM-DD", "YYYY-MM-DDTHH:mm[:ss[.sss]][Z|±HH:mm]" (UTC when no zone is given), or ms since 1970`;
+const DATE_FORMS =
+  `"YYYY-MM-DD", "YYYY-MM-DDTHH:mm[:ss[.sss]][Z|±HH:mm]" (UTC when no zone is given), or ms since 1970`;
 
 /**
  * Parses a date to ms UTC. Strings without a zone are UTC (never the machine's local time). Impossible
@@ -49,7 +50,8 @@ export function parseDate(input: DateInput, field = "date"): number {
   let t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const check = new Date(t);
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
-    throw new DateRangeError("bad_date", field, "a real calendar date (that month has fewer days)", JSON.stringify(input));
+    const expected = "a real calendar date (that month has fewer days)";
+    throw new DateRangeError("bad_date", field, expected, JSON.stringify(input));
   }
   if (zone !== undefined && zone !== "Z") {
     const sign = zone.startsWith("-") ? -1 : 1;

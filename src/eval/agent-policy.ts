@@ -5,13 +5,14 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { AgentError, loadPolicy, type CheckpointManifest, type Policy } from "../agent/index.js";
+import { AgentError, loadPolicy, train, type AgentPresetName, type CheckpointManifest, type Policy } from "../agent/index.js";
 import { timeframeMs } from "../data/candles.js";
-import { EnvError, resolveEnvConfig, type EnvConfig, type EnvModel } from "../env/index.js";
+import { EnvError, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
 import type { BacktestPolicy } from "./backtest.js";
 import type { LoadedPolicy } from "./backtest-job.js";
 import { medianPeriod } from "./backtest.js";
 import { EvalError } from "./errors.js";
+import type { Trainer } from "./walk-forward.js";
 
 /** A backtest policy over an agent policy. Its LSTM state is reset at the start of every run. */
 export function agentBacktestPolicy(policy: Policy<unknown>, mode: "greedy" | "sample", name = "agent"): BacktestPolicy {
@@ -86,5 +87,41 @@ export async function loadAgentPolicy(dir: string): Promise<LoadedPolicy> {
     featuresFor: () => null,
     checkCompatible: (model) => checkManifestAgainst(m, model, dir),
     makePolicy: (mode) => agentBacktestPolicy(policy, mode),
+  };
+}
+
+export interface AgentTrainerOptions {
+  /** The candle CSV the folds are cut from; null: the embedded market. Must be the series walkForward gets. */
+  readonly data: string | null;
+  readonly preset: AgentPresetName;
+  /** Env preset the agent trains on (default "seed": the article's env). */
+  readonly envPreset?: EnvPresetName;
+  /** Env steps per training run. */
+  readonly steps: number;
+  /** Folder of the fold checkpoints (<dir>/fold-<i>/seed-<k>); null: keep nothing on disk. */
+  readonly checkpointsDir: string | null;
+  readonly log?: (line: string) => void;
+}
+
+/** A walk-forward `Trainer` that runs the agent's train() on each fold's training dates. */
+export function agentTrainer(opts: AgentTrainerOptions): Trainer {
+  return async (req) => {
+    const out = opts.checkpointsDir === null ? null : join(opts.checkpointsDir, `fold-${req.fold}`, `seed-${req.seed}`);
+    const r = await train(
+      {
+        preset: opts.preset,
+        envPreset: opts.envPreset ?? "seed",
+        data: opts.data,
+        trainStart: new Date(req.start).toISOString(),
+        trainEnd: new Date(req.end).toISOString(),
+        steps: opts.steps,
+        seed: req.seed,
+        out,
+        progress: "none",
+      },
+      { write: () => {} },
+    );
+    opts.log?.(`fold ${req.fold} seed ${req.seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(1)} s`);
+    return { env: r.env, makePolicy: () => agentBacktestPolicy(r.policy, "greedy"), ...(out === null ? {} : { checkpointDir: out }) };
   };
 }

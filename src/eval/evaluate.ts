@@ -21,6 +21,8 @@ export interface EvaluateOptions extends BaselineOptions {
   readonly resamples?: number;
   /** Seed of the statistics' resampling (default 0). */
   readonly statsSeed?: number;
+  /** Baselines already run on this model (several agents on one window share them). */
+  readonly baselines?: Baselines;
 }
 
 export interface WindowEvaluation {
@@ -39,7 +41,7 @@ export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[],
   const agentMetrics = agentRuns.map((t) => computeMetrics(t));
   const resamples = opts.resamples ?? 2000;
   const agentSummary = agentRuns.length > 1 ? summariseRuns(agentMetrics, { resamples, seed: opts.statsSeed ?? 0 }) : null;
-  const baselines = runBaselines(model, opts);
+  const baselines = opts.baselines ?? runBaselines(model, opts);
   const list = [baselines.buyAndHold, baselines.random, baselines.maCrossover, ...(baselines.perfectForesight ? [baselines.perfectForesight] : [])];
   const baselineMetrics = list.map((trace) => ({ name: trace.name, trace, metrics: computeMetrics(trace) }));
   let sharpeTest: SharpeDifferenceTest | null = null;

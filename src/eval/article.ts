@@ -1,0 +1,221 @@
+/**
+ * Reproducing the article's experiment: the agent trained on hourly BTC/USD from 2018-05-06 to 2019-06-27,
+ * tested out of sample from 2019-06-27 onwards, K seeds, next to buy-and-hold; the same for the project's
+ * `default` preset. Every preset trains on the article's env (`seed` env preset: hold / buy 50% of cash /
+ * sell 50% of coins, 0.075% commission, 10,000 USD + 1 BTC). Results: one table per window, one report per
+ * preset, the deflated Sharpe ratio of the best trial per out-of-sample window.
+ */
+import { join } from "node:path";
+import { train, type AgentPresetName, type Policy } from "../agent/index.js";
+import { readCandlesCsv } from "../data/csv.js";
+import type { EnvConfig } from "../env/index.js";
+import { experimentReport } from "../report/experiment-report.js";
+import { formatMetric, formatWithCi, textTable } from "../report/format.js";
+import { collectVersions } from "../report/provenance.js";
+import { writeRunReport } from "../report/run-report.js";
+import { readTrainingLog } from "../report/training-log.js";
+import { htmlTable } from "../charts/index.js";
+import { agentBacktestPolicy } from "./agent-policy.js";
+import { backtestModel } from "./backtest.js";
+import { runBaselines } from "./baselines.js";
+import { evaluateWindow, type WindowEvaluation } from "./evaluate.js";
+import type { ExperimentWindow, WindowResult } from "./experiment.js";
+import { stepReturns, type BacktestMetrics } from "./metrics.js";
+import { deflatedSharpeOfBest, type BestTrialDeflation } from "./stats.js";
+
+export interface ArticleOptions {
+  /** Hourly BTC/USD CSV. */
+  readonly data: string;
+  readonly trainStart: string;
+  readonly trainEnd: string;
+  /** Ends (exclusive) of the out-of-sample windows; each starts at trainEnd. */
+  readonly testEnds: readonly string[];
+  readonly seeds: readonly number[];
+  readonly presets: readonly AgentPresetName[];
+  /** Training budget per run, env steps (the article: 10,000 episodes × 500 = 5,000,000). */
+  readonly steps: number;
+  /** Wall-clock cap per training run (null: none). */
+  readonly maxSeconds: number | null;
+  readonly checkpointsDir: string;
+  readonly reportsDir: string;
+  readonly runName: string;
+  readonly gridSize: number;
+  readonly command: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface PresetWindowResult {
+  readonly preset: AgentPresetName;
+  readonly evaluation: WindowEvaluation;
+}
+
+export interface ArticleWindow {
+  readonly window: ExperimentWindow;
+  readonly first: number;
+  readonly last: number;
+  readonly steps: number;
+  readonly firstClose: number;
+  readonly lastClose: number;
+  readonly perPreset: readonly PresetWindowResult[];
+  /** Over all presets × seeds: the best trial's deflated Sharpe ratio (null for the in-sample window). */
+  readonly deflated: BestTrialDeflation | null;
+}
+
+export interface ArticleResult {
+  readonly windows: readonly ArticleWindow[];
+  readonly tables: string;
+  readonly reports: readonly string[];
+  readonly trainSeconds: Readonly<Record<string, readonly number[]>>;
+  readonly checkpoints: Readonly<Record<string, readonly string[]>>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+
+export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleResult> {
+  const log = opts.log ?? (() => {});
+  const { candles, report: csv } = readCandlesCsv(opts.data, { symbol: "BTC/USD", exchange: "csv", timeframe: "1h" });
+  log(`data: ${csv.file}: ${csv.rows} bars ${csv.firstIso} → ${csv.lastIso}`);
+
+  // ---- Training: every preset × seed on [trainStart, trainEnd).
+  const policies = new Map<AgentPresetName, Policy<unknown>[]>();
+  const trainSeconds: Record<string, number[]> = {};
+  const checkpoints: Record<string, string[]> = {};
+  let env: EnvConfig | null = null;
+  for (const preset of opts.presets) {
+    policies.set(preset, []);
+    trainSeconds[preset] = [];
+    checkpoints[preset] = [];
+    for (const seed of opts.seeds) {
+      const out = join(opts.checkpointsDir, preset, `seed-${seed}`);
+      const r = await train(
+        { preset, envPreset: "seed", data: opts.data, trainStart: opts.trainStart, trainEnd: opts.trainEnd, steps: opts.steps, seed, out, maxSeconds: opts.maxSeconds, progress: "none" },
+        { write: () => {} },
+      );
+      env ??= r.env;
+      policies.get(preset)!.push(r.policy);
+      trainSeconds[preset]!.push(r.seconds);
+      checkpoints[preset]!.push(out);
+      log(`trained ${preset} seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
+    }
+  }
+  if (env === null) throw new RangeError("reproduceArticle needs at least one preset and one seed");
+
+  // ---- Backtests: in-sample, then each out-of-sample window; baselines once per window.
+  const windows: ExperimentWindow[] = [
+    { label: "in-sample", start: opts.trainStart, end: opts.trainEnd },
+    ...opts.testEnds.map((end) => ({ label: `out-of-sample to ${end}`, start: opts.trainEnd, end })),
+  ];
+  const out: ArticleWindow[] = [];
+  for (const [w, window] of windows.entries()) {
+    const t0 = performance.now();
+    const model = backtestModel(candles, env, window);
+    const baselines = runBaselines(model, { seed: 0, perfectForesight: { gridSize: opts.gridSize } });
+    const perPreset = opts.presets.map((preset) => ({
+      preset,
+      evaluation: evaluateWindow(
+        model,
+        policies.get(preset)!.map((p, k) => ({ policy: agentBacktestPolicy(p, "greedy", `${preset} preset`), seed: opts.seeds[k]! })),
+        { baselines },
+      ),
+    }));
+    const trials = perPreset.flatMap((p) => p.evaluation.agentRuns.map((t, k) => ({ name: `${p.preset}/seed-${opts.seeds[k]}`, returns: stepReturns(t.value) })));
+    const m = model.market;
+    out.push({
+      window,
+      first: m.timestamp[m.firstRow]!,
+      last: m.timestamp[m.lastRow]!,
+      steps: m.lastRow - m.firstRow,
+      firstClose: m.close[m.firstRow]!,
+      lastClose: m.close[m.lastRow]!,
+      perPreset,
+      deflated: w === 0 || trials.length === 0 ? null : deflatedSharpeOfBest(trials),
+    });
+    log(`${window.label}: backtests in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  // ---- Reports: one per preset, every window in it.
+  const reports: string[] = [];
+  for (const preset of opts.presets) {
+    const results: WindowResult[] = out.map((a) => {
+      const ev = a.perPreset.find((p) => p.preset === preset)!.evaluation;
+      return { window: a.window, model: backtestModel(candles, env!, a.window), evaluation: ev, first: a.first, last: a.last };
+    });
+    const report = experimentReport({
+      title: `The article's experiment, ${preset} preset: ${opts.seeds.length} seeds`,
+      runName: `${opts.runName}-${preset}`,
+      introHtml:
+        `<p>The agent's <code>${preset}</code> preset trained on the article's env over hourly BTC/USD from ${opts.trainStart} to ${opts.trainEnd} ` +
+        `(${opts.steps.toLocaleString("en-US")} env steps per seed; the article trained 5,000,000), seeds ${opts.seeds.join(", ")}, then backtested greedily ` +
+        `in-sample and out of sample from ${opts.trainEnd}. The first seed is drawn bold; the others thin. Tables give the mean over seeds with a bootstrap 95% CI.</p>`,
+      results,
+      trainingLog: readTrainingLog(join(checkpoints[preset]![0]!, "metrics.jsonl")),
+      extraSections: deflatedSections(out),
+      provenance: {
+        command: opts.command,
+        createdAt: new Date().toISOString(),
+        seeds: [...opts.seeds],
+        data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
+        config: { env, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
+        versions: collectVersions(),
+        checkpoints: checkpoints[preset]!,
+      },
+    });
+    reports.push(writeRunReport(report, opts.reportsDir).html);
+  }
+  return { windows: out, tables: articleTables(out, opts.seeds.length), reports, trainSeconds, checkpoints };
+}
+
+function deflatedSections(windows: readonly ArticleWindow[]): { heading: string; html: string }[] {
+  const rows = windows.flatMap((w) =>
+    w.deflated === null
+      ? []
+      : [[w.window.label, w.deflated.best, String(w.deflated.trials), (w.deflated.sharpe * Math.sqrt(8760)).toFixed(2), (w.deflated.sr0 * Math.sqrt(8760)).toFixed(2), w.deflated.psrVsZero.toFixed(3), w.deflated.dsr.toFixed(3)]],
+  );
+  if (rows.length === 0) return [];
+  return [
+    {
+      heading: "Deflated Sharpe ratio of the best trial",
+      html:
+        "<p>Every preset × seed is a trial. The best trial's Sharpe ratio is inflated by the selection; the deflated Sharpe ratio (Bailey &amp; López de Prado 2014) is the probability that its true Sharpe ratio beats the expected maximum of that many unskilled trials (SR₀). Sharpe ratios annualised here for reading; the test uses per-hour values.</p>" +
+        htmlTable(["window", "best trial", "trials", "Sharpe", "SR₀", "PSR vs 0", "DSR"], rows),
+    },
+  ];
+}
+
+/** The console tables: one per window, each preset (mean [95% CI] over seeds) next to every baseline. */
+export function articleTables(windows: readonly ArticleWindow[], seedCount: number): string {
+  const cols: ReadonlyArray<{ readonly key: keyof BacktestMetrics; readonly label: string; readonly unit: "pct" | "ratio" | "count" }> = [
+    { key: "totalReturn", label: "return", unit: "pct" },
+    { key: "excessReturn", label: "vs B&H", unit: "pct" },
+    { key: "sharpe", label: "Sharpe", unit: "ratio" },
+    { key: "maxDrawdown", label: "max DD", unit: "pct" },
+    { key: "trades", label: "trades", unit: "count" },
+  ];
+  return windows
+    .map((w) => {
+      const rows: string[][] = [];
+      for (const p of w.perPreset) {
+        const ev = p.evaluation;
+        const s = ev.agentSummary;
+        rows.push([
+          `${p.preset} preset (${seedCount} seed${seedCount > 1 ? "s" : ""})`,
+          ...cols.map((c) => {
+            if (s === null) return formatMetric(c.unit, ev.agentMetrics[0]?.[c.key] as number | null);
+            const m = s.metrics[c.key as keyof typeof s.metrics];
+            return formatWithCi(c.unit, m.mean, m.ci?.lo ?? null, m.ci?.hi ?? null);
+          }),
+          s === null ? (ev.agentMetrics[0] && ev.agentMetrics[0].excessReturn > 0 ? "1/1" : "0/1") : `${Math.round(s.beatBuyAndHoldShare * s.runs)}/${s.runs}`,
+        ]);
+      }
+      const base = w.perPreset[0]?.evaluation.baselineMetrics ?? [];
+      for (const b of base) rows.push([b.name, ...cols.map((c) => formatMetric(c.unit, b.metrics[c.key] as number | null)), "–"]);
+      const head =
+        `${w.window.label}: ${iso(w.first)} → ${iso(w.last)} UTC, ${w.steps.toLocaleString("en-US")} hourly steps; ` +
+        `BTC ${w.firstClose.toFixed(0)} → ${w.lastClose.toFixed(0)} (${formatMetric("pct", w.lastClose / w.firstClose - 1)})`;
+      const dsr = w.deflated
+        ? `\nbest of ${w.deflated.trials} trials: ${w.deflated.best}, Sharpe ${(w.deflated.sharpe * Math.sqrt(8760)).toFixed(2)}, deflated Sharpe ratio ${w.deflated.dsr.toFixed(3)} (PSR vs 0: ${w.deflated.psrVsZero.toFixed(3)})`
+        : "";
+      return `${head}\n${textTable(["strategy", ...cols.map((c) => c.label), "beat B&H"], rows)}${dsr}`;
+    })
+    .join("\n\n");
+}
