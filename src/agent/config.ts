@@ -109,13 +109,13 @@ type PresetOverrides = { network?: z.input<typeof networkSchema>; ppo?: z.input<
 export const AGENT_PRESETS: Readonly<Record<AgentPresetName, PresetOverrides>> = {
   seed: {},
   default: {
-    network: { denseUnits: 16, lstmUnits: 16, sharedTrunk: true, init: "orthogonal" },
+    network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: true, init: "orthogonal" },
     ppo: {
       numEnvs: 8,
-      rolloutSteps: 128,
-      sequenceLength: 32,
-      numMinibatches: 4,
-      updateEpochs: 4,
+      rolloutSteps: 64,
+      sequenceLength: 16,
+      numMinibatches: 2,
+      updateEpochs: 2,
       learningRate: 0.001,
       lrSchedule: "linear",
       adamEpsilon: 1e-5,

@@ -242,7 +242,12 @@ describe("learning", () => {
   // captures ≈ 79% of the perfect-foresight profit (the switches cost the rest); a random policy ≈ 0%.
   it("captures ≥ 60% of the perfect-foresight profit on an exploitable market (default-style, 50k steps)", async () => {
     const env = new PatternMarketEnv({ numEnvs: 8, episodeLength: 128 });
-    const { config, engine } = await setup(env, { preset: "default", ppo: { rewardScale: 100, rolloutSteps: 32, sequenceLength: 16, numMinibatches: 2 } }, "fused", 1);
+    const { config, engine } = await setup(
+      env,
+      { preset: "default", network: { denseUnits: 16, lstmUnits: 16 }, ppo: { rewardScale: 100, rolloutSteps: 32, sequenceLength: 16, numMinibatches: 2, updateEpochs: 4 } },
+      "fused",
+      1,
+    );
     const { policy } = train(env, config, engine, 50_000, 1);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
   });
@@ -259,7 +264,11 @@ describe("learning", () => {
     const env = new CueMemoryEnv({ numEnvs: 8, delay });
     const { config, engine } = await setup(
       env,
-      { preset: "default", ppo: { rolloutSteps: 6 * 8, sequenceLength: 12, numMinibatches: 4, rewardScale: 1, observationNorm: "none", gamma: 0.99 } },
+      {
+        preset: "default",
+        network: { denseUnits: 16, lstmUnits: 16 },
+        ppo: { rolloutSteps: 6 * 8, sequenceLength: 12, numMinibatches: 4, updateEpochs: 4, rewardScale: 1, observationNorm: "none", gamma: 0.99 },
+      },
       "fused",
       1,
     );

@@ -95,7 +95,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
       policies.get(preset)!.push(r.policy);
       trainSeconds[preset]!.push(r.seconds);
       checkpoints[preset]!.push(out);
-      log(`trained ${preset} seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
+      log(`trained the ${preset} preset, seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
     }
   }
   if (env === null) throw new RangeError("reproduceArticle needs at least one preset and one seed");

@@ -82,3 +82,7 @@ export {
   type WalkForwardInput,
   type WalkForwardRow,
 } from "./walk-forward.js";
+export { agentBacktestPolicy, agentTrainer, checkManifestAgainst, loadAgentPolicy, type AgentTrainerOptions } from "./agent-policy.js";
+export { backtestJson, checkpointDirs, runBacktestJob, type BacktestJobOptions, type BacktestJobResult, type LoadedPolicy, type PolicyLoader } from "./backtest-job.js";
+export { articleTables, reproduceArticle, type ArticleOptions, type ArticleResult, type ArticleWindow, type PresetWindowResult } from "./article.js";
+export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.js";

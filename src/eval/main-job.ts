@@ -28,6 +28,8 @@ export interface MainJobOptions {
   readonly reportsDir?: string;
   readonly checkpointsDir?: string;
   readonly log?: (line: string) => void;
+  /** No training progress on stdout (tests). */
+  readonly quiet?: boolean;
 }
 
 export interface MainJobResult {
@@ -57,9 +59,9 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
         seed: opts.seed,
         out: checkpointDir,
         maxSeconds: opts.budgetSeconds,
-        progress: "auto",
+        progress: opts.quiet === true ? "none" : "auto",
       },
-      { write: (text) => process.stdout.write(text) },
+      { write: opts.quiet === true ? () => {} : (text) => void process.stdout.write(text) },
     );
   }
   const env: EnvConfig = trained?.env ?? resolveEnvConfig("seed");

@@ -4,12 +4,22 @@ import {
   drawdownFigure,
   lineFigure,
   markersTrace,
+  withLayout,
   withTraces,
   type Figure,
   type LineSeries,
   type Trace,
 } from "../charts/index.js";
 import type { BacktestTrace } from "../eval/backtest.js";
+
+/**
+ * Room between a figure's title and its legend: the shared layout puts a horizontal legend just above the plot,
+ * where a one-line title also sits. Applied to every figure of a report or a notebook.
+ */
+export function clearTitle(fig: Figure): Figure {
+  if (fig.layout["title"] === undefined) return fig;
+  return withLayout(fig, { margin: { t: 88 }, title: { y: 0.985, yanchor: "top" } });
+}
 
 /** Colours by strategy name, so that a strategy looks the same in every figure. */
 const STRATEGY_COLORS: Readonly<Record<string, string>> = {
@@ -46,7 +56,7 @@ export function equityFigure(input: EquityFigureInput): Figure {
   const data: Trace[] = fig.data.map((t, i) =>
     i < extra ? { ...t, showlegend: i === 0, legendgroup: "seeds", name: i === 0 ? "other seeds" : String(t.name) } : hidden.has(String(t.name)) ? { ...t, visible: "legendonly" } : t,
   );
-  return { data, layout: fig.layout };
+  return clearTitle({ data, layout: fig.layout });
 }
 
 /** At most `max` of the trades, evenly spread, so that a policy trading every hour still draws quickly. */
@@ -80,7 +90,7 @@ export function tradesFigure(run: BacktestTrace, maxMarkers = 1500): Figure {
       y: idx.map((t) => run.fillPrice[t]!),
       text: idx.map((t) => `${kind} ${Math.abs(run.coins[t + 1]! - run.coins[t]!).toPrecision(4)} coins at ${run.fillPrice[t]!.toFixed(2)}`),
     });
-  return withTraces(fig, marker(shownBuys, "buy"), marker(shownSells, "sell"));
+  return clearTitle(withTraces(fig, marker(shownBuys, "buy"), marker(shownSells, "sell")));
 }
 
 /** Coins held after each step, and the coin share of the value on the right axis. */
@@ -90,19 +100,21 @@ export function holdingsFigure(run: BacktestTrace): Figure {
     const v = run.value[t]!;
     share[t] = v > 0 ? ((run.coins[t]! * run.price[t]!) / v) * 100 : 0;
   }
-  return lineFigure(
+  return clearTitle(lineFigure(
     [
       { name: "coins held", x: run.timestamp, y: run.coins, color: strategyColor(run.name), width: 1.5 },
       { name: "coin share of value (%)", x: run.timestamp, y: share, color: "#ff9896", width: 1, rightAxis: true },
     ],
     { title: `${run.name}: coins held`, yTitle: "coins", y2Title: "share of value (%)" },
-  );
+  ));
 }
 
 /** Drawdown from the running peak of each run, in percent. */
 export function drawdownsFigure(runs: readonly BacktestTrace[]): Figure {
-  return drawdownFigure(
-    runs.map((r) => ({ name: r.name, x: r.timestamp, value: r.value, color: strategyColor(r.name) })),
-    { title: "drawdown from the running peak" },
+  return clearTitle(
+    drawdownFigure(
+      runs.map((r) => ({ name: r.name, x: r.timestamp, value: r.value, color: strategyColor(r.name) })),
+      { title: "drawdown from the running peak" },
+    ),
   );
 }

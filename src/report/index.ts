@@ -10,8 +10,9 @@ export {
   type StrategyResult,
   type WrittenReport,
 } from "./run-report.js";
-export { drawdownsFigure, equityFigure, holdingsFigure, strategyColor, tradesFigure, type EquityFigureInput } from "./backtest-figures.js";
+export { clearTitle, drawdownsFigure, equityFigure, holdingsFigure, strategyColor, tradesFigure, type EquityFigureInput } from "./backtest-figures.js";
 export { formatMetric, formatWithCi, METRIC_LABELS, METRIC_UNITS, textTable, type MetricUnit } from "./format.js";
 export { collectVersions, gitCommit, type DataProvenance, type Provenance } from "./provenance.js";
 export { readTrainingLog, trainingFigures, type TrainingLog } from "./training-log.js";
 export { experimentReport, summaryText, type ExperimentReportInput } from "./experiment-report.js";
+export { walkForwardSections, walkForwardText } from "./walk-forward-report.js";

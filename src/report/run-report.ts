@@ -9,7 +9,7 @@
  * free sections (walk-forward, deflated Sharpe); and the run's config, seeds, data hash and versions.
  */
 import { join } from "node:path";
-import { escapeHtml, htmlTable, withLayout, writeHtmlPage, type Figure, type PageSection, type PageSpec } from "../charts/index.js";
+import { escapeHtml, htmlTable, writeHtmlPage, type PageSection, type PageSpec } from "../charts/index.js";
 import type { BacktestTrace } from "../eval/backtest.js";
 import { METRIC_FIELDS, type BacktestMetrics } from "../eval/metrics.js";
 import type { PerfectForesightResult } from "../eval/perfect-foresight.js";
@@ -17,7 +17,7 @@ import type { SeedSummary } from "../eval/seeds.js";
 import type { SharpeDifferenceTest } from "../eval/stats.js";
 import type { WindowEvaluation } from "../eval/evaluate.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { drawdownsFigure, equityFigure, holdingsFigure, tradesFigure } from "./backtest-figures.js";
+import { clearTitle, drawdownsFigure, equityFigure, holdingsFigure, tradesFigure } from "./backtest-figures.js";
 import { formatMetric, formatWithCi, METRIC_LABELS, METRIC_UNITS } from "./format.js";
 import type { Provenance } from "./provenance.js";
 import { trainingFigures, type TrainingLog } from "./training-log.js";
@@ -107,12 +107,6 @@ function provenanceHtml(p: Provenance): string {
     ...Object.entries(p.versions).map(([k, v]) => [k, v] as [string, string]),
   ];
   return `${htmlTable(["", ""], rows)}\n<h3>config</h3>\n<pre>${escapeHtml(JSON.stringify(p.config, null, 2))}</pre>`;
-}
-
-/** Room between a figure's title and its legend (the shared layout puts the legend where a title also goes). */
-function clearTitle(fig: Figure): Figure {
-  if (fig.layout["title"] === undefined) return fig;
-  return withLayout(fig, { margin: { t: 88 }, title: { y: 0.985, yanchor: "top" } });
 }
 
 /** The page spec of a run report (exposed for tests and notebooks). */
