@@ -41,12 +41,17 @@ fi
 # --- 3–5. checks ----------------------------------------------------------------------------------------------
 summary=()
 failed=0
-run_check() { # name, summary-extractor, command…
-  local name="$1" extract="$2"
-  shift 2
+run_check() { # name, summary-extractor, time cap in seconds, command…
+  local name="$1" extract="$2" limit="$3"
+  shift 3
   step "$name: $*"
   local t0=$SECONDS status=0
-  "$@" 2>&1 | tee "$logdir/$name.log" || status=$?
+  # The time cap turns a hung step into a failure with a message instead of a CI job that never ends. On a
+  # terminal, --foreground keeps Ctrl-C reaching the command.
+  local tflags=(--kill-after=30)
+  [[ -t 0 ]] && tflags+=(--foreground)
+  timeout "${tflags[@]}" "$limit" "$@" 2>&1 | tee "$logdir/$name.log" || status=$?
+  if ((status == 124 || status == 137)); then echo "npm test: $name did not finish within $limit s: stopped" | tee -a "$logdir/$name.log"; fi
   local took=$((SECONDS - t0)) detail
   detail="$($extract "$logdir/$name.log" || true)"
   if ((status == 0)); then
@@ -61,9 +66,10 @@ tsc_detail() { local n; n="$(strip_ansi "$1" | grep -c 'error TS' || true)"; ((n
 vitest_detail() { strip_ansi "$1" | grep -E '^ *(Test Files|Tests) ' | sed -e 's/^ *//' | tr -s ' ' | paste -sd ';' -; }
 notebooks_detail() { strip_ansi "$1" | grep -E '^notebooks: [0-9]+ passed' | tail -n 1; }
 
-run_check typecheck tsc_detail npx tsc --noEmit -p .
-run_check unit vitest_detail npx vitest run
-run_check notebooks notebooks_detail npx tsx scripts/run-notebooks.ts
+# Caps are generous (the whole run takes about 5 minutes on 2 cores); they only stop a hung step.
+run_check typecheck tsc_detail 600 npx tsc --noEmit -p .
+run_check unit vitest_detail 900 npx vitest run
+run_check notebooks notebooks_detail 900 npx tsx scripts/run-notebooks.ts
 
 printf '\n==> summary (%ds in all)\n' "$((SECONDS - started))"
 printf '%s\n' "${summary[@]}"

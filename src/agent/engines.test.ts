@@ -5,6 +5,7 @@ import { selectBackend } from "./backend.js";
 import { resolveAgentConfig } from "./config.js";
 import { createEngine } from "./create-engine.js";
 import type { Engine, EngineKind, LossCoefficients } from "./engine.js";
+import { FusedEngine } from "./fused-engine.js";
 import { initParameters } from "./init.js";
 import { networkSpec, type NetworkSpec } from "./network-spec.js";
 import { allSequences, randomBuffer } from "./test-helpers.js";
@@ -80,6 +81,49 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
       for (let i = b.offset; i < b.offset + b.size; i++) sum += Math.abs(grad[i]!);
       expect(sum, b.name).toBeGreaterThan(0);
     }
+  });
+
+  it("generated and loop kernels give bit-identical forward passes, losses, gradients and updates", async () => {
+    const spec = tinySpec(c.sharedTrunk);
+    const p = initParameters(spec, "torch", new Rng(6)).map((x) => x * 2);
+    const gen = new FusedEngine(spec, p, ADAM, { kernels: "generated" });
+    const loops = new FusedEngine(spec, p, ADAM, { kernels: "loops" });
+    expect(gen.kernelKind).toBe("generated");
+    expect(loops.kernelKind).toBe("loops");
+    const buf = randomBuffer(gen, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 13 });
+    const seqs = allSequences(buf);
+    const n = buf.actions.length;
+    for (const source of ["observations", "next"] as const) {
+      const [va, vb, la, lb] = [0, 1, 2, 3].map(() => new Float64Array(n)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      gen.evaluate(buf, seqs, source, va, la);
+      loops.evaluate(buf, seqs, source, vb, lb);
+      expect(Array.from(vb)).toEqual(Array.from(va));
+      expect(Array.from(lb)).toEqual(Array.from(la));
+    }
+    for (let round = 0; round < 2; round++) {
+      expect(loops.lossAndGradients(buf, seqs, c.coefs)).toEqual(gen.lossAndGradients(buf, seqs, c.coefs));
+      expect(Array.from(loops.getGradients())).toEqual(Array.from(gen.getGradients()));
+      expect(loops.applyGradients(0.01, 0.1)).toBe(gen.applyGradients(0.01, 0.1));
+    }
+    expect(Array.from(loops.getParameters())).toEqual(Array.from(gen.getParameters()));
+    const state = new Float64Array(2 * spec.stateSize).fill(0.1);
+    const s2 = state.slice();
+    const [la, lb, va, vb] = [new Float64Array(6), new Float64Array(6), new Float64Array(2), new Float64Array(2)];
+    gen.step(buf.observations, 2, state, la, va);
+    loops.step(buf.observations, 2, s2, lb, vb);
+    expect(Array.from(s2)).toEqual(Array.from(state));
+    expect(Array.from(lb)).toEqual(Array.from(la));
+  });
+
+  it("fused engine with loop kernels: analytic gradient = central finite differences", async () => {
+    const spec = tinySpec(c.sharedTrunk);
+    const engine = new FusedEngine(spec, initParameters(spec, "torch", new Rng(1)).map((x) => x * 2), ADAM, { kernels: "loops" });
+    const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
+    const seqs = allSequences(buf);
+    engine.lossAndGradients(buf, seqs, c.coefs);
+    const grad = engine.getGradients();
+    const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, c.coefs).loss, 1e-6, 1);
+    index.forEach((i, n) => expect(Math.min(Math.abs(grad[i]! - fd[n]!) / (1e-6 + Math.abs(fd[n]!)), Math.abs(grad[i]! - fd[n]!) * 1e4)).toBeLessThan(1e-4));
   });
 
   it("tfjs engine: analytic gradient ≈ central finite differences (float32, loose)", async () => {

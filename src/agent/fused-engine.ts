@@ -1,5 +1,6 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
 import { fastExp } from "./fast-exp.js";
+import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
 import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 
@@ -47,15 +48,11 @@ export class FusedEngine implements Engine {
   private readonly dhNext: Float64Array[];
   private readonly dcNext: Float64Array[];
   private readonly dhHead: Float64Array[];
-  private readonly dz: Float64Array;
-  private readonly da: Float64Array;
   private readonly dlogits: Float64Array;
 
-  // Transposed copies of the kernels ([outputs][inputs]) so that the forward pass runs as contiguous dot
-  // products; refreshed whenever the parameters change.
-  private readonly wdT: Float64Array[];
-  private readonly wxT: Float64Array[];
-  private readonly whT: Float64Array[];
+  /** Per trunk: the forward and backward step, generated for this network's sizes or as loops (fused-kernels.ts). */
+  private readonly kernels: TrunkKernels[];
+  /** The policy kernel transposed ([actions][H]), so that the head runs as contiguous dot products. */
   private readonly piT: Float64Array;
 
   // Activations of the stored forward pass, indexed by buffer position (grown on demand).
@@ -73,7 +70,10 @@ export class FusedEngine implements Engine {
   private cacheBuf: RolloutBuffer | null = null;
   private seqVersion = new Int32Array(0);
 
-  constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings) {
+  /** Which kernels run: straight-line code for this network's sizes, or loops (big networks). */
+  readonly kernelKind: "generated" | "loops";
+
+  constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
     this.spec = spec;
     this.adam = adam;
     this.O = spec.observationSize;
@@ -88,9 +88,8 @@ export class FusedEngine implements Engine {
     this.m = new Float64Array(P);
     this.v = new Float64Array(P);
     const H = this.H;
-    this.wdT = spec.trunks.map(() => new Float64Array(this.D * this.O));
-    this.wxT = spec.trunks.map(() => new Float64Array(4 * H * this.D));
-    this.whT = spec.trunks.map(() => new Float64Array(4 * H * H));
+    this.kernels = spec.trunks.map((tr) => createTrunkKernels(spec, tr, options.kernels ?? "auto"));
+    this.kernelKind = this.kernels[0]!.kind;
     this.piT = new Float64Array(this.A * H);
     this.setParameters(parameters);
     this.zeros = new Float64Array(H);
@@ -105,8 +104,6 @@ export class FusedEngine implements Engine {
     this.dhNext = spec.trunks.map(() => new Float64Array(H));
     this.dcNext = spec.trunks.map(() => new Float64Array(H));
     this.dhHead = spec.trunks.map(() => new Float64Array(H));
-    this.dz = new Float64Array(4 * H);
-    this.da = new Float64Array(this.D);
     this.dlogits = new Float64Array(this.A);
   }
 
@@ -128,11 +125,7 @@ export class FusedEngine implements Engine {
     const transpose = (src: number, rows: number, cols: number, dst: Float64Array): void => {
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = p[src + r * cols + c]!;
     };
-    this.trunks.forEach((tr, t) => {
-      transpose(tr.denseKernel, this.O, this.D, this.wdT[t]!);
-      transpose(tr.lstmKernel, this.D, 4 * this.H, this.wxT[t]!);
-      transpose(tr.lstmRecurrentKernel, this.H, 4 * this.H, this.whT[t]!);
-    });
+    for (const k of this.kernels) k.refresh(p);
     transpose(this.spec.piKernel, this.H, this.A, this.piT);
   }
 
@@ -159,81 +152,6 @@ export class FusedEngine implements Engine {
 
   // ---------------------------------------------------------------------------------------------------------
   // Forward pieces shared by the rollout and the replay.
-
-  /**
-   * Dense layer and input projection of one trunk step: a = relu(x·Wd + bd) (D values at ao) and
-   * proj = a·Wx + b (4H values at po).
-   */
-  private project(t: number, x: Float32Array, xo: number, a: Float64Array, ao: number, proj: Float64Array, po: number): void {
-    const p = this.p;
-    const O = this.O;
-    const D = this.D;
-    const G = 4 * this.H;
-    const tr = this.trunks[t]!;
-    const wdT = this.wdT[t]!;
-    const wxT = this.wxT[t]!;
-    const bd = tr.denseBias;
-    for (let j = 0; j < D; j++) {
-      let s = p[bd + j]!;
-      const r = j * O;
-      for (let k = 0; k < O; k++) s += x[xo + k]! * wdT[r + k]!;
-      a[ao + j] = s > 0 ? s : 0;
-    }
-    const b = tr.lstmBias;
-    for (let j = 0; j < G; j++) {
-      let s = p[b + j]!;
-      const r = j * D;
-      for (let k = 0; k < D; k++) s += a[ao + k]! * wxT[r + k]!;
-      proj[po + j] = s;
-    }
-  }
-
-  /**
-   * Recurrent half of one trunk step: z = proj + h·Wh; gates i, f, g, o; c' = f·c + i·g; h' = o·tanh(c').
-   * Writes the activated gates (4H), c', tanh(c') and h'.
-   */
-  private recur(
-    t: number,
-    proj: Float64Array,
-    po: number,
-    hp: Float64Array,
-    hpo: number,
-    cp: Float64Array,
-    cpo: number,
-    gates: Float64Array,
-    go: number,
-    c: Float64Array,
-    co: number,
-    tc: Float64Array,
-    tco: number,
-    h: Float64Array,
-    ho: number,
-  ): void {
-    const H = this.H;
-    const G = 4 * H;
-    const whT = this.whT[t]!;
-    for (let j = 0; j < G; j++) {
-      let s = proj[po + j]!;
-      const r = j * H;
-      for (let k = 0; k < H; k++) s += hp[hpo + k]! * whT[r + k]!;
-      gates[go + j] = s;
-    }
-    for (let j = 0; j < H; j++) {
-      const i = 1 / (1 + fastExp(-gates[go + j]!));
-      const f = 1 / (1 + fastExp(-gates[go + H + j]!));
-      const gg = 1 - 2 / (fastExp(2 * gates[go + 2 * H + j]!) + 1); // tanh, one exp
-      const o = 1 / (1 + fastExp(-gates[go + 3 * H + j]!));
-      gates[go + j] = i;
-      gates[go + H + j] = f;
-      gates[go + 2 * H + j] = gg;
-      gates[go + 3 * H + j] = o;
-      const cj = f * cp[cpo + j]! + i * gg;
-      const tcj = 1 - 2 / (fastExp(2 * cj) + 1);
-      c[co + j] = cj;
-      tc[tco + j] = tcj;
-      h[ho + j] = o * tcj;
-    }
-  }
 
   /** Policy head: log-softmax of h·Wπ + bπ into out[oo … oo+A). */
   private policyHead(h: Float64Array, ho: number, out: Float64Array, oo: number): void {
@@ -296,15 +214,15 @@ export class FusedEngine implements Engine {
         if (record) {
           const Hs = this.wsH[t]!;
           const C = this.wsC[t]!;
-          this.project(t, observations, r * this.O, this.wsA[t]!, k * this.D, this.wsP[t]!, k * 4 * H);
-          this.recur(t, this.wsP[t]!, k * 4 * H, state, so, state, so + H, this.wsG[t]!, k * 4 * H, C, k * H, this.wsTC[t]!, k * H, Hs, k * H);
+          this.kernels[t]!.project(this.p, observations, r * this.O, this.wsA[t]!, k * this.D, this.wsP[t]!, k * 4 * H);
+          this.kernels[t]!.recur(this.p, this.wsP[t]!, k * 4 * H, state, so, state, so + H, this.wsG[t]!, k * 4 * H, C, k * H, this.wsTC[t]!, k * H, Hs, k * H);
           for (let j = 0; j < H; j++) {
             state[so + j] = Hs[k * H + j]!;
             state[so + H + j] = C[k * H + j]!;
           }
         } else {
-          this.project(t, observations, r * this.O, this.sa, 0, this.sp, 0);
-          this.recur(t, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
+          this.kernels[t]!.project(this.p, observations, r * this.O, this.sa, 0, this.sp, 0);
+          this.kernels[t]!.recur(this.p, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
           state.set(this.sh, so);
           state.set(this.sc, so + H);
         }
@@ -323,8 +241,8 @@ export class FusedEngine implements Engine {
     const H = this.H;
     const last = this.trunks.length - 1;
     const so = stateRow * this.S + last * 2 * H;
-    this.project(last, observations, row * this.O, this.sa, 0, this.sp, 0);
-    this.recur(last, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
+    this.kernels[last]!.project(this.p, observations, row * this.O, this.sa, 0, this.sp, 0);
+    this.kernels[last]!.recur(this.p, this.sp, 0, state, so, state, so + H, this.sg, 0, this.sc, 0, this.stc, 0, this.sh, 0);
     return this.valueHead(this.sh, 0);
   }
 
@@ -386,8 +304,8 @@ export class FusedEngine implements Engine {
           cp = C;
           cpo = (k - 1) * H;
         }
-        this.project(t, obs, k * this.O, A, k * this.D, P, k * 4 * H);
-        this.recur(t, P, k * 4 * H, hp, hpo, cp, cpo, Gs, k * 4 * H, C, k * H, TC, k * H, Hs, k * H);
+        this.kernels[t]!.project(this.p, obs, k * this.O, A, k * this.D, P, k * 4 * H);
+        this.kernels[t]!.recur(this.p, P, k * 4 * H, hp, hpo, cp, cpo, Gs, k * 4 * H, C, k * H, TC, k * H, Hs, k * H);
       }
     }
     const hPi = this.wsH[0]!;
@@ -433,10 +351,10 @@ export class FusedEngine implements Engine {
       let same = reuse && i < L - 1;
       for (let j = 0; same && j < O; j++) same = next[k * O + j] === obs[(k + 1) * O + j];
       if (same) {
-        this.recur(last, P, (k + 1) * 4 * H, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
+        this.kernels[last]!.recur(this.p, P, (k + 1) * 4 * H, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
       } else {
-        this.project(last, next, k * O, this.sa, 0, this.sp, 0);
-        this.recur(last, this.sp, 0, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
+        this.kernels[last]!.project(this.p, next, k * O, this.sa, 0, this.sp, 0);
+        this.kernels[last]!.recur(this.p, this.sp, 0, h, 0, c, 0, this.sg, 0, cNew, 0, this.stc, 0, hNew, 0);
       }
       valuesOut[k] = this.valueHead(hNew, 0);
       const th = h;
@@ -500,8 +418,6 @@ export class FusedEngine implements Engine {
     const vK = this.spec.vKernel;
     const vB = this.spec.vBias;
     const dlogits = this.dlogits;
-    const dz = this.dz;
-    const da = this.da;
     let sumPg = 0;
     let sumVl = 0;
     let sumEnt = 0;
@@ -601,15 +517,10 @@ export class FusedEngine implements Engine {
 
         // Each trunk's LSTM and dense layer, one step back.
         for (let t = 0; t < trunkCount; t++) {
-          const tr = this.trunks[t]!;
-          const Av = this.wsA[t]!;
-          const Gs = this.wsG[t]!;
-          const C = this.wsC[t]!;
-          const TC = this.wsTC[t]!;
           const Hs = this.wsH[t]!;
+          const C = this.wsC[t]!;
           const dhN = this.dhNext[t]!;
           const dcN = this.dcNext[t]!;
-          const dhH = this.dhHead[t]!;
           const reset = buf.episodeStarts[k] === 1;
           let hp: Float64Array, hpo: number, cp: Float64Array, cpo: number;
           if (reset) {
@@ -628,66 +539,11 @@ export class FusedEngine implements Engine {
             cp = C;
             cpo = (k - 1) * H;
           }
-          const go = k * G;
-          const co = k * H;
-          for (let j = 0; j < H; j++) {
-            const dh = dhN[j]! + dhH[j]!;
-            const ig = Gs[go + j]!;
-            const fg = Gs[go + H + j]!;
-            const gg = Gs[go + 2 * H + j]!;
-            const og = Gs[go + 3 * H + j]!;
-            const tcj = TC[co + j]!;
-            const dc = dcN[j]! + dh * og * (1 - tcj * tcj);
-            dz[j] = dc * gg * ig * (1 - ig);
-            dz[H + j] = dc * cp[cpo + j]! * fg * (1 - fg);
-            dz[2 * H + j] = dc * ig * (1 - gg * gg);
-            dz[3 * H + j] = dh * tcj * og * (1 - og);
-            dcN[j] = dc * fg;
-          }
-          const b = tr.lstmBias;
-          for (let j = 0; j < G; j++) g[b + j] += dz[j]!;
-          const wx = tr.lstmKernel;
-          const ao = k * D;
-          for (let q = 0; q < D; q++) {
-            const aq = Av[ao + q]!;
-            if (aq === 0) {
-              // Inactive ReLU unit: no gradient to its weights, none through it.
-              da[q] = 0;
-              continue;
-            }
-            const row = wx + q * G;
-            let acc = 0;
-            for (let j = 0; j < G; j++) {
-              g[row + j] += aq * dz[j]!;
-              acc += p[row + j]! * dz[j]!;
-            }
-            da[q] = acc;
-          }
-          const wh = tr.lstmRecurrentKernel;
-          for (let q = 0; q < H; q++) {
-            const hq = hp[hpo + q]!;
-            const row = wh + q * G;
-            let acc = 0;
-            for (let j = 0; j < G; j++) {
-              g[row + j] += hq * dz[j]!;
-              acc += p[row + j]! * dz[j]!;
-            }
-            dhN[q] = acc;
-          }
+          this.kernels[t]!.backward(p, g, buf.observations, k * O, this.wsA[t]!, k * D, this.wsG[t]!, k * G, cp, cpo, this.wsTC[t]!, k * H, hp, hpo, this.dhHead[t]!, dhN, dcN);
           if (reset) {
             // The state was zeroed before this step: no gradient flows into the previous episode.
             dhN.fill(0);
             dcN.fill(0);
-          }
-          const bd = tr.denseBias;
-          for (let j = 0; j < D; j++) g[bd + j] += da[j]!;
-          const wd = tr.denseKernel;
-          const xo = k * O;
-          for (let q = 0; q < O; q++) {
-            const xq = buf.observations[xo + q]!;
-            if (xq === 0) continue;
-            const row = wd + q * D;
-            for (let j = 0; j < D; j++) g[row + j] += xq * da[j]!;
           }
         }
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,6 +53,10 @@ describe("runBacktestJob", () => {
     writeFileSync(join(one, "manifest.json"), "{}");
     const a = await runBacktestJob({ checkpoint: one, data: csv, sample: false, seeds: 3, runName: "k", gridSize: 51, command: "t", reportsDir: dir, resamples: 100 }, fakeLoader());
     expect(a.result.evaluation.agentRuns).toHaveLength(3);
+    // The first run's steps as CSV next to the report: a header and one line per step.
+    const csvText = readFileSync(join(dir, "k", "trace.csv"), "utf8").trim().split("\n");
+    expect(csvText[0]).toBe("timestamp,price,action,actionLabel,executed,holdReason,fillPrice,fee,cash,coins,value,exposure");
+    expect(csvText).toHaveLength(a.result.evaluation.agentRuns[0]!.steps + 1);
     expect(a.json["agentSummary"]).not.toBeNull();
     const multi = join(dir, "multi");
     for (const s of ["seed-10", "seed-2", "seed-1"]) {

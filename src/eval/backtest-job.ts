@@ -14,7 +14,8 @@ import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
 import { writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
-import { backtestModel, type BacktestPolicy } from "./backtest.js";
+import { backtestModel, traceCsv, type BacktestPolicy } from "./backtest.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { EvalError } from "./errors.js";
 import type { AgentRunSpec } from "./evaluate.js";
 import type { WindowResult } from "./experiment.js";
@@ -148,6 +149,9 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
     },
   });
   const written = writeRunReport(report, opts.reportsDir ?? "reports");
+  // Every step of the first agent run, for inspection outside the report.
+  const first = evaluation.agentRuns[0];
+  if (first !== undefined) writeFileAtomic(join(written.dir, "trace.csv"), traceCsv(first));
   return { result, summary: summaryText([result]), reportPath: written.html, json: backtestJson(result, written.html) };
 }
 

@@ -294,3 +294,15 @@ export function traceRows(trace: BacktestTrace): Array<Record<string, number | s
   }
   return rows;
 }
+
+/** The per-step rows as CSV (header + one line per step; empty cells for nulls). */
+export function traceCsv(trace: BacktestTrace): string {
+  const rows = traceRows(trace);
+  const cols = ["timestamp", "price", "action", "actionLabel", "executed", "holdReason", "fillPrice", "fee", "cash", "coins", "value", "exposure"];
+  const cell = (v: number | string | null | undefined): string => {
+    if (v === null || v === undefined) return "";
+    const t = String(v);
+    return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  return [cols.join(","), ...rows.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+}

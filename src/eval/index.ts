@@ -5,6 +5,7 @@ export {
   medianPeriod,
   replayPolicy,
   runBacktest,
+  traceCsv,
   traceRows,
   type BacktestOptions,
   type BacktestPolicy,
@@ -86,3 +87,4 @@ export { agentBacktestPolicy, agentTrainer, checkManifestAgainst, loadAgentPolic
 export { backtestJson, checkpointDirs, runBacktestJob, type BacktestJobOptions, type BacktestJobResult, type LoadedPolicy, type PolicyLoader } from "./backtest-job.js";
 export { articleTables, reproduceArticle, type ArticleOptions, type ArticleResult, type ArticleWindow, type PresetWindowResult } from "./article.js";
 export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.js";
+export { trainSeeds, type TrainSeedsOptions, type TrainSeedsResult } from "./multi-seed.js";

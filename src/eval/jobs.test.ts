@@ -6,6 +6,7 @@ import { writeCandlesCsv } from "../data/csv.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
 import { reproduceArticle } from "./article.js";
 import { runMainJob } from "./main-job.js";
+import { trainSeeds } from "./multi-seed.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-jobs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,5 +74,28 @@ describe("runMainJob (tiny budget)", () => {
     // Training curves from metrics.jsonl (2 updates: no episode finished yet, so no profit curve, but losses).
     expect(html).toContain("<h2>Training</h2>");
     expect(html).toContain(`"text":"losses"`);
+  });
+});
+
+describe("trainSeeds (tiny budget)", () => {
+  it("trains K seeds into seed-<s> folders and summarises them in-sample and out-of-sample", async () => {
+    const r = await trainSeeds({
+      config: { preset: "default", data: null, trainEnd: "2022-10-01", steps: 1024, seed: 5, out: join(dir, "multi") },
+      seeds: 3,
+      resamples: 200,
+      report: { runName: "multi", reportsDir: join(dir, "reports"), command: "vitest" },
+    });
+    expect(r.reportPath).toBe(join(dir, "reports", "multi", "report.html"));
+    expect(existsSync(r.reportPath!)).toBe(true);
+    expect(r.seeds).toEqual([5, 6, 7]);
+    expect(r.checkpoints).toEqual([5, 6, 7].map((s) => join(dir, "multi", `seed-${s}`)));
+    for (const c of r.checkpoints) expect(existsSync(join(c, "manifest.json"))).toBe(true);
+    expect(r.results.map((w) => w.window.label)).toEqual(["in-sample", "out-of-sample"]);
+    for (const w of r.results) {
+      expect(w.evaluation.agentRuns).toHaveLength(3);
+      expect(w.evaluation.agentSummary!.runs).toBe(3);
+    }
+    expect(r.summary).toContain("agent (3 runs)");
+    expect(r.summary).toContain("of agent runs beat buy-and-hold");
   });
 });
