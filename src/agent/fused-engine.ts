@@ -11,8 +11,10 @@ import type { RolloutBuffer } from "./rollout-buffer.js";
  * is ~1k multiply-adds and no allocation. Numbers are float64 throughout (tfjs computes in float32); e^x is
  * fastExp (within 2 ulp of Math.exp, inlined by the JIT instead of a call).
  *
- * The rollout step and the replay share the same cell and head functions, so replaying a sequence before an
- * update reproduces the rollout's log-probabilities bit for bit (ratio exactly 1).
+ * Each trunk's step (dense layer, LSTM cell, and their backward step) runs in kernels (fused-kernels.ts):
+ * straight-line code generated for this network's sizes, or loops for big networks; both give the same bits.
+ * The rollout step and the replay share those kernels and the heads, so replaying a sequence before an update
+ * reproduces the rollout's log-probabilities bit for bit (ratio exactly 1).
  */
 export class FusedEngine implements Engine {
   readonly kind = "fused" as const;

@@ -69,13 +69,18 @@ export interface TrunkKernels {
 
 export type KernelMode = "auto" | "generated" | "loops";
 
-/** Multiply-adds of the largest generated kernel above which "auto" uses loops. */
-export const GENERATED_MAX_MACS = 4096;
+/**
+ * "auto" generates code only while its largest function stays small enough for V8 to optimise: the backward
+ * blocks hold max(D, H)·4H gradient statements, and past ~800 (measured: 14 units fine, 16 units left in the
+ * interpreter, 30× slower) they would not be. 640 covers networks up to 12 units with a margin; bigger ones use
+ * the loops.
+ */
+export const GENERATED_MAX_STATEMENTS = 640;
 
 export function createTrunkKernels(spec: NetworkSpec, trunk: TrunkLayout, mode: KernelMode): TrunkKernels {
   const G = 4 * spec.lstmUnits;
-  const big = Math.max(spec.observationSize * spec.denseUnits, (spec.denseUnits + spec.lstmUnits) * G) > GENERATED_MAX_MACS;
-  if (mode === "loops" || (mode === "auto" && big)) return loopKernels(spec, trunk);
+  const largest = Math.max(spec.observationSize * spec.denseUnits, Math.max(spec.denseUnits, spec.lstmUnits) * G);
+  if (mode === "loops" || (mode === "auto" && largest > GENERATED_MAX_STATEMENTS)) return loopKernels(spec, trunk);
   return generatedKernels(spec, trunk);
 }
 
