@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --json] [--only env] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
+ * npm run bench [-- --json] [--only env,agent] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
+ *                 [--data file.csv] [--long-run-episodes N] [--reference-episodes N]
  * Benchmarks composed from sections; each section returns flat figures. Human-readable lines go first;
  * with --json the LAST line is one JSON object merging every section's figures (vs-seed.sh reads it).
  */
@@ -21,6 +22,12 @@ const flagsSchema = z.object({
   envs: z.coerce.number().int().min(1).default(64),
   /** Env preset the env section runs. */
   preset: z.enum(ENV_PRESET_NAMES as [EnvPresetName, ...EnvPresetName[]]).default("seed"),
+  /** Candle CSV for the agent section (default: the embedded market). */
+  data: z.string().optional(),
+  /** Agent section: episodes of a long seed-preset run sampled for memory growth (0 skips it). */
+  longRunEpisodes: z.coerce.number().int().min(0).default(0),
+  /** Agent section: episodes of the article's PyTorch agent run side by side for the ratio (0 skips it). */
+  referenceEpisodes: z.coerce.number().int().min(0).default(0),
 });
 type Flags = z.output<typeof flagsSchema>;
 
@@ -43,6 +50,20 @@ const SECTIONS: readonly Section[] = [
       return { ...r, env_preset: flags.preset };
     },
   },
+  {
+    name: "agent",
+    async run(flags, log) {
+      // Imported on demand: the agent section loads TensorFlow.js, which `--only env` should not pay for.
+      const { benchAgent } = await import("../src/agent/bench.js");
+      return benchAgent({
+        runs: flags.runs,
+        log,
+        longRunEpisodes: flags.longRunEpisodes,
+        referenceEpisodes: flags.referenceEpisodes,
+        ...(flags.data !== undefined ? { data: flags.data } : {}),
+      });
+    },
+  },
 ];
 
 async function main(): Promise<void> {
@@ -54,10 +75,17 @@ async function main(): Promise<void> {
       seconds: { type: "string" },
       envs: { type: "string" },
       preset: { type: "string" },
+      data: { type: "string" },
+      "long-run-episodes": { type: "string" },
+      "reference-episodes": { type: "string" },
     },
     strict: true,
   });
-  const flags = flagsSchema.parse(values);
+  const flags = flagsSchema.parse({
+    ...values,
+    longRunEpisodes: values["long-run-episodes"],
+    referenceEpisodes: values["reference-episodes"],
+  });
   const wanted = flags.only?.split(",").map((s) => s.trim());
   const unknown = wanted?.filter((w) => !SECTIONS.some((s) => s.name === w)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(", ")}: expected ${SECTIONS.map((s) => s.name).join(", ")}`);
