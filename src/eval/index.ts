@@ -88,3 +88,4 @@ export { backtestJson, checkpointDirs, runBacktestJob, type BacktestJobOptions, 
 export { articleTables, reproduceArticle, type ArticleOptions, type ArticleResult, type ArticleWindow, type PresetWindowResult } from "./article.js";
 export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.js";
 export { trainSeeds, type TrainSeedsOptions, type TrainSeedsResult } from "./multi-seed.js";
+export { runTrainJob, trainJobJson, type TrainJobOptions, type TrainJobResult } from "./train-job.js";

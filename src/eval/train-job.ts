@@ -1,0 +1,139 @@
+/**
+ * `npm run train`: one training run, or K independent ones (`--seeds K`, seeds s₀ … s₀ + K − 1), each backtested
+ * greedily on its training window and, when there is one, an out-of-sample window, against the baselines; a
+ * summary (mean and 95 % bootstrap CI over the runs, the share that beat buy-and-hold), the run report and the
+ * `--json` object. Same folder layout and windows as `trainSeeds` (multi-seed.ts), plus the single-seed case
+ * (checkpoint in `out` itself, progress shown) and an explicit out-of-sample window.
+ */
+import { join } from "node:path";
+import { train, type Policy, type TrainConfigInput, type TrainResult } from "../agent/index.js";
+import { readCandlesCsv } from "../data/csv.js";
+import { readEmbeddedMarket } from "../data/embedded.js";
+import { experimentReport, summaryText } from "../report/experiment-report.js";
+import { collectVersions } from "../report/provenance.js";
+import { writeRunReport } from "../report/run-report.js";
+import { readTrainingLog } from "../report/training-log.js";
+import { agentBacktestPolicy } from "./agent-policy.js";
+import { backtestJson } from "./backtest-job.js";
+import { EvalError } from "./errors.js";
+import { runExperiment, type ExperimentWindow, type WindowResult } from "./experiment.js";
+
+export interface TrainJobOptions {
+  /** The training config; its `seed` is the first seed; `out` is the checkpoint (K = 1) or the parent of `seed-<s>` (K ≥ 2). */
+  readonly config: TrainConfigInput;
+  /** Number of independent runs K (default 1). */
+  readonly seeds?: number;
+  /** Out-of-sample window [start, end); start defaults to the train end. Omitted: [train end, data end) when the data goes on. */
+  readonly test?: { readonly start?: string; readonly end?: string };
+  /** Write reports/<runName>/report.html; null: no report. */
+  readonly report: { readonly runName: string; readonly reportsDir?: string; readonly command: string } | null;
+  /** Bootstrap resamples of the summary (default 2000). */
+  readonly resamples?: number;
+  /** Progress lines of the job (one per seed, the backtests). */
+  readonly log?: (line: string) => void;
+  /** Where the training progress goes (default: stdout); only the training's own `progress` setting decides whether it shows. */
+  readonly trainWrite?: (text: string) => void;
+}
+
+export interface TrainJobResult {
+  readonly seeds: readonly number[];
+  /** One per seed, in seed order. */
+  readonly runs: readonly TrainResult[];
+  /** Checkpoint folders written (empty when `out` is null). */
+  readonly checkpoints: readonly string[];
+  /** The in-sample window, then the out-of-sample one if any. */
+  readonly results: readonly WindowResult[];
+  /** One table per window: the runs (mean [95 % CI]) and the baselines. */
+  readonly summary: string;
+  readonly reportPath: string | null;
+  /** The `--json` object of `npm run train` (docs/ppo.md). */
+  readonly json: Record<string, unknown>;
+}
+
+export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult> {
+  const k = opts.seeds ?? 1;
+  const log = opts.log ?? (() => {});
+  if (!(Number.isInteger(k) && k >= 1)) throw new EvalError("invalid_options", `expected a positive integer, got ${k}`, "--seeds");
+  const base = opts.config;
+  if (k > 1 && base.resume != null) throw new EvalError("invalid_options", "cannot resume several seeds at once; resume each seed-<s> folder on its own", "--resume");
+  const first = base.seed ?? 0;
+  const seeds = Array.from({ length: k }, (_, i) => first + i);
+  const runs: TrainResult[] = [];
+  for (const seed of seeds) {
+    const out = base.out == null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`);
+    if (k > 1) log(`seed ${seed} (${runs.length + 1}/${k})${out === null ? "" : ` → ${out}`}`);
+    const r = await train({ ...base, seed, out }, opts.trainWrite === undefined ? {} : { write: opts.trainWrite });
+    runs.push(r);
+  }
+  const checkpoints = runs.flatMap((r) => (r.dir === null ? [] : [r.dir]));
+  const policies: Policy<unknown>[] = runs.map((r) => r.policy);
+  // The manifest holds what was actually trained on (also after --resume, which may take it from the checkpoint).
+  const d = runs[0]!.manifest.data;
+  const { candles, report: csv } = d.source === "embedded" ? readEmbeddedMarket() : readCandlesCsv(d.source);
+  const windows: ExperimentWindow[] = [{ label: "in-sample", ...(d.trainStart ? { start: d.trainStart } : {}), ...(d.trainEnd ? { end: d.trainEnd } : {}) }];
+  const test = opts.test;
+  if (test !== undefined && (test.start !== undefined || test.end !== undefined)) {
+    const start = test.start ?? d.trainEnd ?? undefined;
+    if (start === undefined) throw new EvalError("invalid_options", "an out-of-sample window needs a start: give --test-start or --train-end", "--test-start");
+    windows.push({ label: "out-of-sample", start, ...(test.end === undefined ? {} : { end: test.end }) });
+  } else if (d.trainEnd && Date.parse(d.trainEnd) < candles.timestamp[candles.length - 1]!) {
+    windows.push({ label: "out-of-sample", start: d.trainEnd });
+  }
+  const results = runExperiment({
+    candles,
+    env: runs[0]!.env,
+    windows,
+    agents: () => policies.map((p, i) => ({ policy: agentBacktestPolicy(p, "greedy"), seed: seeds[i]! })),
+    evaluate: { seed: first, skipPerfectForesight: true, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) },
+    onWindow: (w, s) => log(`backtest ${w.label}: ${k} run(s) + baselines in ${s.toFixed(1)} s`),
+  });
+  let reportPath: string | null = null;
+  if (opts.report !== null) {
+    const report = experimentReport({
+      title: `Training: ${runs[0]!.agent.preset} preset, ${k} seed${k > 1 ? "s" : ""}`,
+      runName: opts.report.runName,
+      results,
+      trainingLog: checkpoints[0] === undefined ? null : readTrainingLog(join(checkpoints[0], "metrics.jsonl")),
+      provenance: {
+        command: opts.report.command,
+        createdAt: new Date().toISOString(),
+        seeds,
+        data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
+        config: { train: base, agent: runs[0]!.agent, env: runs[0]!.env, windows },
+        versions: collectVersions(),
+        checkpoints,
+      },
+    });
+    reportPath = writeRunReport(report, opts.report.reportsDir ?? "reports").html;
+  }
+  return { seeds, runs, checkpoints, results, summary: summaryText(results), reportPath, json: trainJobJson(runs, seeds, results, reportPath, base.out ?? null) };
+}
+
+/** The `--json` object: the training (totals over the seeds) and, per window, backtestJson's fields. */
+export function trainJobJson(runs: readonly TrainResult[], seeds: readonly number[], results: readonly WindowResult[], reportPath: string | null, out: string | null): Record<string, unknown> {
+  const r0 = runs[0]!;
+  const last = r0.metrics.at(-1) ?? null;
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  const envSteps = runs.reduce((s, r) => s + (r.metrics.at(-1)?.env_steps ?? 0), 0);
+  const windows = Object.fromEntries(
+    results.map((w) => {
+      const { report: _report, ...fields } = backtestJson(w, reportPath ?? "");
+      return [w.window.label, fields];
+    }),
+  );
+  return {
+    checkpoint: runs.length === 1 ? r0.dir : out,
+    checkpoints: runs.map((r) => r.dir),
+    seeds,
+    engine: r0.engine,
+    backend: r0.backend.name,
+    backend_package: r0.backend.package,
+    updates: r0.metrics.length,
+    env_steps: runs.length === 1 ? (last?.env_steps ?? 0) : envSteps,
+    seconds,
+    env_steps_per_s: runs.reduce((s, r) => s + r.stepsPerSecond, 0) / runs.length,
+    last,
+    windows,
+    report: reportPath,
+  };
+}
