@@ -13,6 +13,7 @@ import type { Engine } from "./engine.js";
 import { initParameters } from "./init.js";
 import { networkSpec } from "./network-spec.js";
 import { runPpo } from "./ppo.js";
+import { sampleFromLogProbs } from "./sample-action.js";
 
 /**
  * The agent's benchmark figures (merged into `npm run bench` by scripts/bench.ts; vs-seed.sh reads
@@ -79,15 +80,7 @@ function rolloutStepsPerSecond(engine: Engine, env: ReturnType<typeof createVecE
   for (let t = 0; t < iterations; t++) {
     engine.step(obs, N, state, logProbs, values);
     for (let i = 0; i < N; i++) {
-      let u = rng.uniform();
-      let a = A - 1;
-      for (let j = 0; j < A; j++) {
-        u -= Math.exp(logProbs[i * A + j]!);
-        if (u < 0) {
-          a = j;
-          break;
-        }
-      }
+      const a = sampleFromLogProbs(logProbs, i, A, rng.uniform());
       actions[i] = a;
     }
     const r = env.step(actions);

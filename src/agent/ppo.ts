@@ -7,6 +7,7 @@ import { articleAdvantages, rolloutAdvantages } from "./gae.js";
 import type { UpdateMetrics, UpdateTiming } from "./metrics.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
 import { allocRolloutBuffer } from "./rollout-buffer.js";
+import { sampleFromLogProbs } from "./sample-action.js";
 
 /**
  * Recurrent PPO, top to bottom in one function (CleanRL's ppo_atari_lstm.py layout):
@@ -168,16 +169,8 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
       record.t = t;
       engine.step(obs, N, state, logProbs, values, record);
       for (let i = 0; i < N; i++) {
-        // Sample a ~ π(·|history) by inverting the cumulative distribution.
-        let u = actionRng.uniform();
-        let a = A - 1;
-        for (let j = 0; j < A; j++) {
-          u -= Math.exp(logProbs[i * A + j]!);
-          if (u < 0) {
-            a = j;
-            break;
-          }
-        }
+        // Sample a ~ π(·|history).
+        const a = sampleFromLogProbs(logProbs, i, A, actionRng.uniform());
         actions[i] = a;
         const k = i * T + t;
         buf.actions[k] = a;
