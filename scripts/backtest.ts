@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { runBacktestJob } from "../src/eval/backtest-job.js";
+import { runBacktestJob } from "../src/jobs/backtest-job.js";
 import { loadAgentPolicy } from "../src/eval/agent-policy.js";
 
 const flagsSchema = z.object({

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { runMainJob } from "../src/eval/main-job.js";
+import { runMainJob } from "../src/jobs/main-job.js";
 
 const flagsSchema = z.object({
   /** Seed of training and of the baselines. */

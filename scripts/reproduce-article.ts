@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { AGENT_PRESET_NAMES } from "../src/agent/index.js";
-import { reproduceArticle } from "../src/eval/article.js";
+import { reproduceArticle } from "../src/jobs/reproduce-article.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 
 const flagsSchema = z.object({

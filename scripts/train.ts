@@ -9,14 +9,14 @@
  * weights. Without --data it trains on the embedded synthetic market. --agent and --env take JSON overrides,
  * e.g. --agent '{"ppo":{"numEnvs":16}}'. --seeds K trains seeds S … S+K−1 into <out>/seed-<s>. Then every run is
  * backtested greedily in-sample (and out of sample: --test-start/--test-end, or after --train-end by default),
- * a table of mean [95 % CI] over the runs is printed and reports/<run>/report.html written (src/eval/train-job.ts).
+ * a table of mean [95 % CI] over the runs is printed and reports/<run>/report.html written (src/jobs/train-job.ts).
  * With --json the last line is a JSON summary. See docs/ppo.md.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { basename } from "node:path";
 import { AgentError, type TrainConfigInput } from "../src/agent/index.js";
-import { runTrainJob } from "../src/eval/train-job.js";
+import { runTrainJob } from "../src/jobs/train-job.js";
 
 const jsonObject = z.string().transform((text, ctx) => {
   try {

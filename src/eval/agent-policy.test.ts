@@ -7,7 +7,7 @@ import { allocCandles } from "../data/candles.js";
 import { loadEmbeddedMarket } from "../data/embedded.js";
 import { loadAgentPolicy } from "./agent-policy.js";
 import { backtestModel, runBacktest } from "./backtest.js";
-import type { LoadedPolicy } from "./backtest-job.js";
+import type { LoadedPolicy } from "./loaded-policy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "agent-policy-"));
 const ck = join(dir, "ck");

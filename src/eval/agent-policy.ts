@@ -9,7 +9,7 @@ import { AgentError, loadPolicy, train, type AgentPresetName, type CheckpointMan
 import { timeframeMs } from "../data/candles.js";
 import { EnvError, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
 import type { BacktestPolicy } from "./backtest.js";
-import type { LoadedPolicy } from "./backtest-job.js";
+import type { LoadedPolicy } from "./loaded-policy.js";
 import { medianPeriod } from "./backtest.js";
 import { EvalError } from "./errors.js";
 import type { Trainer } from "./walk-forward.js";

@@ -84,8 +84,4 @@ export {
   type WalkForwardRow,
 } from "./walk-forward.js";
 export { agentBacktestPolicy, agentTrainer, checkManifestAgainst, loadAgentPolicy, type AgentTrainerOptions } from "./agent-policy.js";
-export { backtestJson, checkpointDirs, runBacktestJob, type BacktestJobOptions, type BacktestJobResult, type LoadedPolicy, type PolicyLoader } from "./backtest-job.js";
-export { articleTables, reproduceArticle, type ArticleOptions, type ArticleResult, type ArticleWindow, type PresetWindowResult } from "./article.js";
-export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.js";
-export { trainSeeds, type TrainSeedsOptions, type TrainSeedsResult } from "./multi-seed.js";
-export { runTrainJob, trainJobJson, type TrainJobOptions, type TrainJobResult } from "./train-job.js";
+export type { LoadedPolicy, PolicyLoader } from "./loaded-policy.js";

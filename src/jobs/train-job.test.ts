@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeCandlesCsv } from "../data/csv.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
-import { METRIC_FIELDS } from "./metrics.js";
+import { METRIC_FIELDS } from "../eval/metrics.js";
 import { runTrainJob } from "./train-job.js";
 
 const dir = mkdtempSync(join(tmpdir(), "train-job-"));

@@ -1,54 +1,28 @@
 /**
  * `npm run backtest`: a saved policy (or several seeds of it) over a date window of a CSV or the embedded market,
  * against the baselines, with a report and an optional one-line JSON result. The checkpoint format belongs to
- * the agent; this module sees it through a `PolicyLoader` (src/eval/agent-policy.ts adapts the agent's).
+ * the agent; this module sees it through a `PolicyLoader` (src/eval/loaded-policy.ts; src/eval/agent-policy.ts adapts the agent's).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readCandlesCsv, type CsvReport } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import type { Candles } from "../data/candles.js";
-import type { FeatureMatrix } from "../features/feature-matrix.js";
-import { resolveEnvConfig, type EnvConfig, type EnvModel } from "../env/index.js";
+import { resolveEnvConfig, type EnvConfig } from "../env/index.js";
 import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
 import { writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
-import { backtestModel, traceCsv, type BacktestPolicy } from "./backtest.js";
+import { backtestModel, traceCsv } from "../eval/backtest.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { EvalError } from "./errors.js";
-import type { AgentRunSpec } from "./evaluate.js";
-import type { WindowResult } from "./experiment.js";
-import { evaluateWindow } from "./evaluate.js";
-import { METRIC_FIELDS } from "./metrics.js";
+import { EvalError } from "../eval/errors.js";
+import type { AgentRunSpec } from "../eval/evaluate.js";
+import type { WindowResult } from "../eval/experiment.js";
+import { evaluateWindow } from "../eval/evaluate.js";
+import { METRIC_FIELDS } from "../eval/metrics.js";
+import type { LoadedPolicy, PolicyLoader } from "../eval/loaded-policy.js";
 
-/** A checkpoint as the backtest needs it. */
-export interface LoadedPolicy {
-  /** The checkpoint folder. */
-  readonly dir: string;
-  /** The env config the policy was trained with. */
-  readonly env: EnvConfig;
-  /** Training seed. */
-  readonly seed: number;
-  /** Anything the manifest says about the training data (hash, range), for the report. */
-  readonly trainedOn: Readonly<Record<string, unknown>>;
-  /** metrics.jsonl next to the checkpoint, if any. */
-  readonly trainingLogPath: string | null;
-  /**
-   * Throws EvalError("checkpoint_mismatch") naming the field when the policy cannot run on this model:
-   * features, observation layout, normalisation or action space differ.
-   */
-  checkCompatible(model: EnvModel): void;
-  /**
-   * The observation features the policy was trained on, computed for `candles` (its feature specs, normalised
-   * with the statistics saved at training time); null: the env config's own features.
-   */
-  featuresFor(candles: Candles): FeatureMatrix | null;
-  /** A fresh policy: greedy (most likely action) or sampled (from the run's seeded stream). */
-  makePolicy(mode: "greedy" | "sample"): BacktestPolicy;
-}
-
-export type PolicyLoader = (dir: string) => Promise<LoadedPolicy>;
+export type { LoadedPolicy, PolicyLoader };
 
 export interface BacktestJobOptions {
   /** Checkpoint folder, or a folder of checkpoint folders (one per seed); null: baselines only. */

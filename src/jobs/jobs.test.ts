@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeCandlesCsv } from "../data/csv.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
-import { reproduceArticle } from "./article.js";
+import { reproduceArticle } from "./reproduce-article.js";
 import { runMainJob } from "./main-job.js";
 import { trainSeeds } from "./multi-seed.js";
 

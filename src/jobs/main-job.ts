@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { train, type TrainResult } from "../agent/index.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { readTrainingLog } from "../report/training-log.js";
-import { agentBacktestPolicy } from "./agent-policy.js";
+import { agentBacktestPolicy } from "../eval/agent-policy.js";
 import { collectVersions } from "../report/provenance.js";
 import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { writeRunReport } from "../report/run-report.js";
 import { resolveEnvConfig, type EnvConfig } from "../env/index.js";
-import { runExperiment, type ExperimentWindow } from "./experiment.js";
+import { runExperiment, type ExperimentWindow } from "../eval/experiment.js";
 
 export interface MainJobOptions {
   readonly seed: number;

@@ -6,7 +6,7 @@
  * that `npm run train` uses too.
  */
 import type { TrainConfigInput } from "../agent/index.js";
-import type { WindowResult } from "./experiment.js";
+import type { WindowResult } from "../eval/experiment.js";
 import { runTrainJob } from "./train-job.js";
 
 export interface TrainSeedsOptions {

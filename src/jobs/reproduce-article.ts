@@ -15,13 +15,13 @@ import { collectVersions } from "../report/provenance.js";
 import { writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
 import { htmlTable } from "../charts/index.js";
-import { agentBacktestPolicy } from "./agent-policy.js";
-import { backtestModel } from "./backtest.js";
-import { runBaselines } from "./baselines.js";
-import { evaluateWindow, type WindowEvaluation } from "./evaluate.js";
-import type { ExperimentWindow, WindowResult } from "./experiment.js";
-import { stepReturns, type BacktestMetrics } from "./metrics.js";
-import { deflatedSharpeOfBest, type BestTrialDeflation } from "./stats.js";
+import { agentBacktestPolicy } from "../eval/agent-policy.js";
+import { backtestModel } from "../eval/backtest.js";
+import { runBaselines } from "../eval/baselines.js";
+import { evaluateWindow, type WindowEvaluation } from "../eval/evaluate.js";
+import type { ExperimentWindow, WindowResult } from "../eval/experiment.js";
+import { stepReturns, type BacktestMetrics } from "../eval/metrics.js";
+import { deflatedSharpeOfBest, type BestTrialDeflation } from "../eval/stats.js";
 
 export interface ArticleOptions {
   /** Hourly BTC/USD CSV. */

@@ -13,10 +13,10 @@ import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
 import { writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
-import { agentBacktestPolicy } from "./agent-policy.js";
+import { agentBacktestPolicy } from "../eval/agent-policy.js";
 import { backtestJson } from "./backtest-job.js";
-import { EvalError } from "./errors.js";
-import { runExperiment, type ExperimentWindow, type WindowResult } from "./experiment.js";
+import { EvalError } from "../eval/errors.js";
+import { runExperiment, type ExperimentWindow, type WindowResult } from "../eval/experiment.js";
 
 export interface TrainJobOptions {
   /** The training config; its `seed` is the first seed; `out` is the checkpoint (K = 1) or the parent of `seed-<s>` (K ≥ 2). */

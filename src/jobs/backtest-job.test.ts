@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { writeCandlesCsv } from "../data/csv.js";
 import { resolveEnvConfig, type EnvModel } from "../env/index.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
-import { randomPolicy } from "./baselines.js";
+import { randomPolicy } from "../eval/baselines.js";
 import { checkpointDirs, runBacktestJob, type LoadedPolicy, type PolicyLoader } from "./backtest-job.js";
-import { EvalError } from "./errors.js";
-import { METRIC_FIELDS } from "./metrics.js";
+import { EvalError } from "../eval/errors.js";
+import { METRIC_FIELDS } from "../eval/metrics.js";
 
 const dir = mkdtempSync(join(tmpdir(), "backtest-job-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
