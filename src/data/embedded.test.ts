@@ -22,6 +22,12 @@ describe("embedded market", () => {
     expect(sha256(regenerated)).toBe(sha256(committed));
   });
 
+  it("is the market the docs and notebooks were computed on (pinned sha256)", () => {
+    // Changing the embedded market on purpose changes every figure computed on it: when this fails, regenerate
+    // docs/market.md's tables (`npm run market-calibration`), rerun the notebooks, then update the hash here.
+    expect(sha256(readFileSync(EMBEDDED_MARKET_PATH))).toBe("2adcfd5801745e33c5cd390aad18ec350813eb35f4ce0b6f360e7d655b6171b9");
+  });
+
   it("loads as two years of valid hourly BTC/USD candles with the synthetic meta", () => {
     const { candles, report } = readEmbeddedMarket();
     expect(candles.length).toBe(17_520);
