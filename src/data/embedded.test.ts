@@ -25,7 +25,7 @@ describe("embedded market", () => {
   it("is the market the docs and notebooks were computed on (pinned sha256)", () => {
     // Changing the embedded market on purpose changes every figure computed on it: when this fails, regenerate
     // docs/market.md's tables (`npm run market-calibration`), rerun the notebooks, then update the hash here.
-    expect(sha256(readFileSync(EMBEDDED_MARKET_PATH))).toBe("2adcfd5801745e33c5cd390aad18ec350813eb35f4ce0b6f360e7d655b6171b9");
+    expect(sha256(readFileSync(EMBEDDED_MARKET_PATH))).toBe("a29029b8c346a11e4da0ebde1552f9473fbe418c5da2acc21eb33827ec52e57c");
   });
 
   it("loads as two years of valid hourly BTC/USD candles with the synthetic meta", () => {

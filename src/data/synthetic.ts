@@ -89,7 +89,7 @@ export const syntheticMarketConfigSchema = z
         /** Quiet market: no drift, calmer than average; stays of about 45 days. */
         calm: regimeSchema({
           driftPerHour: 0,
-          volMultiplier: 0.66,
+          volMultiplier: 0.6,
           meanHours: 24 * 45,
           next: { calm: 0, bull: 0.5, bear: 0.5 },
         }),
@@ -100,10 +100,10 @@ export const syntheticMarketConfigSchema = z
           meanHours: 24 * 90,
           next: { calm: 0.7, bull: 0, bear: 0.3 },
         }),
-        /** Bear market: a slight downward drift (−0.38 % a day), 30 % more volatile; about 75 days. */
+        /** Bear market: a slight downward drift (−0.38 % a day), 40 % more volatile; about 75 days. */
         bear: regimeSchema({
           driftPerHour: -0.00016,
-          volMultiplier: 1.3,
+          volMultiplier: 1.4,
           meanHours: 24 * 75,
           next: { calm: 0.7, bull: 0.3, bear: 0 },
         }),
@@ -114,11 +114,11 @@ export const syntheticMarketConfigSchema = z
     garch: z
       .object({
         /** σ̄: unconditional hourly volatility of the GARCH part (before regime and time-of-day multipliers). */
-        hourlyVol: z.number().positive().max(0.2).default(0.0086),
+        hourlyVol: z.number().positive().max(0.2).default(0.0082),
         /** α: weight of last hour's squared shock (reaction to news). */
-        alpha: z.number().min(0).max(1).default(0.07),
+        alpha: z.number().min(0).max(1).default(0.075),
         /** β: weight of last hour's variance (persistence); α + β < 1 keeps the variance stationary. */
-        beta: z.number().min(0).max(1).default(0.923),
+        beta: z.number().min(0).max(1).default(0.915),
       })
       .strict()
       .refine((g) => g.alpha + g.beta < 1, { message: "garch.alpha + garch.beta must be < 1 (stationary variance)" })
@@ -170,7 +170,7 @@ export const syntheticMarketConfigSchema = z
     diurnal: z
       .object({
         /** a: relative swing of volatility over the day (0 = flat). */
-        amplitude: z.number().min(0).max(0.9).default(0.12),
+        amplitude: z.number().min(0).max(0.9).default(0.06),
         /** UTC hour of the most volatile bar (US session open). */
         peakHourUtc: z.number().min(0).max(23).default(15),
       })
@@ -229,6 +229,7 @@ export const SYNTHETIC_MARKET_PRESETS: Readonly<Record<SyntheticMarketPreset, Sy
     garch: { hourlyVol: 0.0085, alpha: 0.07, beta: 0.925 },
     autoregression: [{ lag: 1, coefficient: -0.03 }],
     trend: { strength: 0 },
+    diurnal: { amplitude: 0.12 },
   },
   random_walk: {
     regimes: {
@@ -245,7 +246,7 @@ export const SYNTHETIC_MARKET_PRESETS: Readonly<Record<SyntheticMarketPreset, Sy
 
 /**
  * The seed of the committed data/synthetic-btc-1h.csv (with the default config). Picked among seeds
- * 20210101…20211200 as a path whose two years fall inside the range of the real BTC years on the most rows of
+ * 20210101…20211200 (`rankMarketSeeds` in calibration.ts) as a path whose two years fall inside the range of the real BTC years on the most rows of
  * the calibration table, the edge rows (variance ratios, rule information ratios) first, with a bull and a
  * bear phase (docs/market.md, "Choosing the seed").
  */
