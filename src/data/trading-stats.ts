@@ -174,7 +174,8 @@ function family(rules: readonly RuleResult[], buyAndHoldLogReturn: number): Rule
   };
 }
 
-function varianceRatio(r: Float64Array, q: number): number {
+/** VR(q) of a return series, as defined on {@link TradingStats.varianceRatio}; NaN when too short. */
+export function varianceRatio(r: Float64Array, q: number): number {
   const N = r.length;
   if (N < q + 2) return Number.NaN;
   let mean = 0;

@@ -21,7 +21,16 @@ import {
 import type { Candles } from "../data/candles.js";
 import { loadEmbeddedMarket } from "../data/embedded.js";
 import { formatMarketStatsTable, marketStats } from "../data/market-stats.js";
-import { DEFAULT_MARKET_SEED, PLANTED_TRENDS_SEED, SYNTHETIC_MARKET_PRESETS, generateSyntheticMarket } from "../data/synthetic.js";
+import {
+  DEFAULT_MARKET_SEED,
+  PLANTED_TRENDS_SEED,
+  REGIMES,
+  SYNTHETIC_MARKET_PRESETS,
+  generateSyntheticMarket,
+  resolveSyntheticMarketConfig,
+  type Regime,
+  type SyntheticMarketConfigInput,
+} from "../data/synthetic.js";
 import { backtestModel, runBacktest } from "../eval/backtest.js";
 import { buyAndHoldTrace, maCrossoverPolicy } from "../eval/baselines.js";
 import { computeMetrics, type BacktestMetrics } from "../eval/metrics.js";
@@ -105,6 +114,11 @@ export function marketDocBlocks(input: MarketDocInput = {}): Record<string, stri
     const m = quantile(generator.map((g) => g[r.key]!), 0.5);
     return !(m >= ranges[r.key]!.lo && m <= ranges[r.key]!.hi);
   });
+  const nearEdge = CALIBRATION_ROWS.filter((r) => {
+    const m = quantile(generator.map((g) => g[r.key]!), 0.5);
+    const { lo, hi } = ranges[r.key]!;
+    return m >= lo && m <= hi && Math.min(m - lo, hi - m) < 0.1 * (hi - lo);
+  });
   const embeddedLines = embeddedYears.map((y) => {
     const out = rowsOutside(y.values, ranges);
     return `  - embedded ${y.year}: outside on ${out.length} of ${rows} rows${out.length > 0 ? ` (${out.map((r) => r.label).join("; ")})` : ""}`;
@@ -116,7 +130,8 @@ export function marketDocBlocks(input: MarketDocInput = {}): Record<string, stri
       `${(insideShare(generator, ranges) * 100).toFixed(0)} % of the (year, row) cells fall inside the range of the ${fixture.years.length} real years. ` +
       `The yardstick: each real year set against the range of the other ${fixture.years.length - 1} falls outside on ${Math.min(...looOutside)} to ${Math.max(...looOutside)} of the ${rows} rows ` +
       `(${loo.map((l) => `${l.year}: ${l.outside.length}`).join(", ")}), i.e. inside on ${((1 - looOutside.reduce((a, b) => a + b, 0) / (loo.length * rows)) * 100).toFixed(0)} % of the cells.`,
-    `- **The generator's median is inside the real range on ${rows - medianOutside.length} of ${rows} rows**${medianOutside.length > 0 ? ` (outside: ${medianOutside.map((r) => r.label).join("; ")})` : ""}.`,
+    `- **The generator's median is inside the real range on ${rows - medianOutside.length} of ${rows} rows**${medianOutside.length > 0 ? ` (outside: ${medianOutside.map((r) => r.label).join("; ")})` : ""}` +
+      `${nearEdge.length > 0 ? `; within a tenth of the range's width from its edge on ${nearEdge.map((r) => r.label).join("; ")}` : ""}.`,
     `- **The embedded market** (seed ${DEFAULT_MARKET_SEED}):`,
     ...embeddedLines,
     `- **The planted market** (\`planted_trends\`, seed ${PLANTED_TRENDS_SEED}, the project's first embedded market) falls outside on ${plantedOut.length} rows, ` +
@@ -140,5 +155,83 @@ export function marketDocBlocks(input: MarketDocInput = {}): Record<string, stri
     [{ label: "synthetic-btc-1h.csv", stats: marketStats(embedded) }, ...fixture.marketStats.map((m) => ({ label: m.label, stats: m.stats }))],
     "markdown",
   );
-  return { "calibration-table": table, "calibration-summary": summary, "rules-out-of-sample": rulesTable, "market-stats-table": statsTable };
+  let peak = 0;
+  for (let t = 1; t < embedded.length; t++) if (embedded.close[t]! > embedded.close[peak]!) peak = t;
+  const usd = (x: number) => Math.round(x).toLocaleString("en-US");
+  const seedPath =
+    `The committed seed is \`DEFAULT_MARKET_SEED = ${DEFAULT_MARKET_SEED}\`. Its path runs from ${usd(embedded.close[0]!)} USD to a peak of ` +
+    `${usd(embedded.close[peak]!)} on ${new Date(embedded.timestamp[peak]!).toISOString().slice(0, 10)} and ends at ${usd(embedded.close[embedded.length - 1]!)}; ` +
+    `buy-and-hold's log return is ${embeddedYears.map((y) => `${y.values["bhLogReturn"]!.toFixed(2).replace(/^-/, "−")} in ${y.year}`).join(" and ")}.`;
+  return {
+    parameters: parametersTable(fixture),
+    "seed-path": seedPath,
+    "calibration-table": table,
+    "calibration-summary": summary,
+    "rules-out-of-sample": rulesTable,
+    "market-stats-table": statsTable,
+  };
+}
+
+function fmtRange(fixture: RealMarketFixture): string {
+  const v = fixture.years.map((y) => y.values["bhLogReturn"]!);
+  const sign = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
+  return `${sign(Math.min(...v))} to ${sign(Math.max(...v))} from ${fixture.years[0]!.year} to ${fixture.years.at(-1)!.year}`;
+}
+
+/** Stationary distribution of the regime chain (power iteration on its hourly transition matrix). */
+export function regimeShares(config: SyntheticMarketConfigInput = {}): Record<Regime, number> {
+  const cfg = resolveSyntheticMarketConfig(config);
+  const P = REGIMES.map((from) => {
+    const p = cfg.regimes[from];
+    const w = REGIMES.map((to) => (to === from ? 0 : p.next[to]));
+    const total = w.reduce((x, y) => x + y, 0);
+    return REGIMES.map((to, j) => (to === from ? 1 - 1 / p.meanHours : w[j]! / p.meanHours / total));
+  });
+  let pi = REGIMES.map(() => 1 / REGIMES.length);
+  for (let it = 0; it < 50_000; it++) pi = pi.map((_, j) => pi.reduce((acc, pk, k) => acc + pk * P[k]![j]!, 0));
+  return Object.fromEntries(REGIMES.map((r, i) => [r, pi[i]!])) as Record<Regime, number>;
+}
+
+/** The parameters table of docs/market.md: every field's default, from the resolved config itself. */
+export function parametersTable(fixture: RealMarketFixture = readRealMarketFixture()): string {
+  const c = resolveSyntheticMarketConfig();
+  const reg = (name: Regime) => {
+    const r = c.regimes[name];
+    const next = REGIMES.filter((o) => o !== name).map((o) => `${o} ${r.next[o]}`).join(" / ");
+    return `μ ${r.driftPerHour === 0 ? "0" : `${r.driftPerHour > 0 ? "+" : "−"}${Math.abs(r.driftPerHour)}/h (${r.driftPerHour > 0 ? "+" : "−"}${Math.abs(r.driftPerHour * 2400).toFixed(2)} %/day)`}, m ${r.volMultiplier}, ${r.meanHours} h (${r.meanHours / 24} d), next: ${next}`;
+  };
+  const rows: [string, string, string][] = [
+    ["`hours`", c.hours.toLocaleString("en-US"), "bars (two 365-day years)"],
+    ["`start`", `\`${new Date(c.start).toISOString().replace(".000", "")}\``, "open of the first bar (whole UTC hour)"],
+    ["`startPrice`", c.startPrice.toLocaleString("en-US"), "first open, USD"],
+    ["`symbol`", `\`${c.symbol}\``, "meta symbol"],
+    ["`initialRegime`", `\`${c.initialRegime}\``, "regime of hour 0"],
+    ...REGIMES.map((r) => [`\`regimes.${r}\``, reg(r), { calm: "quiet market", bull: "bull market (months)", bear: "bear market (months), more volatile" }[r]] as [string, string, string]),
+    ["`garch.hourlyVol` σ̄", String(c.garch.hourlyVol), "unconditional hourly vol of the GARCH part"],
+    ["`garch.alpha` α", String(c.garch.alpha), "reaction to last hour's shock"],
+    ["`garch.beta` β", String(c.garch.beta), `persistence (α + β = ${(c.garch.alpha + c.garch.beta).toFixed(3)}: half-life ≈ ${(Math.log(0.5) / Math.log(c.garch.alpha + c.garch.beta)).toFixed(0)} h)`],
+    ["`tailDof` ν", String(c.tailDof), "Student-t degrees of freedom (integer ≥ 3)"],
+    ["`autoregression` φ_k", c.autoregression.map((a) => `lag ${a.lag}: ${a.coefficient}`).join(", "), "small negative autocorrelations of real hourly BTC"],
+    ["`trend.strength` s", String(c.trend.strength), "std of the wandering drift, in units of σ̄"],
+    ["`trend.persistence` ρ", String(c.trend.persistence), `its hour-to-hour persistence (half-life ≈ ${(Math.log(0.5) / Math.log(c.trend.persistence)).toFixed(0)} h)`],
+    ["`diurnal.amplitude` a", String(c.diurnal.amplitude), `±${(c.diurnal.amplitude * 100).toFixed(0)} % swing of volatility over the day`],
+    ["`diurnal.peakHourUtc`", String(c.diurnal.peakHourUtc), "most volatile hour (US session)"],
+    ["`openGap` g", String(c.openGap), "open's jump from the previous close, in σ_t"],
+    ["`wickScale` w", String(c.wickScale), "mean wick beyond the body, in σ_t"],
+    ["`volume.level` L", String(c.volume.level), "typical hourly volume (coins) on a still hour"],
+    ["`volume.absReturnGain` k", String(c.volume.absReturnGain), "extra volume per σ̄ of absolute return"],
+    ["`volume.noiseVol` η", String(c.volume.noiseVol), "std of the log-volume noise"],
+    ["`volume.noisePersistence` ρ_v", String(c.volume.noisePersistence), "hour-to-hour persistence of that noise"],
+  ];
+  const shares = regimeShares();
+  const drift = REGIMES.reduce((acc, r) => acc + shares[r] * c.regimes[r].driftPerHour, 0);
+  return [
+    "| field | default | meaning |",
+    "| --- | --- | --- |",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    `In the long run the chain spends ${REGIMES.map((r) => `${(shares[r] * 100).toFixed(0)} % of the time ${r}`).join(", ")} (its stationary distribution). ` +
+      `The average drift is therefore ${drift >= 0 ? "+" : "−"}${Math.abs(drift).toExponential(2)} log per hour, ${drift >= 0 ? "+" : "−"}${Math.abs(drift * 8760).toFixed(2)} a year: ` +
+      `small next to a year's volatility (about 0.8), as for real BTC, whose yearly log returns (${fmtRange(fixture)}) are what a driftless random walk of that volatility gives.`,
+  ].join("\n");
 }
