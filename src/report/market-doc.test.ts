@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { EMBEDDED_MARKET_PATH } from "../data/embedded.js";
+import { DEFAULT_MARKET_SEED } from "../data/synthetic.js";
 import { generatedBlockNames, readGeneratedBlock } from "../util/generated-block.js";
 import { marketDocBlocks, regimeShares } from "./market-doc.js";
 
@@ -15,6 +18,14 @@ describe("docs/market.md", () => {
       // On failure: run `npm run market-calibration` and review the diff of docs/market.md.
       expect(readGeneratedBlock(doc, name), `block ${name}`).toBe(content);
     }
+  });
+
+  it("data/README.md names the committed file's size and sha256", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../data/README.md", import.meta.url)), "utf8");
+    const csv = readFileSync(EMBEDDED_MARKET_PATH);
+    expect(readme).toContain(createHash("sha256").update(csv).digest("hex"));
+    expect(readme).toContain(`${csv.length.toLocaleString("en-US")} bytes`);
+    expect(readme).toContain(`seed ${DEFAULT_MARKET_SEED}`);
   });
 
   it("regime shares are the chain's stationary distribution (hand-worked two-regime case)", () => {
