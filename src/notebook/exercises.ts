@@ -47,7 +47,7 @@ export function within(label: string, got: number | null | undefined, lo: number
 /** A condition the answer must satisfy; `hint` is shown when it does not; null: not answered yet. */
 export function holds(label: string, condition: boolean | null, hint: string): Check {
   if (condition === null) return answered(label, null);
-  return { ok: condition, says: condition ? `${label}: yes` : `${label}: not yet — ${hint}` };
+  return { ok: condition, says: condition ? `${label}: right` : `${label}: not yet — ${hint}` };
 }
 
 export class ExerciseCheckError extends Error {
