@@ -60,8 +60,8 @@ export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[],
   }
   const holdReturns = stepReturns(baselines.buyAndHold.value);
   const trials = agentRuns
-    .filter((t) => t.steps >= 3)
-    .map((t, k) => ({ name: agentRuns.length > 1 ? `${t.name} #${k + 1}` : t.name, returns: stepReturns(t.value), benchmark: holdReturns.subarray(0, t.steps) }));
+    .map((t, k) => ({ name: agentRuns.length > 1 ? `${t.name} (seed ${agents[k]!.seed})` : t.name, returns: stepReturns(t.value), benchmark: holdReturns.subarray(0, t.steps), steps: t.steps }))
+    .filter((t) => t.steps >= 3);
   const deflation = trials.length > 0 ? deflatedAgainstBenchmark(trials) : null;
   return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest, deflation };
 }
