@@ -286,12 +286,12 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   const numUpdates = Math.max(1, Math.ceil(totalSteps / sizes.stepsPerUpdate));
   const mode: ProgressMode = config.progress === "auto" ? ((hooks.isTTY ?? process.stdout.isTTY) ? "bar" : "lines") : config.progress;
   const progress = createProgress(mode, write, numUpdates);
-  write(
-    mode === "none"
-      ? ""
-      : `train: agent ${agent.preset}, env ${envPresetName}, engine ${engineKind}, tfjs backend ${backend.name} (${backend.package}), ` +
+  // Nothing at all when silent: an empty write still makes an empty output block in a notebook.
+  if (mode !== "none")
+    write(
+      `train: agent ${agent.preset}, env ${envPresetName}, engine ${engineKind}, tfjs backend ${backend.name} (${backend.package}), ` +
           `${data.candles.length} bars of ${data.source} [${first ?? "-"} … ${last ?? "-"}], ${totalSteps} env steps in ${numUpdates} updates, seed ${config.seed}\n`,
-  );
+    );
   const started = performance.now();
   const result = runPpo({
     env,
