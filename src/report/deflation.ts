@@ -34,7 +34,7 @@ export function deflationHtml(d: DeflationPair, subject: string, periodsPerYear 
     `<b>${prob(ir.dsr)}</b>, ${verdict(ir.dsr)} (${DEFLATED_THRESHOLD} needed). Information ratio ${annual(ir.sharpe, periodsPerYear)} (annualised)` +
     `${ir.trials > 1 ? `, expected best of ${ir.trials} unskilled runs ${annual(ir.sr0, periodsPerYear)}` : ""}; probability it is above 0 before deflation ${prob(ir.psrVsZero)}.</p>` +
     `<p>Its own returns, for comparison: deflated Sharpe ratio ${prob(sr.dsr)} (Sharpe ${annual(sr.sharpe, periodsPerYear)}). ` +
-    `This one answers "does it beat holding cash?" and credits the market's own rise to whoever held coins through it.</p>`
+    `This one answers "does it beat holding cash?": the market's own moves count as the agent's, so a rally credits whoever held coins through it.</p>`
   );
 }
 
@@ -45,7 +45,7 @@ export function deflationText(d: DeflationPair, subject: string, periodsPerYear 
   const runs = ir.trials > 1 ? `best of ${ir.trials} runs: ${ir.best}` : ir.best;
   return (
     `does ${subject} beat buy-and-hold? deflated information ratio ${prob(ir.dsr)} (${runs}; IR ${annual(ir.sharpe, periodsPerYear)}; ${verdict(ir.dsr)}, ${DEFLATED_THRESHOLD} needed)\n` +
-    `its own returns: deflated Sharpe ratio ${prob(sr.dsr)} (Sharpe ${annual(sr.sharpe, periodsPerYear)}; credits the market's rise)`
+    `its own returns: deflated Sharpe ratio ${prob(sr.dsr)} (Sharpe ${annual(sr.sharpe, periodsPerYear)}; against cash, so the market's own moves count)`
   );
 }
 
