@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { CALIBRATION_ROWS, GENERATOR_SEEDS, generatorYears, insideShare, leaveOneOut, quantile, readRealMarketFixture, realRanges } from "../data/calibration.js";
 import { EMBEDDED_MARKET_PATH } from "../data/embedded.js";
 import { DEFAULT_MARKET_SEED } from "../data/synthetic.js";
 import { generatedBlockNames, readGeneratedBlock } from "../util/generated-block.js";
@@ -9,10 +10,29 @@ import { marketDocBlocks, regimeShares } from "./market-doc.js";
 
 const DOC = fileURLToPath(new URL("../../docs/market.md", import.meta.url));
 
+// The generator's years over the docs' seeds: computed once (a few seconds) for the claim and for the doc.
+const generator = generatorYears(GENERATOR_SEEDS);
+
+describe("the calibration claim", () => {
+  it("the generator's median year is inside the real range on every row, and its years are as typical as real ones", () => {
+    const fixture = readRealMarketFixture();
+    const ranges = realRanges(fixture.years);
+    const outside = CALIBRATION_ROWS.filter((r) => {
+      const m = quantile(generator.map((y) => y[r.key]!), 0.5);
+      return !(m >= ranges[r.key]!.lo && m <= ranges[r.key]!.hi);
+    });
+    expect(outside.map((r) => r.label)).toEqual([]);
+    // A real year is inside the other real years' range on about 60 % of the rows (the yardstick).
+    const loo = leaveOneOut(fixture.years);
+    const realInside = 1 - loo.reduce((s, l) => s + l.outside.length, 0) / (loo.length * CALIBRATION_ROWS.length);
+    expect(insideShare(generator, ranges)).toBeGreaterThanOrEqual(realInside);
+  });
+});
+
 describe("docs/market.md", () => {
   it("holds exactly the figures the code computes (npm run market-calibration rewrites them)", () => {
     const doc = readFileSync(DOC, "utf8");
-    const blocks = marketDocBlocks();
+    const blocks = marketDocBlocks({ generator: generator });
     expect(generatedBlockNames(doc).sort()).toEqual(Object.keys(blocks).sort());
     for (const [name, content] of Object.entries(blocks)) {
       // On failure: run `npm run market-calibration` and review the diff of docs/market.md.

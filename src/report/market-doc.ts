@@ -16,6 +16,7 @@ import {
   realRanges,
   rowsOutside,
   yearlyCalibrationValues,
+  type CalibrationValues,
   type RealMarketFixture,
 } from "../data/calibration.js";
 import type { Candles } from "../data/candles.js";
@@ -87,6 +88,8 @@ export interface MarketDocInput {
   readonly fixture?: RealMarketFixture;
   readonly embedded?: Candles;
   readonly seeds?: readonly number[];
+  /** The generator's years, when already computed for `seeds` (they take a few seconds). */
+  readonly generator?: readonly CalibrationValues[];
 }
 
 /** Every generated block of docs/market.md, by block name. */
@@ -97,7 +100,7 @@ export function marketDocBlocks(input: MarketDocInput = {}): Record<string, stri
   const planted = generateSyntheticMarket(SYNTHETIC_MARKET_PRESETS.planted_trends, PLANTED_TRENDS_SEED);
   const embeddedYears = yearlyCalibrationValues(embedded);
   const plantedYears = yearlyCalibrationValues(planted);
-  const generator = generatorYears(seeds);
+  const generator = input.generator ?? generatorYears(seeds);
   const ranges = realRanges(fixture.years);
 
   const table = calibrationTable({
