@@ -15,6 +15,11 @@ export const networkSchema = z
     lstmUnits: z.number().int().min(1).max(4096).default(10),
     /** One dense → LSTM trunk feeding both heads (the article), or one trunk per head. */
     sharedTrunk: z.boolean().default(true),
+    /**
+     * "pair": the LSTM has PyTorch's two bias vectors b_ih and b_hh, each updated by Adam (the article: their sum
+     * moves twice as far per step as one bias); "single": one bias vector.
+     */
+    lstmBias: z.enum(["pair", "single"]).default("pair"),
     /** "torch": PyTorch's default initialisation (the article); "orthogonal": CleanRL's (gain √2 trunk, 0.01 policy, 1 value). */
     init: z.enum(["torch", "orthogonal"]).default("torch"),
   })
@@ -109,7 +114,7 @@ type PresetOverrides = { network?: z.input<typeof networkSchema>; ppo?: z.input<
 export const AGENT_PRESETS: Readonly<Record<AgentPresetName, PresetOverrides>> = {
   seed: {},
   default: {
-    network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: true, init: "orthogonal" },
+    network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: true, init: "orthogonal", lstmBias: "single" },
     ppo: {
       numEnvs: 8,
       rolloutSteps: 64,

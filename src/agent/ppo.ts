@@ -7,7 +7,7 @@ import { articleAdvantages, rolloutAdvantages } from "./gae.js";
 import type { UpdateMetrics, UpdateTiming } from "./metrics.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
 import { allocRolloutBuffer } from "./rollout-buffer.js";
-import { sampleFromLogProbs } from "./sample-action.js";
+import { envActionOf, headForSpace, headLogProb, sampleHead, type HeadAction } from "./policy-head.js";
 
 /**
  * Recurrent PPO, top to bottom in one function (CleanRL's ppo_atari_lstm.py layout):
@@ -71,24 +71,18 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
   const ppo = config.ppo;
   const sizes = rolloutSizes(ppo);
   const { numEnvs: N, rolloutSteps: T, sequenceLength: L, numSequences, sequencesPerMinibatch, stepsPerUpdate } = sizes;
-  if (env.actionSpace.kind !== "discrete") {
-    throw new AgentError(
-      "unsupported_action_space",
-      "the agent supports discrete actions only (a categorical policy); continuous target exposure is not implemented — use actions.kind \"reference\" or \"exposure_levels\"",
-      "env.actions",
-    );
-  }
+  const head = headForSpace(env.actionSpace);
   if (env.numEnvs !== N) throw new AgentError("invalid_config", `the env steps ${env.numEnvs} envs, the agent expects numEnvs = ${N}`, "ppo.numEnvs");
   const O = env.observationSize;
   const spec = engine.spec;
-  if (spec.observationSize !== O || spec.actionCount !== env.actionSpace.n) {
+  if (spec.observationSize !== O || JSON.stringify(spec.head) !== JSON.stringify(head)) {
     throw new AgentError(
       "invalid_config",
-      `the network takes ${spec.observationSize} observations and ${spec.actionCount} actions; the env has ${O} and ${env.actionSpace.n}`,
+      `the network takes ${spec.observationSize} observations and acts with ${JSON.stringify(spec.head)}; the env has ${O} observations and needs ${JSON.stringify(head)}`,
       "network",
     );
   }
-  const A = spec.actionCount;
+  const W = spec.policyParams;
   const S = spec.stateSize;
   const article = ppo.advantageMode === "article";
   const coefs = lossCoefficients(config);
@@ -109,9 +103,12 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
   const finalObs = new Float32Array(O);
   const state = new Float64Array(N * S);
   const episodeStart = new Uint8Array(N).fill(1);
-  const logProbs = new Float64Array(N * A);
+  const headParams = new Float64Array(N * W);
   const values = new Float64Array(N);
-  const actions = new Int32Array(N);
+  // What the env takes: action indices for a categorical head, values for a Gaussian or hybrid one.
+  const actions = head.kind === "categorical" ? new Int32Array(N) : new Float32Array(N);
+  const taken: HeadAction = { index: 0, u: 0 };
+  const gaussian = head.kind !== "categorical";
   const replayValues = new Float64Array(N * T);
   const replayNextValues = new Float64Array(N * T);
   const order = Int32Array.from({ length: numSequences }, (_, s) => s);
@@ -167,14 +164,15 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
         if (t % L === 0) copyRow(state, i, buf.sequenceStates, k / L, S);
       }
       record.t = t;
-      engine.step(obs, N, state, logProbs, values, record);
+      engine.step(obs, N, state, headParams, values, record);
       for (let i = 0; i < N; i++) {
-        // Sample a ~ π(·|history).
-        const a = sampleFromLogProbs(logProbs, i, A, actionRng.uniform());
-        actions[i] = a;
+        // Sample a ~ π(·|history): the categorical index, then (Gaussian part) u = μ + σ·z.
+        sampleHead(head, headParams, i, actionRng.uniform(), gaussian ? actionRng.normal() : 0, taken);
+        actions[i] = envActionOf(head, taken.index, taken.u);
         const k = i * T + t;
-        buf.actions[k] = a;
-        buf.logProbs[k] = logProbs[i * A + a]!;
+        buf.actions[k] = taken.index;
+        buf.actionValues[k] = taken.u;
+        buf.logProbs[k] = headLogProb(head, headParams, i, taken.index, taken.u);
         buf.values[k] = values[i]!;
       }
       const res = env.step(actions);

@@ -9,7 +9,7 @@ import { selectRange } from "../data/splits.js";
 import { createVecEnv, resolveEnvConfig, withFittedNormalization, ENV_PRESET_NAMES, type DeepPartial, type EnvConfig, type EnvConfigInput, type EnvPresetName } from "../env/index.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { BACKEND_PREFERENCES, selectBackend, type BackendInfo } from "./backend.js";
-import { assertCompatible, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest } from "./checkpoint.js";
+import { assertCompatible, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest } from "./checkpoint.js";
 import { AGENT_PRESET_NAMES, resolveAgentConfig, rolloutSizes, type AgentConfig, type AgentConfigInput } from "./config.js";
 import { chooseEngineKind, createEngine, ENGINE_PREFERENCES } from "./create-engine.js";
 import type { EngineKind } from "./engine.js";
@@ -18,6 +18,7 @@ import { initParameters } from "./init.js";
 import { jsonLine, type UpdateMetrics, type UpdateTiming } from "./metrics.js";
 import { layoutSignature, networkSpec } from "./network-spec.js";
 import { createPolicy, type Policy } from "./policy.js";
+import { headForSpace } from "./policy-head.js";
 import { runPpo, type PpoResumeState, type PpoState } from "./ppo.js";
 import { createProgress, type ProgressMode } from "./progress.js";
 
@@ -189,20 +190,14 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   }
   const sizes = rolloutSizes(agent.ppo);
   const env = createVecEnv({ candles: data.candles, config: envConfig, numEnvs: sizes.numEnvs });
-  if (env.actionSpace.kind !== "discrete") {
-    throw new AgentError(
-      "unsupported_action_space",
-      `env preset "${envPresetName}" has a continuous action space; the agent's policy is categorical (use an env with actions.kind "reference" or "exposure_levels")`,
-      "envPreset",
-    );
-  }
+  const head = headForSpace(env.actionSpace);
   const episodeLength = envConfig.episode.mode === "random_window" ? envConfig.episode.length : Math.max(1, data.candles.length - 1);
   const totalSteps = config.steps ?? (config.episodes ?? 100) * episodeLength;
 
   // ---- Network, backend, engine.
-  const spec = networkSpec(env.observationSize, env.actionSpace.n, agent.network);
+  const spec = networkSpec(env.observationSize, head, agent.network);
   const observationLabels = [...env.observationSpace.labels];
-  const actionLabels = [...env.actionSpace.labels];
+  const actionLabels = env.actionSpace.kind === "hybrid" ? [...env.actionSpace.sides] : [...env.actionSpace.labels];
   if (checkpoint) assertCompatible(checkpoint.manifest, { observationLabels, actionLabels, agent });
   const backend = await selectBackend(config.backend);
   const engineKind = chooseEngineKind(config.engine, spec, backend);
@@ -233,7 +228,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   const manifestOf = (state: PpoState, lastMetrics: UpdateMetrics | null): Omit<CheckpointManifest, "format" | "formatVersion" | "createdAt" | "weights" | "optimizer"> => ({
     agent,
     env: { preset: envPresetName, config: envConfig },
-    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
+    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, head: spec.head, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
     observation: {
       labels: observationLabels,
       normalization: state.observationNorm ? { ...state.observationNorm, mean: [...state.observationNorm.mean], variance: [...state.observationNorm.variance], clip: agent.ppo.observationClip } : null,
@@ -318,7 +313,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   const written = save(result.state, result.lastMetrics);
   const manifest: CheckpointManifest = written ?? {
     format: "drl-trading-lab/ppo-checkpoint",
-    formatVersion: 1,
+    formatVersion: CHECKPOINT_VERSION,
     createdAt: new Date().toISOString(),
     ...manifestBody,
     weights: { file: "weights.bin", dtype: "float64", sha256: "" },
