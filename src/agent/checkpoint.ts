@@ -112,6 +112,15 @@ export const manifestSchema = z
       resumedFrom: z.string().nullable(),
     }),
     versions: z.object({ node: z.string(), tfjs: z.string(), project: z.string() }),
+    /** What was trained with that a config cannot say: a reward scheme and features of the user's own. */
+    custom: z
+      .object({
+        /** The RewardScheme passed to train() (name and memory size), or null: the env config's reward. */
+        reward: z.object({ name: z.string(), stateSize: z.number().int().min(0) }).nullable(),
+        /** Custom features appended to the observation, by name and columns; a loader must be given them. */
+        features: z.array(z.object({ name: z.string(), columns: z.array(z.string()) })),
+      })
+      .prefault({ reward: null, features: [] }),
     /** The last update's metrics. */
     metrics: z.record(z.string(), z.union([z.number(), z.null()])).nullable(),
     weights: z.object({ file: z.literal("weights.bin"), dtype: z.literal("float64"), sha256: z.string() }),

@@ -6,7 +6,22 @@ import type { Candles } from "../data/candles.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { selectRange } from "../data/splits.js";
-import { createVecEnv, resolveEnvConfig, withFittedNormalization, ENV_PRESET_NAMES, type DeepPartial, type EnvConfig, type EnvConfigInput, type EnvPresetName } from "../env/index.js";
+import {
+  createVecEnv,
+  featuresFromConfig,
+  mergeConfigInput,
+  resolveEnvConfig,
+  withFittedNormalization,
+  ENV_PRESET_NAMES,
+  type DeepPartial,
+  type EnvConfig,
+  type EnvConfigInput,
+  type EnvPresetName,
+  type RewardScheme,
+} from "../env/index.js";
+import { appendCustomFeatures, assertCausal, customFeatureRecord, type CustomFeature } from "../features/custom.js";
+import { FeatureError } from "../features/errors.js";
+import type { FeatureMatrix } from "../features/feature-matrix.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { BACKEND_PREFERENCES, selectBackend, type BackendInfo } from "./backend.js";
 import { assertCompatible, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest } from "./checkpoint.js";
@@ -31,8 +46,10 @@ export const trainConfigSchema = z
   .object({
     /** Agent preset: "seed" (the article's agent) or "default" (this project's tuned one). */
     preset: z.enum(AGENT_PRESET_NAMES).default("default"),
-    /** Overrides of the preset's network and PPO fields (validated by the agent config schema). */
-    agent: z.custom<Pick<AgentConfigInput, "network" | "ppo">>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object { network?, ppo? }").default({}),
+    /** Overrides of the preset's network, PPO, observation and action fields (validated by the agent config schema). */
+    agent: z
+      .custom<Pick<AgentConfigInput, "network" | "ppo" | "observation" | "actions">>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object { network?, ppo?, observation?, actions? }")
+      .default({}),
     /** Env preset (src/env/presets.ts); "seed" is the article's env. */
     envPreset: z.enum(ENV_PRESET_NAMES as [EnvPresetName, ...EnvPresetName[]]).default("seed"),
     /** Overrides of the env preset's fields, at any depth (validated by the env config schema). */
@@ -63,13 +80,41 @@ export const trainConfigSchema = z
     resume: z.string().nullable().default(null),
     /** "auto": a bar on a TTY, a line per update otherwise; "none" for notebooks and tests. */
     progress: z.enum(["auto", "bar", "lines", "none"]).default("auto"),
+    /**
+     * A reward scheme of your own (any RewardScheme, memory included) paid instead of the env config's reward;
+     * null: the config's. Its name and memory size are recorded in the manifest (`custom.reward`).
+     */
+    reward: z.custom<RewardScheme>((v) => isRewardScheme(v), "expected a RewardScheme { name, stateSize, start(), reward() }").nullable().default(null),
+    /**
+     * Features of your own appended to the observation's market features (causal; checked on the training
+     * data). Recorded by name and columns in the manifest (`custom.features`); loading such a checkpoint for a
+     * backtest needs the same features again.
+     */
+    features: z.array(z.custom<CustomFeature>((v) => isCustomFeature(v), "expected a CustomFeature { name, columns, compute() }")).readonly().default([]),
   })
   .strict();
+
+function isRewardScheme(v: unknown): v is RewardScheme {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Partial<RewardScheme>;
+  return typeof r.name === "string" && Number.isInteger(r.stateSize) && typeof r.start === "function" && typeof r.reward === "function";
+}
+
+function isCustomFeature(v: unknown): v is CustomFeature {
+  if (typeof v !== "object" || v === null) return false;
+  const f = v as Partial<CustomFeature>;
+  return typeof f.name === "string" && Array.isArray(f.columns) && typeof f.compute === "function";
+}
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 
 export interface TrainResult {
+  /**
+   * The observation's market features for any candles (the backtest windows): null when the env config alone
+   * computes them; the config's features plus the custom ones when `features` were given.
+   */
+  readonly featuresFor: (candles: Candles) => FeatureMatrix | null;
   /** Checkpoint folder written, or null. */
   readonly dir: string | null;
   /** The manifest (also when nothing was written: what would have been saved). */
@@ -183,13 +228,35 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
 
   // ---- Data and env.
   const data = loadData(config.data, config.trainStart, config.trainEnd);
-  let envConfig = envRequest ?? resolveEnvConfig({ preset: config.envPreset, ...config.env } as Parameters<typeof resolveEnvConfig>[0]);
+  // The env preset, then what the agent observes and how it acts (its preset's choice), then explicit overrides.
+  const agentSide = { ...(agent.observation !== null ? { observation: agent.observation } : {}), ...(agent.actions !== null ? { actions: agent.actions } : {}) };
+  let envConfig =
+    envRequest ?? resolveEnvConfig({ preset: config.envPreset, ...(mergeConfigInput(agentSide, config.env) as object) } as Parameters<typeof resolveEnvConfig>[0]);
   if (envConfig.observation.features.kind === "specs" && envConfig.observation.features.normalization === undefined) {
     // Feature scaling fitted on the training rows only; the stats travel in the env config (and the manifest).
     envConfig = withFittedNormalization(envConfig, data.candles);
   }
   const sizes = rolloutSizes(agent.ppo);
-  const env = createVecEnv({ candles: data.candles, config: envConfig, numEnvs: sizes.numEnvs });
+  const custom = config.features;
+  for (const f of custom) prefixedFeature(() => assertCausal(f, data.candles));
+  const finalEnv = envConfig;
+  const featuresFor = (candles: Candles): FeatureMatrix | null =>
+    custom.length === 0 ? null : prefixedFeature(() => appendCustomFeatures(featuresFromConfig(candles, finalEnv.observation.features), candles, custom));
+  const trainFeatures = featuresFor(data.candles);
+  if (checkpoint) {
+    const want = checkpoint.manifest.custom;
+    const got = { reward: config.reward?.name ?? null, features: custom.map((f) => f.name) };
+    if ((want.reward?.name ?? null) !== got.reward || want.features.map((f) => f.name).join(",") !== got.features.join(",")) {
+      throw new AgentError("checkpoint_incompatible", `the checkpoint was trained with reward ${JSON.stringify(want.reward?.name ?? null)} and features ${JSON.stringify(want.features.map((f) => f.name))}; pass the same reward and features to resume`, "manifest.json:custom");
+    }
+  }
+  const env = createVecEnv({
+    candles: data.candles,
+    config: envConfig,
+    numEnvs: sizes.numEnvs,
+    ...(trainFeatures ? { features: trainFeatures } : {}),
+    ...(config.reward ? { rewards: config.reward } : {}),
+  });
   const head = headForSpace(env.actionSpace);
   const episodeLength = envConfig.episode.mode === "random_window" ? envConfig.episode.length : Math.max(1, data.candles.length - 1);
   const totalSteps = config.steps ?? (config.episodes ?? 100) * episodeLength;
@@ -261,6 +328,10 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
     },
     versions,
     metrics: lastMetrics ? { ...lastMetrics } : null,
+    custom: {
+      reward: config.reward ? { name: config.reward.name, stateSize: config.reward.stateSize } : null,
+      features: custom.map((f) => ({ ...customFeatureRecord(f), columns: [...f.columns] })),
+    },
   });
 
   const metrics: UpdateMetrics[] = [];
@@ -333,7 +404,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   }
   const norm = manifest.observation.normalization;
   const policy = createPolicy(engine, norm ? { stats: norm, clip: norm.clip } : null, manifest);
-  return { dir: written ? config.out : null, manifest, metrics, timing, policy, agent, env: envConfig, engine: engineKind, backend, seconds, stepsPerSecond };
+  return { featuresFor, dir: written ? config.out : null, manifest, metrics, timing, policy, agent, env: envConfig, engine: engineKind, backend, seconds, stepsPerSecond };
 }
 
 function readOptional(path: string): string {
@@ -342,6 +413,16 @@ function readOptional(path: string): string {
 
 function fmt(x: number | null): string {
   return x === null ? "-" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+/** Re-throws a FeatureError of a custom feature as AgentError("invalid_config") at `features`. */
+function prefixedFeature<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FeatureError) throw new AgentError("invalid_config", err.message, `features.${err.field}`);
+    throw err;
+  }
 }
 
 /** Re-throws an AgentError with its field prefixed (so that "ppo.gamma" reads "agent.ppo.gamma" at the edge). */

@@ -45,7 +45,7 @@ export const featureSpecSchema = z.discriminatedUnion("kind", [
       /** Column to transform. */
       column: column.default("close"),
       /** Horizons in rows, e.g. [1, 4, 12, 24, 48]. */
-      horizons: z.array(z.number().int().min(1).max(100_000)).min(1).default([1, 4, 12, 24, 48]),
+      horizons: z.array(z.number().int().min(1).max(100_000)).min(1).readonly().default([1, 4, 12, 24, 48]),
     })
     .strict(),
   z

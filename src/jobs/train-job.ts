@@ -79,9 +79,11 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   } else if (d.trainEnd && Date.parse(d.trainEnd) < candles.timestamp[candles.length - 1]!) {
     windows.push({ label: "out-of-sample", start: d.trainEnd });
   }
+  const features = runs[0]!.featuresFor(candles);
   const results = runExperiment({
     candles,
     env: runs[0]!.env,
+    ...(features ? { features } : {}),
     windows,
     agents: () => policies.map((p, i) => ({ policy: agentBacktestPolicy(p, "greedy"), seed: seeds[i]! })),
     evaluate: { seed: first, skipPerfectForesight: true, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) },
