@@ -7,6 +7,7 @@ import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { selectRange } from "../data/splits.js";
 import {
+  actionLabelsOf,
   createVecEnv,
   featuresFromConfig,
   mergeConfigInput,
@@ -56,6 +57,11 @@ export const trainConfigSchema = z
     env: z.custom<DeepPartial<EnvConfigInput>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object of env config overrides").default({}),
     /** Candle CSV (timestamp,open,high,low,close,volume); null: the embedded synthetic market. */
     data: z.string().nullable().default(null),
+    /**
+     * Candles in memory (a generated market: src/data/planted-markets.ts), used instead of `data`; the manifest's
+     * data source reads "memory:" + their meta.source, and its hashes are of the candles.
+     */
+    candles: z.custom<Candles>((v) => typeof v === "object" && v !== null && "close" in v && "timestamp" in v, "expected Candles").nullable().default(null),
     /** First training bar (inclusive; "YYYY-MM-DD" = 00:00 UTC); null: the data's first bar. */
     trainStart: z.string().nullable().default(null),
     /** End of the training bars (exclusive); null: through the data's last bar. */
@@ -180,9 +186,12 @@ interface LoadedData {
   readonly fileSha256: string;
 }
 
-function loadData(data: string | null, trainStart: string | null, trainEnd: string | null): LoadedData {
-  const read = data === null ? readEmbeddedMarket() : readCandlesCsv(data);
+function loadData(data: string | null, trainStart: string | null, trainEnd: string | null, inMemory: Candles | null): LoadedData {
   const range = { ...(trainStart !== null ? { start: trainStart } : {}), ...(trainEnd !== null ? { end: trainEnd } : {}) };
+  if (inMemory !== null) {
+    return { candles: selectRange(inMemory, range), source: `memory:${inMemory.meta.source ?? inMemory.meta.symbol}`, fileSha256: candlesSha256(inMemory) };
+  }
+  const read = data === null ? readEmbeddedMarket() : readCandlesCsv(data);
   const candles = selectRange(read.candles, range);
   return { candles, source: data ?? "embedded", fileSha256: read.report.sha256 };
 }
@@ -227,7 +236,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   }
 
   // ---- Data and env.
-  const data = loadData(config.data, config.trainStart, config.trainEnd);
+  const data = loadData(config.data, config.trainStart, config.trainEnd, config.candles);
   // The env preset, then what the agent observes and how it acts (its preset's choice), then explicit overrides.
   const agentSide = { ...(agent.observation !== null ? { observation: agent.observation } : {}), ...(agent.actions !== null ? { actions: agent.actions } : {}) };
   let envConfig =
@@ -264,7 +273,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   // ---- Network, backend, engine.
   const spec = networkSpec(env.observationSize, head, agent.network);
   const observationLabels = [...env.observationSpace.labels];
-  const actionLabels = env.actionSpace.kind === "hybrid" ? [...env.actionSpace.sides] : [...env.actionSpace.labels];
+  const actionLabels = actionLabelsOf(env.actionSpace);
   if (checkpoint) assertCompatible(checkpoint.manifest, { observationLabels, actionLabels, agent });
   const backend = await selectBackend(config.backend);
   const engineKind = chooseEngineKind(config.engine, spec, backend);

@@ -24,7 +24,7 @@ export {
 export { EnvError, type EnvErrorCode } from "./errors.js";
 export { coins, price, usd, valueOf, type Coins, type Price, type Usd } from "./units.js";
 export type { BoxSpace, DiscreteSpace, HybridSpace, Space } from "./spaces.js";
-export { decodeSideSize, encodeSideSize, sizedSides } from "./spaces.js";
+export { actionLabelsOf, decodeSideSize, encodeSideSize, sizedSides } from "./spaces.js";
 export { spaceContains, spaceSize } from "./spaces.js";
 export type { FinishedEpisodeStats, VecEnv, VecStepResult } from "./vec-env.js";
 export {

@@ -78,3 +78,8 @@ export function spaceContains(space: Space, x: ArrayLike<number>): boolean {
   }
   return true;
 }
+
+/** The names a checkpoint records for an action space: a hybrid space's sides, otherwise its labels. */
+export function actionLabelsOf(space: Space): string[] {
+  return space.kind === "hybrid" ? [...space.sides] : [...space.labels];
+}

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AgentError, loadPolicy, train, type AgentPresetName, type CheckpointManifest, type Policy } from "../agent/index.js";
 import { timeframeMs } from "../data/candles.js";
-import { EnvError, featuresFromConfig, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
+import { actionLabelsOf, EnvError, featuresFromConfig, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
 import { appendCustomFeatures, type CustomFeature } from "../features/custom.js";
 import type { BacktestPolicy } from "./backtest.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
@@ -49,7 +49,7 @@ export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvMod
   want.forEach((label, i) => {
     if (got[i] !== label) throw new EvalError("checkpoint_mismatch", `observation element ${i} is "${got[i]}" in the checkpoint, "${label}" in this env (features or their order differ)`, where(`observation.labels[${i}]`));
   });
-  const actions = model.actions.space.labels;
+  const actions = actionLabelsOf(model.actions.space);
   if (manifest.actions.labels.length !== actions.length || manifest.actions.labels.some((l, i) => l !== actions[i])) {
     throw new EvalError("checkpoint_mismatch", `actions ${JSON.stringify(manifest.actions.labels)} in the checkpoint, ${JSON.stringify(actions)} in this env`, where("actions.labels"));
   }
