@@ -284,9 +284,10 @@ export function assertCompatible(manifest: CheckpointManifest, expected: Checkpo
   if (expected.agent) {
     const a = expected.agent.network;
     const b = manifest.agent.network;
-    for (const key of ["denseUnits", "lstmUnits", "sharedTrunk"] as const) {
+    for (const key of ["trunk", "denseUnits", "lstmUnits", "sharedTrunk", "lstmBias"] as const) {
       if (a[key] !== b[key]) fail(`agent.network.${key}`, a[key], b[key]);
     }
+    if (a.trunk === "mlp" && a.mlpUnits.join(",") !== b.mlpUnits.join(",")) fail("agent.network.mlpUnits", a.mlpUnits, b.mlpUnits);
     if (expected.agent.ppo.observationNorm !== manifest.agent.ppo.observationNorm) {
       fail("agent.ppo.observationNorm", expected.agent.ppo.observationNorm, manifest.agent.ppo.observationNorm);
     }

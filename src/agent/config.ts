@@ -14,6 +14,13 @@ export const networkSchema = z
     denseUnits: z.number().int().min(1).max(4096).default(10),
     /** Units of the LSTM layer (the article: 10). */
     lstmUnits: z.number().int().min(1).max(4096).default(10),
+    /**
+     * "lstm": dense(ReLU) → LSTM (the article); "mlp": a stack of ReLU dense layers of `mlpUnits`, no memory
+     * (the second seed system's policy and value MLPs, 256 → 128, with sharedTrunk false). Runs on the tfjs engine.
+     */
+    trunk: z.enum(["lstm", "mlp"]).default("lstm"),
+    /** Units of the MLP trunk's layers, in order (trunk "mlp" only). */
+    mlpUnits: z.array(z.number().int().min(1).max(8192)).min(1).max(8).readonly().default([256, 128]),
     /** One dense → LSTM trunk feeding both heads (the article), or one trunk per head. */
     sharedTrunk: z.boolean().default(true),
     /**

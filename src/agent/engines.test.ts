@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../util/rng.js";
 import { selectBackend } from "./backend.js";
 import { resolveAgentConfig } from "./config.js";
-import { createEngine } from "./create-engine.js";
+import { chooseEngineKind, createEngine } from "./create-engine.js";
 import type { Engine, EngineKind, LossCoefficients } from "./engine.js";
 import { FusedEngine } from "./fused-engine.js";
 import { initParameters } from "./init.js";
@@ -282,4 +282,36 @@ describe("engine state", () => {
     e.dispose();
     expect(tf.memory().numTensors).toBeLessThan(before);
   });
+});
+
+describe("MLP trunk (tfjs engine): the second seed system's policy and value MLPs, scaled down", () => {
+  const coefs: LossCoefficients = { clipCoef: 0.2, valueClip: null, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.02 };
+  for (const head of [{ kind: "categorical", actions: 3 }, { kind: "hybrid", sides: 3, sized: [false, true, true], sideSigns: [0, 1, -1] }] as PolicyHead[]) {
+    it(`${head.kind} head: analytic gradient ≈ central finite differences; no recurrent state`, async () => {
+      const cfg = resolveAgentConfig({ network: { trunk: "mlp", mlpUnits: [9, 7], sharedTrunk: false } });
+      const spec = networkSpec(5, head, cfg.network);
+      expect(spec.stateSize).toBe(0);
+      expect(spec.blocks.map((b) => b.name).slice(0, 4)).toEqual(["pi_trunk.mlp0.kernel", "pi_trunk.mlp0.bias", "pi_trunk.mlp1.kernel", "pi_trunk.mlp1.bias"]);
+      expect(chooseEngineKind("auto", spec, null)).toBe("tfjs");
+      await expect(createEngine("fused", spec, new Float64Array(spec.parameterCount), ADAM)).rejects.toThrow(/invalid_config/);
+      const engine = await makeEngine("tfjs", spec, 8);
+      const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 21 });
+      const seqs = allSequences(buf);
+      engine.lossAndGradients(buf, seqs, coefs);
+      const grad = engine.getGradients();
+      // A small step: ReLU kinks are closer than in the LSTM cases (float32 noise ~1e-7 / 2e-3 stays small).
+      const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, coefs).loss, 2e-3, 2);
+      // ReLU and clip kinks: a difference quotient that straddles one misses; at most 5% of them may.
+      const misses = index.filter((i, n) => !(Math.abs(grad[i]! - fd[n]!) < 3e-3 + 0.03 * Math.abs(fd[n]!)));
+      expect(misses.length).toBeLessThanOrEqual(Math.ceil(0.05 * index.length));
+      // A step is the same for any state (there is none): rows are independent.
+      const obs = new Float32Array(2 * 5).map((_, i) => Math.cos(i));
+      const out = new Float64Array(2 * spec.policyParams);
+      engine.step(obs, 2, new Float64Array(0), out, new Float64Array(2));
+      const one = new Float64Array(spec.policyParams);
+      engine.step(obs.subarray(5), 1, new Float64Array(0), one, new Float64Array(1));
+      for (let j = 0; j < spec.policyParams; j++) expect(one[j]).toBeCloseTo(out[spec.policyParams + j]!, 6);
+      engine.dispose();
+    });
+  }
 });

@@ -1,4 +1,5 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
+import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
 import { headChoices, headEntropy, headGradient, headLogProb } from "./policy-head.js";
@@ -82,6 +83,7 @@ export class FusedEngine implements Engine {
   readonly kernelKind: "generated" | "loops";
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
+    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the tfjs engine (engine \"tfjs\" or \"auto\")", "engine");
     this.spec = spec;
     this.adam = adam;
     this.O = spec.observationSize;

@@ -24,6 +24,11 @@ export function initParameters(spec: NetworkSpec, scheme: NetworkConfig["init"],
   };
   if (scheme === "torch") {
     for (const t of spec.trunks) {
+      for (const l of t.mlp) {
+        uniform(l.kernel, l.inputs * l.units, 1 / Math.sqrt(l.inputs));
+        uniform(l.bias, l.units, 1 / Math.sqrt(l.inputs));
+      }
+      if (t.mlp.length > 0) continue;
       uniform(t.denseKernel, O * D, 1 / Math.sqrt(O));
       uniform(t.denseBias, D, 1 / Math.sqrt(O));
       uniform(t.lstmKernel, D * 4 * H, 1 / Math.sqrt(H));
@@ -45,6 +50,8 @@ export function initParameters(spec: NetworkSpec, scheme: NetworkConfig["init"],
     return p;
   }
   for (const t of spec.trunks) {
+    for (const l of t.mlp) orthogonalKernel(p, l.kernel, l.inputs, l.units, Math.SQRT2, rng);
+    if (t.mlp.length > 0) continue;
     orthogonalKernel(p, t.denseKernel, O, D, Math.SQRT2, rng);
     orthogonalKernel(p, t.lstmKernel, D, 4 * H, 1, rng);
     orthogonalKernel(p, t.lstmRecurrentKernel, H, 4 * H, 1, rng);

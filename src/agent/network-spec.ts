@@ -37,6 +37,8 @@ export interface TrunkLayout {
   readonly lstmBias: number;
   /** b_hh (pair), or −1 (single). */
   readonly lstmBias2: number;
+  /** MLP trunk: its layers (kernel [inputs, units] and bias offsets); empty for an LSTM trunk (whose offsets above are −1 for an MLP). */
+  readonly mlp: readonly { readonly kernel: number; readonly bias: number; readonly inputs: number; readonly units: number }[];
 }
 
 export interface NetworkSpec {
@@ -49,7 +51,10 @@ export interface NetworkSpec {
   readonly policyOutputs: number;
   /** Head parameters per row that the engines write (log-probabilities, then μ and log std). */
   readonly policyParams: number;
+  /** "lstm" or "mlp" (no recurrent state: stateSize 0). */
+  readonly trunk: "lstm" | "mlp";
   readonly denseUnits: number;
+  /** Width of the trunk's output that the heads read: the LSTM's units, or the MLP's last layer. */
   readonly lstmUnits: number;
   readonly sharedTrunk: boolean;
   /** 1 (shared) or 2 (policy trunk, value trunk). */
@@ -69,12 +74,18 @@ export interface NetworkSpec {
 }
 
 /** `head` as a number: a categorical head over that many actions. */
-export function networkSpec(observationSize: number, head: PolicyHead | number, net: Pick<NetworkConfig, "denseUnits" | "lstmUnits" | "sharedTrunk"> & { readonly lstmBias?: NetworkConfig["lstmBias"] }): NetworkSpec {
+export function networkSpec(
+  observationSize: number,
+  head: PolicyHead | number,
+  net: Pick<NetworkConfig, "denseUnits" | "lstmUnits" | "sharedTrunk"> & Partial<Pick<NetworkConfig, "lstmBias" | "trunk" | "mlpUnits">>,
+): NetworkSpec {
   const h: PolicyHead = typeof head === "number" ? { kind: "categorical", actions: head } : head;
   const P = headOutputs(h);
   const pair = (net.lstmBias ?? "single") === "pair";
-  const D = net.denseUnits;
-  const H = net.lstmUnits;
+  const mlp = net.trunk === "mlp";
+  const mlpUnits = net.mlpUnits ?? [256, 128];
+  const D = mlp ? 0 : net.denseUnits;
+  const H = mlp ? mlpUnits[mlpUnits.length - 1]! : net.lstmUnits;
   const blocks: ParameterBlock[] = [];
   let offset = 0;
   const add = (name: string, shape: number[]): number => {
@@ -84,7 +95,17 @@ export function networkSpec(observationSize: number, head: PolicyHead | number, 
     return offset - size;
   };
   const trunkNames = net.sharedTrunk ? ["trunk"] : ["pi_trunk", "v_trunk"];
-  const trunks = trunkNames.map((name) => ({
+  const trunks = trunkNames.map((name): TrunkLayout => {
+    if (mlp) {
+      let inputs = observationSize;
+      const layers = mlpUnits.map((units, i) => {
+        const layer = { kernel: add(`${name}.mlp${i}.kernel`, [inputs, units]), bias: add(`${name}.mlp${i}.bias`, [units]), inputs, units };
+        inputs = units;
+        return layer;
+      });
+      return { name, denseKernel: -1, denseBias: -1, lstmKernel: -1, lstmRecurrentKernel: -1, lstmBias: -1, lstmBias2: -1, mlp: layers };
+    }
+    return {
     name,
     denseKernel: add(`${name}.dense.kernel`, [observationSize, D]),
     denseBias: add(`${name}.dense.bias`, [D]),
@@ -92,7 +113,9 @@ export function networkSpec(observationSize: number, head: PolicyHead | number, 
     lstmRecurrentKernel: add(`${name}.lstm.recurrent_kernel`, [H, 4 * H]),
     lstmBias: add(pair ? `${name}.lstm.bias_ih` : `${name}.lstm.bias`, [4 * H]),
     lstmBias2: pair ? add(`${name}.lstm.bias_hh`, [4 * H]) : -1,
-  }));
+    mlp: [],
+    };
+  });
   const piKernel = add("pi.kernel", [H, P]);
   const piBias = add("pi.bias", [P]);
   const piLogStd = headHasGaussian(h) ? add("pi.log_std", [1]) : -1;
@@ -104,11 +127,12 @@ export function networkSpec(observationSize: number, head: PolicyHead | number, 
     actionCount: headChoices(h),
     policyOutputs: P,
     policyParams: headParamWidth(h),
+    trunk: mlp ? "mlp" : "lstm",
     denseUnits: D,
     lstmUnits: H,
     sharedTrunk: net.sharedTrunk,
     trunkCount: trunks.length,
-    stateSize: trunks.length * 2 * H,
+    stateSize: mlp ? 0 : trunks.length * 2 * H,
     parameterCount: offset,
     blocks,
     trunks,

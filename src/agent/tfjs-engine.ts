@@ -13,6 +13,8 @@ import type { RolloutBuffer } from "./rollout-buffer.js";
  */
 
 interface TrunkVars {
+  /** MLP trunk: kernel and bias of each layer (empty for an LSTM trunk, whose fields below are then unused). */
+  readonly mlp: readonly { readonly kernel: tf.Variable; readonly bias: tf.Variable }[];
   readonly denseKernel: tf.Variable;
   readonly denseBias: tf.Variable;
   readonly lstmKernel: tf.Variable;
@@ -72,6 +74,7 @@ export class TfjsEngine implements Engine {
     const byOffset = new Map(spec.blocks.map((b, i) => [b.offset, this.vars[i]!]));
     const at = (offset: number): tf.Variable => byOffset.get(offset)!;
     this.trunkVars = spec.trunks.map((t: TrunkLayout) => ({
+      mlp: t.mlp.map((l) => ({ kernel: at(l.kernel), bias: at(l.bias) })),
       denseKernel: at(t.denseKernel),
       denseBias: at(t.denseBias),
       lstmKernel: at(t.lstmKernel),
@@ -137,6 +140,13 @@ export class TfjsEngine implements Engine {
 
   // ---------------------------------------------------------------------------------------------------------
   // Network pieces.
+
+  /** An MLP trunk's output: ReLU dense layers in order. */
+  private mlpForward(tv: TrunkVars, x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (const l of tv.mlp) h = tf.relu(tf.add(tf.matMul(h, l.kernel as tf.Tensor2D), l.bias)) as tf.Tensor2D;
+    return h;
+  }
 
   private dense(tv: TrunkVars, x: tf.Tensor2D): tf.Tensor2D {
     return tf.relu(tf.add(tf.matMul(x, tv.denseKernel as tf.Tensor2D), tv.denseBias)) as tf.Tensor2D;
@@ -229,6 +239,10 @@ export class TfjsEngine implements Engine {
         trunkOutputs.push(tf.zeros([0, H]));
         return;
       }
+      if (tv.mlp.length > 0) {
+        trunkOutputs.push(this.mlpForward(tv, x));
+        return;
+      }
       const a = this.dense(tv, x);
       const xw = tf.reshape(this.inputProjection(tv, a), [B, L, 4 * H]);
       const xwSteps = tf.unstack(xw, 1) as tf.Tensor2D[];
@@ -302,6 +316,11 @@ export class TfjsEngine implements Engine {
       const hs: tf.Tensor2D[] = [];
       const cs: tf.Tensor2D[] = [];
       this.trunkVars.forEach((tv, t) => {
+        if (tv.mlp.length > 0) {
+          hs.push(this.mlpForward(tv, x));
+          cs.push(tf.zeros([rows, 0]));
+          return;
+        }
         const { h, c } = stateTensors(state, rows, S, t * 2 * H, H);
         const a = this.dense(tv, x);
         const xw = this.inputProjection(tv, a);
@@ -321,7 +340,7 @@ export class TfjsEngine implements Engine {
     const T = this.trunkVars.length;
     logProbsOut.set(data[0]!.subarray(0, rows * W));
     valuesOut.set(data[1]!.subarray(0, rows));
-    for (let t = 0; t < T; t++) {
+    for (let t = 0; t < T && S > 0; t++) {
       const h = data[2 + t]!;
       const c = data[2 + T + t]!;
       for (let r = 0; r < rows; r++) {
@@ -341,6 +360,7 @@ export class TfjsEngine implements Engine {
     const tv = this.trunkVars[last]!;
     const v = tf.tidy(() => {
       const x = tf.tensor2d(observations.subarray(row * O, (row + 1) * O), [1, O]);
+      if (tv.mlp.length > 0) return this.valueOfHidden(this.mlpForward(tv, x));
       const so = stateRow * this.spec.stateSize + last * 2 * H;
       const h = tf.tensor2d(Float32Array.from(state.subarray(so, so + H)), [1, H]);
       const c = tf.tensor2d(Float32Array.from(state.subarray(so + H, so + 2 * H)), [1, H]);
