@@ -7,6 +7,9 @@ const V: Record<string, TrainConfigInput> = {
   r10s16: { preset: "default", agent: { network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
   r12s64: { preset: "default", agent: { network: { denseUnits: 12, lstmUnits: 12 }, ppo: { ...base, sequenceLength: 64 } } },
   r16s64: { preset: "default", agent: { network: { denseUnits: 16, lstmUnits: 16 }, ppo: { ...base, sequenceLength: 64 } } },
+  r10s64r64: { preset: "default", agent: { network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 64, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
+  r16s64r64: { preset: "default", agent: { network: { denseUnits: 16, lstmUnits: 16 }, ppo: { rolloutSteps: 64, sequenceLength: 64, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
+  r16s48r96: { preset: "default", agent: { network: { denseUnits: 16, lstmUnits: 16 }, ppo: { rolloutSteps: 96, sequenceLength: 48, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
   r12s64e4: { preset: "default", agent: { network: { denseUnits: 12, lstmUnits: 12 }, ppo: { ...base, sequenceLength: 64, updateEpochs: 4, numMinibatches: 4 } } },
 };
 const r = await runLearnability({

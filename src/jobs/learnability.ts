@@ -28,7 +28,7 @@ export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   },
   /** + the default preset's observation (multi-horizon returns, volatility, MA gaps, volume, calendar, coin share). */
   "rich-obs": { preset: "default", agent: { network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
-  /** + memory: a 16-unit LSTM on 64-step sequences (rollouts of 128): the default preset. */
+  /** + memory: 64-step sequences (one per env and rollout): the default preset. */
   default: { preset: "default" },
   /** The default preset acting with the hybrid action (side + continuous size). */
   hybrid: { preset: "hybrid" },
