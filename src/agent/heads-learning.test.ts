@@ -74,7 +74,7 @@ describe.each(["exposure", "hybrid"] as const)("%s head", (actions) => {
       1,
     );
     expect(patternShare(policy, actions)).toBeGreaterThan(0.5);
-  });
+  }, 240_000);
 
   it("answers a cue-memory task from its LSTM state (> 90% right, 30k steps)", async () => {
     const delay = 4;
@@ -90,5 +90,5 @@ describe.each(["exposure", "hybrid"] as const)("%s head", (actions) => {
       1,
     );
     expect(cueScore(policy, actions, delay)).toBeGreaterThan(0.9);
-  });
+  }, 240_000);
 });

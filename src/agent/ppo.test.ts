@@ -254,14 +254,14 @@ describe("learning", () => {
     );
     const { policy } = train(env, config, engine, 50_000, 1);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
-  });
+  }, 240_000);
 
   it("captures ≥ 60% of the perfect-foresight profit with the seed preset (the article's update, 100k steps)", async () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 500 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rewardScale: 100 } }, "fused", 2);
     const { policy } = train(env, config, engine, 100_000, 2);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
-  });
+  }, 240_000);
 
   it("solves a cue-memory task with its LSTM state, and cannot with the state forced to zero", async () => {
     const delay = 4;
@@ -301,5 +301,5 @@ describe("learning", () => {
     expect(score(false)).toBeGreaterThan(0.95);
     // Without memory the query step carries no information about the cue: chance level.
     expect(score(true)).toBeLessThan(0.65);
-  });
+  }, 240_000);
 });
