@@ -86,7 +86,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   const policies = new Map<AgentPresetName, Policy<unknown>[]>();
   const trainSeconds: Record<string, number[]> = {};
   const checkpoints: Record<string, string[]> = {};
-  let env: EnvConfig | null = null;
+  const envs = new Map<AgentPresetName, EnvConfig>();
   for (const preset of opts.presets) {
     policies.set(preset, []);
     trainSeconds[preset] = [];
@@ -97,14 +97,14 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
         { preset, envPreset: "seed", data: opts.data, trainStart: opts.trainStart, trainEnd: opts.trainEnd, steps: opts.steps, seed, out, maxSeconds: opts.maxSeconds, progress: "none" },
         { write: () => {} },
       );
-      env ??= r.env;
+      if (!envs.has(preset)) envs.set(preset, r.env);
       policies.get(preset)!.push(r.policy);
       trainSeconds[preset]!.push(r.seconds);
       checkpoints[preset]!.push(out);
       log(`trained the ${preset} preset, seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
     }
   }
-  if (env === null) throw new RangeError("reproduceArticle needs at least one preset and one seed");
+  if (envs.size === 0) throw new RangeError("reproduceArticle needs at least one preset and one seed");
 
   // ---- Backtests: in-sample, then each out-of-sample window; baselines once per window.
   const windows: ExperimentWindow[] = [
@@ -114,12 +114,19 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   const out: ArticleWindow[] = [];
   for (const [w, window] of windows.entries()) {
     const t0 = performance.now();
-    const model = backtestModel(candles, env, window);
+    // Each preset runs on its own env (its observation); every model starts on the same bar (the latest feature
+    // warm-up among them), so that all presets and the baselines are scored over the same bars.
+    let models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, window));
+    const firstRow = Math.max(...models.map((m) => m.market.firstRow));
+    if (models.some((m) => m.market.firstRow !== firstRow)) {
+      models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, { ...window, start: candles.timestamp[firstRow]! }));
+    }
+    const model = models[0]!;
     const baselines = runBaselines(model, { seed: 0, perfectForesight: { gridSize: opts.gridSize } });
-    const perPreset = opts.presets.map((preset) => ({
+    const perPreset = opts.presets.map((preset, pi) => ({
       preset,
       evaluation: evaluateWindow(
-        model,
+        models[pi]!,
         policies.get(preset)!.map((p, k) => ({ policy: agentBacktestPolicy(p, "greedy", `${preset} preset`), seed: opts.seeds[k]! })),
         { baselines },
       ),
@@ -147,7 +154,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   for (const preset of opts.presets) {
     const results: WindowResult[] = out.map((a) => {
       const ev = a.perPreset.find((p) => p.preset === preset)!.evaluation;
-      return { window: a.window, model: backtestModel(candles, env!, a.window), evaluation: ev, first: a.first, last: a.last };
+      return { window: a.window, model: backtestModel(candles, envs.get(preset)!, { ...a.window, start: a.first }), evaluation: ev, first: a.first, last: a.last };
     });
     const report = experimentReport({
       title: `The article's experiment, ${preset} preset: ${opts.seeds.length} seeds`,
@@ -164,7 +171,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
         createdAt: new Date().toISOString(),
         seeds: [...opts.seeds],
         data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
-        config: { env, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
+        config: { env: envs.get(preset)!, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
         versions: collectVersions(),
         checkpoints: checkpoints[preset]!,
       },
