@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseGuidance, type PpoStateInput } from "../bus/messages.js";
 import { Coach } from "./coach.js";
-import { initialCycleState, runCycleSync, type CycleState } from "./cycle.js";
+import { initialCycleState, runCycleSync, type CycleState, type DecisionTrace } from "./cycle.js";
 import { CoachError } from "./errors.js";
 import { FakeChatModel } from "./fake-chat-model.js";
 import { llmSubgoal } from "./llm.js";
@@ -227,7 +227,7 @@ describe("R17 the impasse subgoal through a chat model", () => {
     const model = new FakeChatModel([{ httpError: 503 }, { reply: '```json\n{"guidance":"timing","value":2,"reason":"wild swings: wait"}\n```' }]);
     const coach = new Coach({ rules: withChunks(), coachId: "c", llm: llmSubgoal(model, "fake:test", { retryDelayMs: 1 }) });
     const inputs = tieStates();
-    const traces = [];
+    const traces: DecisionTrace[] = [];
     const calls: number[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const before = model.calls;
@@ -249,7 +249,7 @@ describe("R17 the impasse subgoal through a chat model", () => {
     });
     // A fresh coach with no LLM at all, on the rules and the chunks file: no impasse where the first one had the LLM.
     const offline = new Coach({ rules: withChunks(), coachId: "c2" });
-    const again = [];
+    const again: DecisionTrace[] = [];
     for (let i = 0; i < inputs.length; i++) again.push(await offline.step(inputs[i], T0 + i * H));
     const impasses = traces.map((t, i) => (t.decision.startsWith("impasse") && traces[i]!.resolution?.ok ? i : -1)).filter((i) => i >= 0);
     for (const i of impasses) expect(again[i]!.decision).toBe("selected");
