@@ -13,7 +13,7 @@ const bus = new RedisBus({ url, maxReconnectDelayMs: 100 });
 await bus.waitReady();
 const rules = ruleSetFrom({
   schemaVersion: 1,
-  settings: { shortWindow: 4, window: 12, ttlTicks: 3, refreshTicks: 1 },
+  settings: { shortWindow: 4, window: 12, ttlTicks: 3, refreshTicks: 2 },
   rules: [
     { id: "dd", when: [{ fact: "drawdown", op: ">=", value: 0.05 }], propose: { guidance: "adjust_risk", value: 0.5 }, preference: 1 },
     { id: "calm", when: [{ fact: "drawdown", op: "<", value: 0.05 }], propose: { guidance: "none" } },
