@@ -49,7 +49,9 @@ describe("npm run coach", () => {
     const g = JSON.parse((await c.get("coach_guidance:latest"))!);
     expect(g).toMatchObject({ guidance: "adjust_risk", value: 0.5, version: 1, rule: "deep-drawdown", stateSeq: 1 });
     expect(JSON.parse((await c.get("coach_heartbeat:latest"))!)).toMatchObject({ coachId: "coach-1", status: "ok" });
+    // Each cycle's trace is on the coach_trace stream (published before the cycle's log line).
     expect(await c.xlen("coach_trace")).toBe(2);
+    expect(JSON.parse(((await c.xrevrange("coach_trace", "+", "-", "COUNT", 1)) as Array<[string, string[]]>)[0]![1][1]!)).toMatchObject({ cycle: 2, decision: "selected", output: "published" });
     coach.child.kill("SIGTERM");
     const r = await coach.done;
     expect(r.code).toBe(143);
