@@ -62,6 +62,14 @@ export const COURSE: readonly CourseNotebook[] = [
     needs: [],
     exercises: true,
   },
+  {
+    file: "06-coach-experiments.ipynb",
+    title: "The SOAR coach",
+    teaches: "what SOAR is (state, operators, preferences, impasse, chunking), one decision cycle step by step, editing a rule, guidance in a backtest, coach on vs off with intervals",
+    minutes: 2,
+    needs: [],
+    exercises: false,
+  },
 ];
 
 /** The cells of exercise N: `exN`, `exN-answer`, `exN-check`, `exN-solution` (docs/notebooks.md). */
