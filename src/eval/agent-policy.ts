@@ -83,6 +83,13 @@ export async function loadAgentPolicy(dir: string): Promise<LoadedPolicy> {
     env,
     seed: m.training.seed,
     trainedOn: { ...m.data, agentPreset: m.agent.preset, envPreset: m.env.preset, envSteps: m.training.envSteps },
+    identity: {
+      agent: m.agent,
+      env: m.env,
+      data: { source: m.data.source, fileSha256: m.data.fileSha256, candlesSha256: m.data.candlesSha256, trainStart: m.data.trainStart, trainEnd: m.data.trainEnd },
+      budget: m.training.totalSteps,
+    },
+    training: { status: m.training.status, updates: m.training.updates, numUpdates: m.training.numUpdates },
     trainingLogPath: existsSync(log) ? log : null,
     featuresFor: () => null,
     checkCompatible: (model) => checkManifestAgainst(m, model, dir),
