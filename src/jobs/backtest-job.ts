@@ -91,6 +91,7 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
   const window = { ...(opts.start === undefined ? {} : { start: opts.start }), ...(opts.end === undefined ? {} : { end: opts.end }) };
   const checked = checkWindow(candles, window, { start: "--start", end: "--end" }, opts.minBars ?? MIN_BACKTEST_BARS);
   const reportClaim = claimReportOutput(opts.reportsDir ?? "reports", opts.runName, opts.force === true);
+  if (reportClaim?.replacing != null) log(`replacing ${reportClaim.path}: ${reportClaim.replacing}`);
   try {
     return await backtestInto(opts, loader, candles, csv, window, checked, reportClaim, log);
   } finally {

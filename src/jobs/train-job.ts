@@ -83,6 +83,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
     if (out !== null) checkOutput(out, { kind: CHECKPOINT_OUTPUT, force: base.force === true, field: "out", replaces: base.resume ?? null });
   }
   const reportClaim: ClaimedOutput | null = opts.report === null || opts.backtest === false ? null : claimReportOutput(opts.report.reportsDir ?? "reports", opts.report.runName, opts.report.force === true);
+  if (reportClaim?.replacing != null) log(`replacing ${reportClaim.path}: ${reportClaim.replacing}`);
   try {
     return await trainAndBacktest(opts, k, seeds, outOf, reportClaim, log);
   } finally {
