@@ -11,6 +11,7 @@ import { EnvError, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPres
 import type { BacktestPolicy } from "./backtest.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { medianPeriod } from "./backtest.js";
+import { describeBarLength, smallestStepMs } from "../data/gaps.js";
 import { EvalError } from "./errors.js";
 import type { Trainer } from "./walk-forward.js";
 
@@ -30,7 +31,8 @@ export function agentBacktestPolicy(policy: Policy<unknown>, mode: "greedy" | "s
  */
 export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvModel, dir: string): void {
   const where = (field: string) => `${join(dir, "manifest.json")}:${field}`;
-  const period = medianPeriod(model.market.timestamp);
+  // The smallest step, not the median: a window with many gaps is still hourly data.
+  const period = smallestStepMs(model.market.timestamp) ?? medianPeriod(model.market.timestamp);
   let trainedMs: number | null = null;
   try {
     trainedMs = timeframeMs(manifest.data.timeframe);
@@ -38,7 +40,7 @@ export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvMod
     trainedMs = null;
   }
   if (trainedMs !== null && trainedMs !== period) {
-    throw new EvalError("checkpoint_mismatch", `trained on ${manifest.data.timeframe} bars, the backtest data has bars of ${period / 60_000} minutes`, where("data.timeframe"));
+    throw new EvalError("checkpoint_mismatch", `trained on ${manifest.data.timeframe} bars, the backtest data has ${describeBarLength(period)}`, where("data.timeframe"));
   }
   const want = model.layout.space.labels;
   const got = manifest.observation.labels;
