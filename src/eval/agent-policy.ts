@@ -13,6 +13,7 @@ import type { LoadedPolicy } from "./loaded-policy.js";
 import { medianPeriod } from "./backtest.js";
 import { describeBarLength, smallestStepMs } from "../data/gaps.js";
 import { EvalError } from "./errors.js";
+import { InterruptedError } from "../util/errors.js";
 import type { Trainer } from "./walk-forward.js";
 
 /** A backtest policy over an agent policy. Its LSTM state is reset at the start of every run. */
@@ -110,6 +111,13 @@ export interface AgentTrainerOptions {
   /** Folder of the fold checkpoints (<dir>/fold-<i>/seed-<k>); null: keep nothing on disk. */
   readonly checkpointsDir: string | null;
   readonly log?: (line: string) => void;
+  /** Replace the project's own fold checkpoints. */
+  readonly force?: boolean;
+  /** Stops the running training at its next update (its checkpoint saved marked interrupted): the trainer throws InterruptedError. */
+  readonly signal?: AbortSignal;
+  /** Training progress (one bar or throttled lines per run, labelled with fold and seed); default: none. */
+  readonly write?: (text: string) => void;
+  readonly isTTY?: boolean;
 }
 
 /** A walk-forward `Trainer` that runs the agent's train() on each fold's training dates. */
@@ -126,10 +134,20 @@ export function agentTrainer(opts: AgentTrainerOptions): Trainer {
         steps: opts.steps,
         seed: req.seed,
         out,
-        progress: "none",
+        progress: opts.write === undefined ? "none" : "auto",
+        force: opts.force === true,
       },
-      { write: () => {} },
+      {
+        write: opts.write ?? (() => {}),
+        ...(opts.isTTY === undefined ? {} : { isTTY: opts.isTTY }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        label: `fold ${req.fold} seed ${req.seed}`,
+      },
     );
+    if (r.status === "interrupted") {
+      const m = r.manifest.training;
+      throw new InterruptedError(r.stopSignal ?? "SIGINT", `fold ${req.fold} seed ${req.seed} stopped after ${m.updates} of ${m.numUpdates} updates${out === null ? "" : ` (${out}, marked interrupted)`}`);
+    }
     opts.log?.(`fold ${req.fold} seed ${req.seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(1)} s`);
     return { env: r.env, makePolicy: () => agentBacktestPolicy(r.policy, "greedy"), ...(out === null ? {} : { checkpointDir: out }) };
   };
