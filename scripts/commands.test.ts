@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript } from "../src/cli/testing.js";
+import { runScript, spawnScript } from "../src/cli/testing.js";
 
 /**
  * Every command as users run it (real processes): --help lists every flag with its default and examples, a
@@ -45,6 +45,20 @@ describe("every command", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.split("\n")[0]).toBe(`${name}: unknown_flag at --no-such-flag: no such flag`);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("npm start stops cleanly", () => {
+  it("SIGINT during training: checkpoint saved interrupted, no report, exit 130", async () => {
+    const run = spawnScript("scripts/main.ts", ["--steps", "1000000000", "--budget-seconds", "1000", "--run", "stop"], { cwd: dir });
+    await run.waitFor(/update 1\//);
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/npm start: interrupted: checkpoints\/stop saved after \d+ of \d+ updates, marked interrupted \(resume: npm run train -- --resume checkpoints\/stop\); no backtest or report was made/);
+    const m = JSON.parse(readFileSync(join(dir, "checkpoints", "stop", "manifest.json"), "utf8")) as { training: { status: string } };
+    expect(m.training.status).toBe("interrupted");
+    expect(existsSync(join(dir, "reports", "stop"))).toBe(false);
   });
 });
 

@@ -86,7 +86,7 @@ describe("run-notebooks", () => {
       JSON.stringify({
         cells: [
           `import { train } from "${srcHere}/agent/index.js";\nconst r = await train({ preset: "default", steps: 512 * 40, seed: 1 });\nconsole.log("status", r.status);`,
-          `import { trainSeeds } from "${srcHere}/jobs/index.js";\nconst s = await trainSeeds({ config: { preset: "default", steps: 512 * 4, trainEnd: "2022-07-01" }, seeds: 2, resamples: 50 });\nconsole.log("seeds", s.seeds.join(","));`,
+          `import { trainSeeds } from "${srcHere}/jobs/index.js";\nconst s = await trainSeeds({ config: { preset: "default", steps: 512 * 4, trainStart: "2022-06-01", trainEnd: "2022-12-01" }, seeds: 2, resamples: 50 });\nconsole.log("seeds", s.seeds.join(","));`,
         ].map((source, i) => ({ cell_type: "code", id: `p${i}`, metadata: {}, source, execution_count: null, outputs: [] })),
         metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
         nbformat: 4,
