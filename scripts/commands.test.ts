@@ -21,6 +21,9 @@ const COMMANDS = [
   ["scripts/market-stats.ts", "npm run market-stats", ["--markdown", "--json"]],
   ["scripts/gen-market.ts", "npm run gen:market", ["--seed", "--hours", "--out", "--check", "--force"]],
   ["scripts/run-notebooks.ts", "npm run test:notebooks", ["--strip", "--budget", "--no-render", "--out", "--dir", "--kernel"]],
+  ["scripts/notebooks-html.ts", "npm run notebooks:html", ["--out", "--budget", "--no-check", "--force"]],
+  ["scripts/market-calibration.ts", "npm run market-calibration", ["--real", "--check"]],
+  ["scripts/null-experiment.ts", "npm run null-experiment", ["--markets", "--hours", "--runs", "--resamples", "--write"]],
 ] as const;
 
 let dir: string;

@@ -1,13 +1,14 @@
 /**
  * One evaluation window, end to end: the agent's runs (one per seed or sample), every baseline, each one's
- * metrics, the summary over the agent's runs, and the Sharpe-difference test against buy-and-hold.
+ * metrics, the summary over the agent's runs, the Sharpe-difference test against buy-and-hold, and the
+ * deflated information ratio of the best run against buy-and-hold (the headline of "does it beat holding?").
  */
 import type { EnvModel } from "../env/index.js";
 import { runBacktest, type BacktestPolicy, type BacktestTrace } from "./backtest.js";
 import { runBaselines, type BaselineOptions, type Baselines } from "./baselines.js";
 import { computeMetrics, periodsPerYear, stepReturns, type BacktestMetrics } from "./metrics.js";
 import { summariseRuns, type SeedSummary } from "./seeds.js";
-import { sharpeDifferenceTest, type SharpeDifferenceTest } from "./stats.js";
+import { deflatedAgainstBenchmark, sharpeDifferenceTest, type BestTrialDeflation, type SharpeDifferenceTest } from "./stats.js";
 
 export interface AgentRunSpec {
   /** The policy to run (a fresh one per run: recurrent state is reset anyway). */
@@ -36,6 +37,12 @@ export interface WindowEvaluation {
   readonly sharpeTest: SharpeDifferenceTest | null;
   /** Every agent run against buy-and-hold on the same bars (paired), in run order; empty without an agent. */
   readonly sharpeTests: readonly SharpeDifferenceTest[];
+  /**
+   * Over all the agent's runs as trials (the best one is what a reader looks at): `informationRatio` is the
+   * deflated Sharpe ratio of the best run's hourly returns minus buy-and-hold's (does it beat holding?),
+   * `sharpe` that of its own returns (does it beat cash?). Null without an agent run of ≥ 3 steps.
+   */
+  readonly deflation: { readonly informationRatio: BestTrialDeflation; readonly sharpe: BestTrialDeflation } | null;
 }
 
 export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[], opts: EvaluateOptions = {}): WindowEvaluation {
@@ -57,5 +64,10 @@ export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[],
         periodsPerYear: periodsPerYear(run.periodMs),
       }),
     );
-  return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest: sharpeTests[0] ?? null, sharpeTests };
+  const holdReturns = stepReturns(baselines.buyAndHold.value);
+  const trials = agentRuns
+    .map((t, k) => ({ name: agentRuns.length > 1 ? `${t.name} (seed ${agents[k]!.seed})` : t.name, returns: stepReturns(t.value), benchmark: holdReturns.subarray(0, t.steps), steps: t.steps }))
+    .filter((t) => t.steps >= 3);
+  const deflation = trials.length > 0 ? deflatedAgainstBenchmark(trials) : null;
+  return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest: sharpeTests[0] ?? null, sharpeTests, deflation };
 }

@@ -39,7 +39,7 @@ describe("runBacktestJob", () => {
       null,
     );
     const j = out.json;
-    expect(Object.keys(j).sort()).toEqual(["agent", "agentSummary", "baselines", "beatBuyAndHoldShare", "notes", "perfectForesight", "report", "sharpeTest", "sharpeTests", "window"]);
+    expect(Object.keys(j).sort()).toEqual(["agent", "agentSummary", "baselines", "beatBuyAndHoldShare", "deflation", "notes", "perfectForesight", "report", "sharpeTest", "sharpeTests", "window"]);
     expect(j["agent"]).toBeNull();
     expect((j["window"] as { start: string }).start).toBe("2020-01-03T00:00:00.000Z");
     const bh = (j["baselines"] as Record<string, Record<string, unknown>>)["buy_and_hold"]!;

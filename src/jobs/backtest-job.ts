@@ -3,6 +3,7 @@
  * against the baselines, with a report and an optional one-line JSON result. The checkpoint format belongs to
  * the agent; this module sees it through a `PolicyLoader` (src/eval/loaded-policy.ts; src/eval/agent-policy.ts adapts the agent's).
  */
+import { deflationJson } from "../report/deflation.js";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { escapeHtml } from "../charts/index.js";
@@ -256,6 +257,7 @@ export function backtestJson(r: WindowResult, reportPath: string): Record<string
     sharpeTest: t ? { difference: t.difference, lo: t.ci.lo, hi: t.ci.hi, pValue: t.pValue, sharpeAgent: t.sharpeA, sharpeBuyAndHold: t.sharpeB } : null,
     // Every run paired with buy-and-hold (sharpeTest is the first of them).
     sharpeTests: ev.sharpeTests.map((x) => ({ difference: x.difference, lo: x.ci.lo, hi: x.ci.hi, pValue: x.pValue, sharpeAgent: x.sharpeA, sharpeBuyAndHold: x.sharpeB })),
+    deflation: ev.deflation ? deflationJson(ev.deflation) : null,
     report: reportPath,
   };
 }

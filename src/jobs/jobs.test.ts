@@ -41,8 +41,10 @@ describe("reproduceArticle (tiny budget, synthetic CSV)", () => {
       // Both presets are judged against the very same baselines.
       expect(w.perPreset[0]!.evaluation.baselines).toBe(w.perPreset[1]!.evaluation.baselines);
     }
-    expect(r.windows[0]!.deflated).toBeNull();
-    expect(oos.deflated!.trials).toBe(4);
+    expect(r.windows[0]!.deflation).toBeNull();
+    expect(oos.deflation!.informationRatio.trials).toBe(4);
+    expect(oos.deflation!.sharpe.trials).toBe(4);
+    expect(r.tables).toContain("beat buy-and-hold? deflated information ratio");
     expect(r.tables).toContain("seed preset (2 seeds)");
     expect(r.tables).toContain("default preset (2 seeds)");
     expect(r.tables).toContain("buy_and_hold");

@@ -2,6 +2,7 @@
 import type { WindowResult } from "../eval/experiment.js";
 import type { BacktestMetrics } from "../eval/metrics.js";
 import type { SharpeDifferenceTest } from "../eval/stats.js";
+import { deflationText } from "./deflation.js";
 import { formatMetric, formatWithCi, textTable } from "./format.js";
 import type { Provenance } from "./provenance.js";
 import { reportWindowFrom, type RunReport } from "./run-report.js";
@@ -88,7 +89,8 @@ export function summaryText(results: readonly WindowResult[], subjectName = "age
     const head = `${r.window.label}: ${isoDay(r.first)} → ${isoDay(r.last)} UTC`;
     const beat = ev.agentSummary ? `\n${Math.round(ev.agentSummary.beatBuyAndHoldShare * 100)}% of ${subjectName} runs beat buy-and-hold.` : "";
     const test = sharpeTestsText(ev.sharpeTests ?? (ev.sharpeTest ? [ev.sharpeTest] : []), subjectName);
-    blocks.push(`${head}\n${textTable(["strategy", ...SUMMARY_COLUMNS.map((c) => c.label)], rows)}${beat}${test}`);
+    const deflated = ev.deflation ? `\n${deflationText(ev.deflation, subjectName)}` : "";
+    blocks.push(`${head}\n${textTable(["strategy", ...SUMMARY_COLUMNS.map((c) => c.label)], rows)}${beat}${deflated}${test}`);
   }
   return blocks.join("\n\n");
 }
