@@ -51,6 +51,13 @@ const SECTIONS: readonly Section[] = [
       });
     },
   },
+  {
+    name: "agent-big",
+    async run(_flags, log) {
+      const { benchBigNetworks } = await import("../src/agent/bench.js");
+      return benchBigNetworks({ log });
+    },
+  },
 ];
 
 export const benchCommand = defineCommand({

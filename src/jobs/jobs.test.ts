@@ -93,7 +93,8 @@ describe("runMainJob (tiny budget)", () => {
     });
     expect(r.checkpointDir).toBe(join(dir, "checkpoints", "main-test"));
     expect(existsSync(join(r.checkpointDir!, "manifest.json"))).toBe(true);
-    expect(r.summary).toMatch(/in-sample: 2021-01-01/);
+    // The default preset observes features with a 168-bar warm-up: its backtests start once they are computed.
+    expect(r.summary).toMatch(/in-sample: 2021-01-08/);
     expect(r.summary).toMatch(/out-of-sample: 2022-07-01/);
     expect(r.summary).toMatch(/^agent /m);
     const html = readFileSync(r.reportPath, "utf8");

@@ -129,7 +129,7 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
   const policies = new Map<AgentPresetName, Policy<unknown>[]>();
   const trainSeconds: Record<string, number[]> = {};
   const checkpoints: Record<string, string[]> = {};
-  let env: EnvConfig | null = null;
+  const envs = new Map<AgentPresetName, EnvConfig>();
   for (const preset of opts.presets) {
     policies.set(preset, []);
     trainSeconds[preset] = [];
@@ -165,7 +165,7 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
           `${finished.length === 0 ? "no training run had finished" : `finished: ${finished.join(", ")}`}; ${out} saved after ${m.updates} of ${m.numUpdates} updates, marked interrupted; no backtest was run`,
         );
       }
-      env ??= r.env;
+      if (!envs.has(preset)) envs.set(preset, r.env);
       policies.get(preset)!.push(r.policy);
       trainSeconds[preset]!.push(r.seconds);
       checkpoints[preset]!.push(out);
@@ -173,7 +173,7 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
       opts.onProgress?.({ status: "training", trainSeconds, checkpoints });
     }
   }
-  if (env === null) throw new RangeError("reproduceArticle needs at least one preset and one seed");
+  if (envs.size === 0) throw new RangeError("reproduceArticle needs at least one preset and one seed");
 
   // ---- Backtests: in-sample, then each out-of-sample window; baselines once per window.
   const windows: ExperimentWindow[] = [
@@ -183,12 +183,19 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
   const out: ArticleWindow[] = [];
   for (const [w, window] of windows.entries()) {
     const t0 = performance.now();
-    const model = backtestModel(candles, env, window);
+    // Each preset runs on its own env (its observation); every model starts on the same bar (the latest feature
+    // warm-up among them), so that all presets and the baselines are scored over the same bars.
+    let models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, window));
+    const firstRow = Math.max(...models.map((m) => m.market.firstRow));
+    if (models.some((m) => m.market.firstRow !== firstRow)) {
+      models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, { ...window, start: candles.timestamp[firstRow]! }));
+    }
+    const model = models[0]!;
     const baselines = runBaselines(model, { seed: 0, perfectForesight: { gridSize: opts.gridSize } });
-    const perPreset = opts.presets.map((preset) => ({
+    const perPreset = opts.presets.map((preset, pi) => ({
       preset,
       evaluation: evaluateWindow(
-        model,
+        models[pi]!,
         policies.get(preset)!.map((p, k) => ({ policy: agentBacktestPolicy(p, "greedy", `${preset} preset`), seed: opts.seeds[k]! })),
         { baselines },
       ),
@@ -216,7 +223,7 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
   for (const preset of opts.presets) {
     const results: WindowResult[] = out.map((a) => {
       const ev = a.perPreset.find((p) => p.preset === preset)!.evaluation;
-      return { window: a.window, model: backtestModel(candles, env!, a.window), evaluation: ev, first: a.first, last: a.last };
+      return { window: a.window, model: backtestModel(candles, envs.get(preset)!, { ...a.window, start: a.first }), evaluation: ev, first: a.first, last: a.last };
     });
     const report = experimentReport({
       title: `The article's experiment, ${preset} preset: ${opts.seeds.length} seeds`,
@@ -233,7 +240,7 @@ async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvRep
         createdAt: new Date().toISOString(),
         seeds: [...opts.seeds],
         data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
-        config: { env, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
+        config: { env: envs.get(preset)!, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
         versions: collectVersions(),
         checkpoints: checkpoints[preset]!,
       },

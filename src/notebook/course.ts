@@ -49,7 +49,7 @@ export const COURSE: readonly CourseNotebook[] = [
   {
     file: "04-training.ipynb",
     title: "Training the LSTM-PPO agent",
-    teaches: "training both agent presets with small budgets, and reading the training logs",
+    teaches: "training the article's agent, the default and the hybrid (side + size) presets on a planted trend market where the curves rise, reading the logs (profit, entropy, KL, explained variance), an out-of-sample test, and a custom reward and feature trained end to end",
     minutes: 2,
     needs: [],
     exercises: false,
