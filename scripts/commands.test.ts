@@ -24,6 +24,7 @@ const COMMANDS = [
   ["scripts/notebooks-html.ts", "npm run notebooks:html", ["--out", "--budget", "--no-check", "--force"]],
   ["scripts/market-calibration.ts", "npm run market-calibration", ["--real", "--check"]],
   ["scripts/null-experiment.ts", "npm run null-experiment", ["--markets", "--hours", "--runs", "--resamples", "--write"]],
+  ["scripts/learnability.ts", "npm run learnability", ["--markets", "--variants", "--seeds", "--first-seed", "--steps", "--delays", "--json"]],
 ] as const;
 
 let dir: string;
