@@ -1,35 +1,22 @@
 /**
- * npm run bench [-- --json] [--only env,coach,agent] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
- *                 [--data file.csv] [--long-run-episodes N] [--reference-episodes N]
- * Benchmarks composed from sections; each section returns flat figures. Human-readable lines go first;
- * with --json the LAST line is one JSON object merging every section's figures (vs-seed.sh reads it).
+ * `npm run bench`: benchmarks composed from sections; each section returns flat figures. Human-readable lines
+ * go to stdout (stderr with --json, where stdout holds only the one JSON object merging every section's
+ * figures; vs-seed.sh reads it). `--help` lists every flag.
  */
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import { defineCommand, flag, runCommand } from "../src/cli/index.js";
 import { benchEnv } from "../src/env/bench.js";
 import { ENV_PRESET_NAMES, type EnvPresetName } from "../src/env/index.js";
 
-const flagsSchema = z.object({
-  /** Print the merged figures as one JSON object on the last line. */
-  json: z.boolean().default(false),
-  /** Comma-separated section names to run (default: all). */
-  only: z.string().optional(),
-  /** Timed runs per figure (median reported). */
-  runs: z.coerce.number().int().min(1).default(5),
-  /** Seconds per timed run. */
-  seconds: z.coerce.number().gt(0).default(0.5),
-  /** Envs of the vectorised env bench. */
-  envs: z.coerce.number().int().min(1).default(64),
-  /** Env preset the env section runs. */
-  preset: z.enum(ENV_PRESET_NAMES as [EnvPresetName, ...EnvPresetName[]]).default("seed"),
-  /** Candle CSV for the agent section (default: the embedded market). */
-  data: z.string().optional(),
-  /** Agent section: episodes of a long seed-preset run sampled for memory growth (0 skips it). */
-  longRunEpisodes: z.coerce.number().int().min(0).default(0),
-  /** Agent section: episodes of the article's PyTorch agent run side by side for the ratio (0 skips it). */
-  referenceEpisodes: z.coerce.number().int().min(0).default(0),
-});
-type Flags = z.output<typeof flagsSchema>;
+interface Flags {
+  readonly json: boolean;
+  readonly runs: number;
+  readonly seconds: number;
+  readonly envs: number;
+  readonly preset: EnvPresetName;
+  readonly data?: string;
+  readonly longRunEpisodes: number;
+  readonly referenceEpisodes: number;
+}
 
 type Figures = Record<string, unknown>;
 interface Section {
@@ -81,38 +68,31 @@ const SECTIONS: readonly Section[] = [
   },
 ];
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      json: { type: "boolean" },
-      only: { type: "string" },
-      runs: { type: "string" },
-      seconds: { type: "string" },
-      envs: { type: "string" },
-      preset: { type: "string" },
-      data: { type: "string" },
-      "long-run-episodes": { type: "string" },
-      "reference-episodes": { type: "string" },
-    },
-    strict: true,
-  });
-  const flags = flagsSchema.parse({
-    ...values,
-    longRunEpisodes: values["long-run-episodes"],
-    referenceEpisodes: values["reference-episodes"],
-  });
-  const wanted = flags.only?.split(",").map((s) => s.trim());
-  const unknown = wanted?.filter((w) => !SECTIONS.some((s) => s.name === w)) ?? [];
-  if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(", ")}: expected ${SECTIONS.map((s) => s.name).join(", ")}`);
-  const figures: Figures = { node: process.version, platform: `${process.platform}-${process.arch}` };
-  for (const section of SECTIONS) {
-    if (wanted !== undefined && !wanted.includes(section.name)) continue;
-    Object.assign(figures, await section.run(flags, (line) => console.log(line)));
-  }
-  if (flags.json) console.log(JSON.stringify(figures));
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+export const benchCommand = defineCommand({
+  name: "npm run bench",
+  summary: "Benchmarks: env and training throughput, memory, the ratio to the article's PyTorch agent.",
+  description: "Human-readable lines first; with --json stdout holds only one JSON object merging every section's figures (vs-seed.sh reads it). See docs/env.md and docs/ppo.md.",
+  flags: {
+    only: flag.list("sections to run", { unset: `all (${SECTIONS.map((s) => s.name).join(", ")})`, item: (s) => (SECTIONS.some((x) => x.name === s) ? null : `unknown section "${s}" (expected ${SECTIONS.map((x) => x.name).join(", ")})`) }),
+    runs: flag.int("timed runs per figure (median reported)", { min: 1, default: 5 }),
+    seconds: flag.number("seconds per timed run", { gt: 0, placeholder: "S", default: 0.5 }),
+    envs: flag.int("envs of the vectorised env bench", { min: 1, default: 64 }),
+    preset: flag.choice(ENV_PRESET_NAMES, "env preset the env section runs", { default: "seed" }),
+    data: flag.path("candle CSV for the agent section", { placeholder: "FILE", unset: "the embedded market" }),
+    longRunEpisodes: flag.int("agent section: episodes of a long seed-preset run sampled for memory growth (0 skips it)", { min: 0, default: 0 }),
+    referenceEpisodes: flag.int("agent section: episodes of the article's PyTorch agent run side by side for the ratio (0 skips it)", { min: 0, default: 0 }),
+  },
+  json: true,
+  examples: ["npm run bench", "npm run bench -- --only env --json", "npm run bench -- --only agent --reference-episodes 20"],
+  async run(f, ctx) {
+    const flags: Flags = { json: ctx.json, runs: f.runs, seconds: f.seconds, envs: f.envs, preset: f.preset, longRunEpisodes: f.longRunEpisodes, referenceEpisodes: f.referenceEpisodes, ...(f.data === undefined ? {} : { data: f.data }) };
+    const figures: Figures = { node: process.version, platform: `${process.platform}-${process.arch}` };
+    for (const section of SECTIONS) {
+      if (f.only.length > 0 && !f.only.includes(section.name)) continue;
+      Object.assign(figures, await section.run(flags, ctx.log));
+    }
+    ctx.out(figures);
+  },
 });
+
+await runCommand(benchCommand);

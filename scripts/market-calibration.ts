@@ -1,5 +1,5 @@
 /**
- * `npm run market-calibration -- [--real ../shared/data/btc_usd_1h.csv] [--check]`
+ * `npm run market-calibration -- [--real ../shared/data/btc_usd_1h.csv] [--check]` (`--help` lists every flag)
  *
  * Rewrites the computed blocks of docs/market.md (the calibration table against real BTC years, its summary,
  * the rules out of sample, the whole-series statistics) from the committed fixture
@@ -9,8 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import { defineCommand, flag, runCommand } from "../src/cli/index.js";
 import { REAL_MARKET_FIXTURE_PATH, realMarketFixture } from "../src/data/calibration.js";
 import { readCandlesCsv } from "../src/data/csv.js";
 import { marketDocBlocks } from "../src/report/market-doc.js";
@@ -19,42 +18,46 @@ import { readGeneratedBlock, replaceGeneratedBlock } from "../src/util/generated
 
 const DOC = fileURLToPath(new URL("../docs/market.md", import.meta.url));
 
-const flags = z
-  .object({
-    /** Real hourly BTC candles to recompute the fixture from. */
-    real: z.string().min(1).optional(),
-    /** Compare instead of writing. */
-    check: z.boolean().default(false),
-  })
-  .strict()
-  .parse(parseArgs({ options: { real: { type: "string" }, check: { type: "boolean" } }, strict: true }).values);
+export const marketCalibrationCommand = defineCommand({
+  name: "npm run market-calibration",
+  summary: "Rewrite the computed blocks of docs/market.md (the embedded market against real BTC years) from code, or check them.",
+  description: "--real CSV first recomputes data/btc-usd-1h-calibration.json from a real hourly BTC file (research only: no test needs it). --check writes nothing and exits 1 when the doc differs.",
+  flags: {
+    real: flag.path("real hourly BTC candles to recompute the fixture from", { placeholder: "FILE", unset: "the committed fixture" }),
+    check: flag.switch("compare instead of writing (exit 1 when docs/market.md is out of date)"),
+  },
+  examples: ["npm run market-calibration", "npm run market-calibration -- --check", "npm run market-calibration -- --real ../shared/data/btc_usd_1h.csv"],
+  run(flags, ctx) {
+    if (flags.real !== undefined) {
+      const { candles, report } = readCandlesCsv(flags.real, { symbol: "BTC/USD", timeframe: "1h" });
+      const source = flags.real.replace(/^.*\/shared\//, "../shared/");
+      const fixture = realMarketFixture(candles, source, report.sha256, "npm run market-calibration -- --real ../shared/data/btc_usd_1h.csv");
+      writeFileAtomic(REAL_MARKET_FIXTURE_PATH, `${JSON.stringify(fixture, null, 1)}\n`);
+      ctx.log(`wrote ${REAL_MARKET_FIXTURE_PATH} (${fixture.years.length} years from ${source}, sha256 ${report.sha256.slice(0, 12)}…)`);
+    }
 
-if (flags.real !== undefined) {
-  const { candles, report } = readCandlesCsv(flags.real, { symbol: "BTC/USD", timeframe: "1h" });
-  const source = flags.real.replace(/^.*\/shared\//, "../shared/");
-  const fixture = realMarketFixture(candles, source, report.sha256, "npm run market-calibration -- --real ../shared/data/btc_usd_1h.csv");
-  writeFileAtomic(REAL_MARKET_FIXTURE_PATH, `${JSON.stringify(fixture, null, 1)}\n`);
-  console.log(`wrote ${REAL_MARKET_FIXTURE_PATH} (${fixture.years.length} years from ${source}, sha256 ${report.sha256.slice(0, 12)}…)`);
-}
+    const started = performance.now();
+    const blocks = marketDocBlocks();
+    let doc = readFileSync(DOC, "utf8");
+    const stale: string[] = [];
+    for (const [name, content] of Object.entries(blocks)) {
+      if (readGeneratedBlock(doc, name) !== content) stale.push(name);
+      doc = replaceGeneratedBlock(doc, name, content);
+    }
+    ctx.log(`computed ${Object.keys(blocks).length} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (flags.check) {
+      if (stale.length > 0) {
+        ctx.warn(`npm run market-calibration: out_of_date at docs/market.md: ${stale.join(", ")} differ from the computation; run npm run market-calibration`);
+        return 1;
+      }
+      ctx.log("docs/market.md matches the computation");
+    } else if (stale.length === 0) {
+      ctx.log("docs/market.md already up to date");
+    } else {
+      writeFileAtomic(DOC, doc);
+      ctx.log(`rewrote ${stale.join(", ")} in docs/market.md`);
+    }
+  },
+});
 
-const started = performance.now();
-const blocks = marketDocBlocks();
-let doc = readFileSync(DOC, "utf8");
-const stale: string[] = [];
-for (const [name, content] of Object.entries(blocks)) {
-  if (readGeneratedBlock(doc, name) !== content) stale.push(name);
-  doc = replaceGeneratedBlock(doc, name, content);
-}
-console.log(`computed ${Object.keys(blocks).length} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-if (flags.check) {
-  if (stale.length > 0) {
-    console.error(`docs/market.md is out of date in ${stale.join(", ")}: run npm run market-calibration`);
-    process.exit(1);
-  }
-  console.log("docs/market.md matches the computation");
-} else if (stale.length === 0) {
-  console.log("docs/market.md already up to date");
-} else {
-  writeFileAtomic(DOC, doc);
-  console.log(`rewrote ${stale.join(", ")} in docs/market.md`);
-}
+await runCommand(marketCalibrationCommand);

@@ -76,6 +76,40 @@ describe("run-notebooks", () => {
     expect(cellsWithOutputs(parseNotebook(readFileSync(join(dir, "a-ok.ipynb"), "utf8"), "a-ok"))).toEqual([]);
   }, 240_000);
 
+  it("training in a notebook updates one display in place (no line per update), for train() and trainSeeds()", () => {
+    const progressDir = join(dir, "progress");
+    mkdirSync(progressDir, { recursive: true });
+    const srcHere = relative(progressDir, join(ROOT, "src"));
+    const path = join(progressDir, "p.ipynb");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        cells: [
+          `import { train } from "${srcHere}/agent/index.js";\nconst r = await train({ preset: "default", steps: 512 * 40, seed: 1 });\nconsole.log("status", r.status);`,
+          `import { trainSeeds } from "${srcHere}/jobs/index.js";\nconst s = await trainSeeds({ config: { preset: "default", steps: 512 * 4, trainStart: "2022-06-01", trainEnd: "2022-12-01" }, seeds: 2, resamples: 50 });\nconsole.log("seeds", s.seeds.join(","));`,
+        ].map((source, i) => ({ cell_type: "code", id: `p${i}`, metadata: {}, source, execution_count: null, outputs: [] })),
+        metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const { status, out } = runner("--dir", progressDir, "--out", join(progressDir, "out"), "--no-render");
+    expect(status, out).toBe(0);
+    const executed = JSON.parse(readFileSync(join(progressDir, "out", "p.ipynb"), "utf8")) as { cells: { outputs: { output_type: string; data?: Record<string, string | string[]>; text?: string | string[] }[] }[] };
+    const text = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join("") : (v ?? ""));
+    const [single, seeds] = executed.cells;
+    const displays = single!.outputs.filter((o) => o.output_type === "display_data");
+    const streams = single!.outputs.filter((o) => o.output_type === "stream").map((o) => text(o.text)).join("");
+    // One display, updated in place to its final state; the cell's own stream holds only what the cell printed.
+    expect(displays).toHaveLength(1);
+    expect(text(displays[0]!.data!["text/plain"])).toMatch(/train: agent default[\s\S]*done: 40 updates/);
+    expect(streams).toBe("status complete\n");
+    // trainSeeds: one display per seed, labelled.
+    const seedDisplays = seeds!.outputs.filter((o) => o.output_type === "display_data").map((o) => text(o.data!["text/plain"]));
+    expect(seedDisplays).toHaveLength(2);
+    expect(seedDisplays[1]).toMatch(/seed 1 \(2\/2\) \[#+\] 4\/4/);
+  }, 240_000);
+
   it("--strip removes committed outputs and leaves clean notebooks alone", () => {
     const stripDir = join(dir, "strip");
     mkdirSync(stripDir, { recursive: true });

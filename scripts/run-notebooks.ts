@@ -1,7 +1,7 @@
 /**
  * Executes every notebook in notebooks/ headless and checks that its figures draw. Part of `npm test`.
  *
- *   npx tsx scripts/run-notebooks.ts [FILTER…] [--strip] [--budget 120] [--no-render] [--out notebooks/out]
+ *   npm run test:notebooks -- [FILTER…] [--strip] [--budget 120] [--no-render] [--out notebooks/out]   (--help lists every flag)
  *
  * FILTER keeps notebooks whose file name contains it. --strip removes outputs from the committed notebooks
  * and stops. See docs/notebooks.md.
@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { defineCommand, flag, runCommand } from "../src/cli/index.js";
 import { z } from "zod";
 import { checkHtmlRenders } from "../src/charts/render-check.js";
 import {
@@ -45,30 +45,6 @@ const Config = z.object({
   kernel: z.string().default("tslab"),
 });
 type Config = z.output<typeof Config>;
-
-function parseConfig(argv: readonly string[]): Config {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      strip: { type: "boolean" },
-      budget: { type: "string" },
-      "no-render": { type: "boolean" },
-      out: { type: "string" },
-      dir: { type: "string" },
-      kernel: { type: "string" },
-    },
-  });
-  return Config.parse({
-    filters: positionals,
-    strip: values.strip,
-    budget: values.budget,
-    render: values["no-render"] === true ? false : undefined,
-    out: values.out === undefined ? undefined : resolve(values.out),
-    dir: values.dir === undefined ? undefined : resolve(values.dir),
-    kernel: values.kernel,
-  });
-}
 
 interface NotebookResult {
   readonly name: string;
@@ -201,8 +177,7 @@ function kernelInstalled(cfg: Config): string | null {
   return cfg.kernel in specs ? null : `Jupyter has no "${cfg.kernel}" kernel`;
 }
 
-async function main(): Promise<number> {
-  const cfg = parseConfig(process.argv.slice(2));
+async function main(cfg: Config): Promise<number> {
   const files = readdirSync(cfg.dir)
     .filter((f) => f.endsWith(".ipynb"))
     .filter((f) => cfg.filters.length === 0 || cfg.filters.some((s) => f.includes(s)))
@@ -239,4 +214,32 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+export const notebooksCommand = defineCommand({
+  name: "npm run test:notebooks",
+  summary: "Execute every notebook headless on the tslab kernel and check in headless Chromium that its figures draw.",
+  description: "Part of npm test. Exit 0: all passed; 1: a notebook failed (its cell, output and the executor's stderr are shown); 2: bad flags or no kernel. See docs/notebooks.md.",
+  flags: {
+    strip: flag.switch("remove outputs from the committed notebooks and stop"),
+    budget: flag.number("seconds a whole notebook may take to execute (kernel start excluded)", { gt: 0, placeholder: "S", default: 120 }),
+    render: flag.offSwitch("export each executed notebook to HTML and check its figures in Chromium (--no-render: skip)"),
+    out: flag.path("folder (git-ignored) for executed notebooks and their HTML exports", { placeholder: "DIR", unset: "notebooks/out" }),
+    dir: flag.path("folder holding the notebooks", { placeholder: "DIR", unset: "notebooks" }),
+    kernel: flag.string("Jupyter kernel to run them on", { placeholder: "NAME", default: "tslab" }),
+  },
+  positionals: { name: "FILTER", description: "keep notebooks whose file name contains one of these", variadic: true },
+  examples: ["npm run test:notebooks", "npm run test:notebooks -- 04 --no-render", "npm run test:notebooks -- --strip"],
+  run: (f, ctx) =>
+    main(
+      Config.parse({
+        filters: [...ctx.args],
+        strip: f.strip,
+        budget: f.budget,
+        render: f.render,
+        ...(f.out === undefined ? {} : { out: resolve(f.out) }),
+        ...(f.dir === undefined ? {} : { dir: resolve(f.dir) }),
+        kernel: f.kernel,
+      }),
+    ),
+});
+
+await runCommand(notebooksCommand);

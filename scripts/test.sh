@@ -69,7 +69,7 @@ notebooks_detail() { strip_ansi "$1" | grep -E '^notebooks: [0-9]+ passed' | tai
 # Caps are generous (the whole run takes about 5 minutes on 2 cores); they only stop a hung step.
 run_check typecheck tsc_detail 600 npx tsc --noEmit -p .
 run_check unit vitest_detail 900 npx vitest run
-run_check notebooks notebooks_detail 900 npx tsx scripts/run-notebooks.ts
+run_check notebooks notebooks_detail 900 node --import tsx scripts/run-notebooks.ts
 
 printf '\n==> summary (%ds in all)\n' "$((SECONDS - started))"
 printf '%s\n' "${summary[@]}"

@@ -31,14 +31,11 @@ describe("npm run train: help and usage errors", () => {
     expect(r.stdout).toContain("Examples:\n  npm run train -- --steps 20000 --out checkpoints/try");
   });
 
+  // Parsing itself is tested in-process (src/cli/command.test.ts); these are the cases users hit most.
   it.each([
     [["--stepz", "3"], "unknown_flag at --stepz", "did you mean --steps?"],
     [["--steps"], "missing_value at --steps", "needs a value"],
-    [["--steps", "abc"], "invalid_flag at --steps", 'expected an integer, got "abc"'],
-    [["--steps", "0"], "invalid_flag at --steps", "expected an integer ≥ 1"],
     [["--train-end", "2019-02-30"], "bad_date at --train-end", "that month has fewer days"],
-    [["--preset", "huge"], "invalid_flag at --preset", "expected one of seed, default"],
-    [["--agent", "{x"], "invalid_flag at --agent", "expected a JSON object"],
     [["--out", ""], "invalid_flag at --out", "expected a path"],
   ])("%j: exit 2, one line naming the flag, no stack", async (args, head, detail) => {
     const r = await train(args);
@@ -73,7 +70,6 @@ describe("npm run train: outputs never destroy anything", () => {
     for (const [out, why] of [
       [".", "it is the current folder"],
       ["..", "it holds the current folder"],
-      [join(cwd, "sub", ".."), "it is the current folder"],
     ] as const) {
       const r = await train([...TINY, "--out", out], cwd);
       expect(r.code).toBe(1);
@@ -197,13 +193,12 @@ describe("npm run train: clean stops (real signals)", () => {
 
 describe("npm run train: --json", () => {
   it("stdout carries only the JSON line", async () => {
-    const r = await train(["--steps", "512", "--progress", "lines", "--json", "--no-report"]);
+    const r = await train(["--steps", "512", "--progress", "lines", "--json", "--no-backtest"]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
-    const j = JSON.parse(lines[0]!) as { updates: number; windows: Record<string, unknown> };
-    expect(j.updates).toBe(1);
-    expect(Object.keys(j.windows)).toContain("in-sample");
+    const j = JSON.parse(lines[0]!) as { updates: number; seeds: number[] };
+    expect([j.updates, j.seeds]).toEqual([1, [0]]);
     expect(r.stderr).toContain("done: 1 updates");
   });
 });

@@ -44,7 +44,11 @@ describe("scripts/validate.ts", () => {
     expect(r.stdout).toContain("bad.csv:3 column 3 (high): high_below_open_close");
     const j = await validate(join(dir, "bad.csv"), join(dir, "good.csv"), "--json");
     expect(j.code).toBe(1);
-    const [bad, good] = j.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = j.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const all = JSON.parse(lines[0]!) as { valid: boolean; files: Record<string, unknown>[] };
+    expect(all.valid).toBe(false);
+    const [bad, good] = all.files;
     expect(bad).toMatchObject({ valid: false, code: "duplicate_timestamp" });
     expect((bad!["issues"] as unknown[]).length).toBe(2);
     expect(good).toMatchObject({ valid: true, report: { rows: 5, gaps: { count: 1, missingBars: 2 } } });
@@ -57,5 +61,19 @@ describe("scripts/validate.ts", () => {
     expect((await validate(join(dir, "missing.csv"))).code).toBe(1);
     expect((await validate(join(dir, "good.csv"), "--timeframe", "2h")).code).toBe(2);
     expect((await validate()).code).toBe(2);
+  });
+
+  it("a daily file checked as hourly is named wrong_timeframe, not 23 missing bars a day; hourly data with an outage is gaps", async () => {
+    const D = 24 * H;
+    writeFileSync(join(dir, "daily.csv"), ["timestamp,open,high,low,close,volume", ...Array.from({ length: 30 }, (_, i) => `${T0 + i * D},10,12,9,11,1`)].join("\n") + "\n");
+    const r = await validate(join(dir, "daily.csv"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("daily.csv:3 column 1 (timestamp): wrong_timeframe: expected 1h bars (timeframe 1h; a gap is a longer step somewhere, not everywhere), got 1d bars: no two bars are closer than 1440 minutes; give the file's own timeframe (e.g. --timeframe 1d)");
+    expect((await validate(join(dir, "daily.csv"), "--timeframe", "1d")).code).toBe(0);
+    const hours = [...Array.from({ length: 30 }, (_, i) => i), ...Array.from({ length: 30 }, (_, i) => 200 + i)];
+    writeFileSync(join(dir, "outage.csv"), ["timestamp,open,high,low,close,volume", ...hours.map((h) => `${T0 + h * H},10,12,9,11,1`)].join("\n") + "\n");
+    const o = await validate(join(dir, "outage.csv"));
+    expect(o.code).toBe(0);
+    expect(o.stdout).toContain("1 gaps, 170 missing bars; largest 170 bars 2020-01-02T06:00:00.000Z .. 2020-01-09T07:00:00.000Z");
   });
 });

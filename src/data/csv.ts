@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { allocCandles, sliceCandles, timeframeMs as timeframeToMs, type Candles, type CandleMeta } from "./candles.js";
+import { allocCandles, sliceCandles, TIMEFRAME_MS, timeframeMs as timeframeToMs, type Candles, type CandleMeta } from "./candles.js";
 import { CandleCsvError, MAX_REPORTED_ISSUES, type CandleIssue, type CandleRuleCode } from "./errors.js";
-import { findGaps, type GapReport } from "./gaps.js";
+import { describeBarLength, findGaps, smallestStepMs, type GapReport } from "./gaps.js";
 import { CANDLE_FIELDS, checkCandleRow, formatDecimal, validateCandles, type RuleSink } from "./rules.js";
 
 /**
@@ -287,6 +287,26 @@ export function parseCandlesCsv(text: string, fileLabel: string, options: CsvMet
   if (issues.length > 0) throw new CandleCsvError(fileLabel, issues, truncated);
 
   const candles = rows === out.length ? out : sliceCandles(out, 0, rows);
+  // Gaps make some steps longer; when every step is a whole number of a longer timeframe, the file has that
+  // timeframe (a daily file read as hourly would otherwise be 23 missing bars a day). 24 bars at least: a short
+  // stretch of hourly data with gaps is not mistaken for another timeframe.
+  const step = smallestStepMs(candles.timestamp);
+  if (rows >= MIN_ROWS_FOR_TIMEFRAME && step !== null && step > barMs && Object.values(TIMEFRAME_MS).includes(step) && everyStepAMultipleOf(candles.timestamp, step)) {
+    throw new CandleCsvError(
+      fileLabel,
+      [
+        {
+          code: "wrong_timeframe",
+          line: 3,
+          column: 1,
+          field: "timestamp",
+          expected: `${describeBarLength(barMs)} (timeframe ${meta.timeframe}; a gap is a longer step somewhere, not everywhere)`,
+          got: `${describeBarLength(step)}: no two bars are closer than ${step / 60_000} minutes; give the file's own timeframe (e.g. --timeframe ${Object.entries(TIMEFRAME_MS).find(([, v]) => v === step)?.[0] ?? "…"}) or resample it`,
+        },
+      ],
+      false,
+    );
+  }
   const first = rows > 0 ? candles.timestamp[0]! : null;
   const last = rows > 0 ? candles.timestamp[rows - 1]! : null;
   const report: CsvReport = {
@@ -301,6 +321,14 @@ export function parseCandlesCsv(text: string, fileLabel: string, options: CsvMet
     gaps: findGaps(candles, barMs),
   };
   return { candles, report };
+}
+
+/** Rows from which a file whose steps all fit a longer timeframe is taken to have that timeframe. */
+export const MIN_ROWS_FOR_TIMEFRAME = 24;
+
+function everyStepAMultipleOf(ts: Float64Array, step: number): boolean {
+  for (let i = 1; i < ts.length; i++) if ((ts[i]! - ts[i - 1]!) % step !== 0) return false;
+  return true;
 }
 
 /** Reads and validates a candle CSV from disk (synchronously). */

@@ -31,7 +31,9 @@ export type CandleRuleCode =
   /** high < max(open, close). */
   | "high_below_open_close"
   /** low > min(open, close). */
-  | "low_above_open_close";
+  | "low_above_open_close"
+  /** The bars are further apart than the timeframe everywhere (a daily file given as hourly): not gaps, another timeframe. */
+  | "wrong_timeframe";
 
 /** One broken rule at one place. `line` and `column` are 1-based; `field` is the column's name. */
 export interface CandleIssue {
@@ -167,7 +169,13 @@ export type FetchErrorCode =
   /** The run was aborted through its AbortSignal. */
   | "aborted"
   /** An invalid config, or an exchange, symbol or timeframe the exchange does not know. */
-  | "bad_request";
+  | "bad_request"
+  /** The host cannot be reached: its name does not resolve, it refuses the connection, or it does not answer in time. */
+  | "unreachable"
+  /** A reply that is not the exchange's JSON (an HTML error page from a proxy or a captive portal). */
+  | "not_json"
+  /** The file to resume holds another exchange, symbol or timeframe than this run asks for. */
+  | "resume_mismatch";
 
 /**
  * A download that failed. Rows fetched before the failure are already safe on disk (`savedRows`), so running
@@ -180,12 +188,15 @@ export class FetchError extends Error {
   readonly savedRows: number;
   /** The `since` (ms) of the request that failed, when there was one. */
   readonly since: number | undefined;
+  /** The flag or config field at fault, when one is ("--symbol", "out"). */
+  readonly field: string | undefined;
 
-  constructor(code: FetchErrorCode, message: string, savedRows: number, since?: number, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: FetchErrorCode, message: string, savedRows: number, since?: number, options?: { cause?: unknown; field?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.savedRows = savedRows;
     this.since = since;
+    this.field = options?.field;
   }
 }
 

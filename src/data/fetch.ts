@@ -1,10 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { TIMEFRAME_MS, allocCandles, type CandleMeta, type Candles } from "./candles.js";
 import { CSV_HEADER, formatCandleRows, parseCandlesCsv, readCandlesCsv, type CsvReport } from "./csv.js";
 import { CandleDataError, FetchError } from "./errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import type { OutputKind } from "../util/safe-output.js";
 import { parseDate } from "./splits.js";
+import { describeBarLength, smallestStepMs } from "./gaps.js";
 
 /**
  * Downloads OHLCV candles from an exchange through ccxt into the project's CSV format, page by page.
@@ -77,7 +79,99 @@ export interface OhlcvExchange {
   /** Present on ccxt exchanges: the timeframes the exchange serves. */
   readonly timeframes?: Record<string, unknown> | undefined;
   readonly symbols?: readonly string[] | undefined;
+  /** ccxt keeps the last reply's body here; a body that is not JSON is an error page, not data. */
+  readonly last_http_response?: unknown;
   close?(): Promise<unknown>;
+}
+
+/** The run record written beside a fetched CSV (`<out>.fetch.json`): config, rows, hash, range, versions. */
+export const FETCH_RECORD_FORMAT = "drl-trading-lab/fetch-record";
+export const fetchRecordPath = (out: string): string => `${out}.fetch.json`;
+
+/** The run record as an output (src/util/safe-output.ts): rewritten by each run on its CSV, never a foreign file. */
+export const FETCH_RECORD_OUTPUT: OutputKind = {
+  name: "fetch run record",
+  type: "file",
+  describe: (p) => {
+    try {
+      const v = JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown>;
+      const mine = v["format"] === FETCH_RECORD_FORMAT || (typeof v["config"] === "object" && typeof v["sha256"] === "string");
+      return mine ? `a fetch run record (${String(v["rows"])} rows, written ${String(v["finishedAt"])})` : null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+/**
+ * Why an error of ccxt's network layer happened, from its message ("… fetch failed: connect ECONNREFUSED
+ * 127.0.0.1:1"): a permanent cause (the name does not resolve, the connection is refused, no route) is not
+ * worth retrying; a timeout is retried once; anything else (rate limits, 5xx, resets) as configured.
+ */
+export function networkCause(err: unknown): { readonly kind: "dns" | "refused" | "no_route" | "timeout" | "dns_temporary" | "other"; readonly detail: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  const name = err instanceof Error ? err.constructor.name : "";
+  const m = /\b(ENOTFOUND|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|ECONNRESET)\b[^;,)]*/.exec(message);
+  const code = m?.[1];
+  const detail = m?.[0].trim() ?? (name === "RequestTimeout" ? "no answer in time (RequestTimeout)" : message.slice(-160));
+  if (code === "ENOTFOUND") return { kind: "dns", detail: `DNS: the host name does not resolve (${detail})` };
+  if (code === "ECONNREFUSED") return { kind: "refused", detail: `connection refused (${detail})` };
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return { kind: "no_route", detail: `no route to the host (${detail})` };
+  if (code === "EAI_AGAIN") return { kind: "dns_temporary", detail: `DNS lookup failed for now (${detail})` };
+  if (code === "ETIMEDOUT" || name === "RequestTimeout") return { kind: "timeout", detail: `timeout: ${detail}` };
+  return { kind: "other", detail };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses to resume a file of another exchange, symbol or timeframe (its run record, then its bar spacing). */
+function checkResumable(config: FetchConfig, barMs: number): void {
+  const record = fetchRecordPath(config.out);
+  if (existsSync(record)) {
+    let saved: { exchange?: unknown; symbol?: unknown; timeframe?: unknown } | undefined;
+    try {
+      saved = (JSON.parse(readFileSync(record, "utf8")) as { config?: typeof saved }).config;
+    } catch {
+      saved = undefined;
+    }
+    if (saved !== undefined) {
+      for (const key of ["exchange", "symbol", "timeframe"] as const) {
+        if (saved[key] !== undefined && saved[key] !== config[key]) {
+          throw new FetchError(
+            "resume_mismatch",
+            `${config.out} holds ${String(saved.exchange)} ${String(saved.symbol)} ${String(saved.timeframe)} candles (its run record ${record}); ` +
+              `this run asks for ${config.exchange} ${config.symbol} ${config.timeframe}, so it would mix two series: choose another --out`,
+            0,
+            undefined,
+            { field: `--${key}` },
+          );
+        }
+      }
+    }
+  }
+  // Without a record (or with one that agrees): the bars themselves must be this timeframe's.
+  let step: number | null = null;
+  try {
+    step = smallestStepMs(readCandlesCsv(config.out, { timeframe: "1m" }).candles.timestamp);
+  } catch {
+    return; // not a valid candle file: reading it with the run's timeframe below says why
+  }
+  if (step !== null && step !== barMs && (step < barMs || step % barMs !== 0)) {
+    throw new FetchError(
+      "resume_mismatch",
+      `${config.out} holds ${describeBarLength(step)}; this run fetches ${config.timeframe} bars, so it would mix two timeframes: choose another --out or --timeframe`,
+      0,
+      undefined,
+      { field: "--timeframe" },
+    );
+  }
 }
 
 export type FetchProgress =
@@ -191,9 +285,23 @@ export function backoffDelayMs(attempt: number, baseDelayMs: number, maxDelayMs:
   return Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
 }
 
+/** An error in one line: long URLs (ccxt puts the whole request in its messages) shortened, the cause kept. */
 function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message.slice(0, 200)}`;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const text = err.message.replace(/(https?:\/\/[^\s?]{0,60})[^\s]*/g, "$1…").replace(/\s+/g, " ");
+  return `${err.name}: ${text.length > 400 ? `${text.slice(0, 200)} … ${text.slice(-180)}` : text}`;
+}
+
+/** The host the requests go to, for messages. */
+function apiHost(config: FetchConfig): string {
+  if (config.apiUrl !== undefined) {
+    try {
+      return new URL(config.apiUrl).host;
+    } catch {
+      return config.apiUrl;
+    }
+  }
+  return config.exchange;
 }
 
 function toNumber(x: number | string | null | undefined): number {
@@ -287,6 +395,7 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   let lastTs = Number.NaN;
   const resumed = existsSync(config.out);
   if (resumed) {
+    checkResumable(config, barMs);
     const existing = readCandlesCsv(config.out, fileMeta);
     savedRows = existing.report.rows;
     if (savedRows > 0) {
@@ -303,9 +412,19 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
   let retries = 0;
   let newRows = 0;
 
+  // What is on disk, in words: never "0 rows saved in FILE" for a file that does not exist.
+  const savedText = (): string =>
+    savedRows > 0 ? `${savedRows} rows saved in ${config.out}` : resumed ? `${config.out} unchanged` : `nothing was saved (${config.out} not created)`;
   const abortIfAsked = (at: number): void => {
     if (deps.signal?.aborted === true) {
-      throw new FetchError("aborted", `download aborted; ${savedRows} rows saved in ${config.out}`, savedRows, at);
+      throw new FetchError("aborted", `download aborted; ${savedText()}`, savedRows, at);
+    }
+  };
+  const checkJson = (exchange: OhlcvExchange, what: string, at: number): void => {
+    const body = exchange.last_http_response;
+    if (typeof body === "string" && body.trim() !== "" && !isJson(body)) {
+      const start = body.trim().replace(/\s+/g, " ").slice(0, 80);
+      throw new FetchError("not_json", `${what}: the reply is not the exchange's JSON but ${JSON.stringify(start)}… (an error page of a proxy or of the exchange?); ${savedText()}`, savedRows, at);
     }
   };
 
@@ -317,10 +436,19 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
       try {
         return await call();
       } catch (err) {
-        const saved = `${savedRows} rows saved in ${config.out}`;
+        const saved = savedText();
         if (!(err instanceof ccxt.NetworkError)) {
           const message = `${what} failed: ${describeError(err)}; ${saved}`;
           throw new FetchError("exchange_error", message, savedRows, at, { cause: err });
+        }
+        const cause = networkCause(err);
+        const host = apiHost(config);
+        if (cause.kind === "dns" || cause.kind === "refused" || cause.kind === "no_route") {
+          throw new FetchError("unreachable", `${host}: ${cause.detail}; not retried; ${saved}`, savedRows, at, { cause: err });
+        }
+        const limit = cause.kind === "timeout" || cause.kind === "dns_temporary" ? Math.min(1, config.maxRetries) : config.maxRetries;
+        if ((cause.kind === "timeout" || cause.kind === "dns_temporary") && attempt >= limit) {
+          throw new FetchError("unreachable", `${host}: ${cause.detail}, again after ${attempt} retr${attempt === 1 ? "y" : "ies"}; ${saved} (run again to resume)`, savedRows, at, { cause: err });
         }
         if (attempt >= config.maxRetries) {
           const message =
@@ -338,6 +466,7 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
 
   async function download(exchange: OhlcvExchange): Promise<void> {
     await withRetries("loading markets", from, () => exchange.loadMarkets());
+    checkJson(exchange, `${exchange.id} loading markets`, from);
     if (exchange.symbols !== undefined && exchange.symbols.length > 0 && !exchange.symbols.includes(config.symbol)) {
       throw new FetchError("bad_request", `${exchange.id} has no market ${config.symbol}`, savedRows);
     }
@@ -350,6 +479,7 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
       const rows: unknown = await withRetries(what, at, () =>
         exchange.fetchOHLCV(config.symbol, config.timeframe, at, config.limit),
       );
+      checkJson(exchange, what, at);
       if (!Array.isArray(rows)) {
         throw new FetchError("bad_page", `${what} returned ${typeof rows}, not a list of candles`, savedRows, at);
       }
@@ -365,7 +495,7 @@ export async function fetchCandles(input: FetchConfigInput = {}, deps: FetchDeps
         lines = formatCandleRows(fresh.candles, Number.isNaN(lastTs) ? undefined : lastTs);
       } catch (err) {
         if (!(err instanceof CandleDataError)) throw err;
-        const message = `${err.message}\n(${savedRows} rows saved in ${config.out})`;
+        const message = `${err.message}\n(${savedText()})`;
         throw new FetchError("bad_page", message, savedRows, at, { cause: err });
       }
       text += lines;

@@ -1,4 +1,4 @@
-import type { Candles } from "./candles.js";
+import { TIMEFRAME_MS, type Candles } from "./candles.js";
 
 /**
  * Missing bars are not errors (exchanges have outages; a quiet market may print no trade in an hour), but
@@ -68,6 +68,28 @@ export function findGaps(candles: Candles, timeframeMs: number): GapReport {
     if (largest === null || missingBars > largest.missingBars) largest = gap;
   }
   return { timeframeMs, count: gaps.length, missingBars: missingTotal, largest, gaps };
+}
+
+/**
+ * The bar length a series actually has: its smallest step between consecutive bars. Gaps only make steps
+ * longer, so hourly data with outages still reads as 1h, while a daily file reads as 1d whatever it claims.
+ * null with fewer than two bars.
+ */
+export function smallestStepMs(timestamps: ArrayLike<number>): number | null {
+  let min = Infinity;
+  for (let i = 1; i < timestamps.length; i++) {
+    const step = timestamps[i]! - timestamps[i - 1]!;
+    if (step > 0 && step < min) min = step;
+  }
+  return Number.isFinite(min) ? min : null;
+}
+
+/** A bar length in words: the timeframe's name when it is one ("1h", "1d"), else hours or minutes. */
+export function describeBarLength(ms: number): string {
+  const name = Object.entries(TIMEFRAME_MS).find(([, v]) => v === ms)?.[0];
+  if (name !== undefined) return `${name} bars`;
+  if (ms === 7 * 86_400_000) return "1w bars";
+  return ms % 3_600_000 === 0 ? `bars of ${ms / 3_600_000} h` : `bars of ${ms / 60_000} minutes`;
 }
 
 /** A gap report as text lines, one per gap in time order (`row` = 0-based index of the bar after the gap). */

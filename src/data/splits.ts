@@ -184,12 +184,26 @@ function configError(expected: string, got: string): DateRangeError {
   return new DateRangeError("bad_split_config", "walkForward", expected, got);
 }
 
+/** A fold of the calendar that holds no bars in its train or test window (a long outage). */
+export interface SkippedFold {
+  readonly trainRange: DateSpan;
+  readonly testRange: DateSpan;
+  readonly trainBars: number;
+  readonly testBars: number;
+}
+
 /**
  * Walk-forward folds: train on a window, test on the window right after it, move on by `step`, repeat while
  * the data covers the whole test window. In days mode a fold whose train or test window holds no bars (a long
  * outage) is skipped and the numbering stays consecutive over the folds returned.
  */
 export function walkForwardSplits(candles: Candles, options: WalkForwardOptions): Fold[] {
+  return walkForwardPlan(candles, options).folds;
+}
+
+/** walkForwardSplits, plus the calendar folds it skipped because a window of theirs holds no bars. */
+export function walkForwardPlan(candles: Candles, options: WalkForwardOptions): { readonly folds: Fold[]; readonly skipped: SkippedFold[] } {
+  const skipped: SkippedFold[] = [];
   const parsed = WalkForwardSchema.safeParse(options);
   if (!parsed.success) throw configError("valid walk-forward options", parsed.error.message);
   const o = parsed.data;
@@ -249,7 +263,10 @@ export function walkForwardSplits(candles: Candles, options: WalkForwardOptions)
         const a = indexAtOrAfter(candles, trainStartT);
         const b = indexAtOrAfter(candles, trainEndT);
         const c = indexAtOrAfter(candles, testEndT);
-        if (a === b || b === c) continue;
+        if (a === b || b === c) {
+          skipped.push({ trainRange: span(trainStartT, trainEndT), testRange: span(trainEndT, testEndT), trainBars: b - a, testBars: c - b });
+          continue;
+        }
         push({ start: a, end: b }, { start: b, end: c }, span(trainStartT, trainEndT), span(trainEndT, testEndT));
       }
     }
@@ -262,5 +279,5 @@ export function walkForwardSplits(candles: Candles, options: WalkForwardOptions)
       `${n} bars for ${JSON.stringify(options)}`,
     );
   }
-  return folds;
+  return { folds, skipped };
 }

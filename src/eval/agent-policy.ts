@@ -12,7 +12,9 @@ import { appendCustomFeatures, type CustomFeature } from "../features/custom.js"
 import type { BacktestPolicy } from "./backtest.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { medianPeriod } from "./backtest.js";
+import { describeBarLength, smallestStepMs } from "../data/gaps.js";
 import { EvalError } from "./errors.js";
+import { InterruptedError } from "../util/errors.js";
 import type { Trainer } from "./walk-forward.js";
 
 /** A backtest policy over an agent policy. Its LSTM state is reset at the start of every run. */
@@ -31,7 +33,8 @@ export function agentBacktestPolicy(policy: Policy<unknown>, mode: "greedy" | "s
  */
 export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvModel, dir: string): void {
   const where = (field: string) => `${join(dir, "manifest.json")}:${field}`;
-  const period = medianPeriod(model.market.timestamp);
+  // The smallest step, not the median: a window with many gaps is still hourly data.
+  const period = smallestStepMs(model.market.timestamp) ?? medianPeriod(model.market.timestamp);
   let trainedMs: number | null = null;
   try {
     trainedMs = timeframeMs(manifest.data.timeframe);
@@ -39,7 +42,7 @@ export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvMod
     trainedMs = null;
   }
   if (trainedMs !== null && trainedMs !== period) {
-    throw new EvalError("checkpoint_mismatch", `trained on ${manifest.data.timeframe} bars, the backtest data has bars of ${period / 60_000} minutes`, where("data.timeframe"));
+    throw new EvalError("checkpoint_mismatch", `trained on ${manifest.data.timeframe} bars, the backtest data has ${describeBarLength(period)}`, where("data.timeframe"));
   }
   const want = model.layout.space.labels;
   const got = manifest.observation.labels;
@@ -100,6 +103,13 @@ export async function loadAgentPolicy(dir: string, options: LoadAgentPolicyOptio
     env,
     seed: m.training.seed,
     trainedOn: { ...m.data, agentPreset: m.agent.preset, envPreset: m.env.preset, envSteps: m.training.envSteps },
+    identity: {
+      agent: m.agent,
+      env: m.env,
+      data: { source: m.data.source, fileSha256: m.data.fileSha256, candlesSha256: m.data.candlesSha256, trainStart: m.data.trainStart, trainEnd: m.data.trainEnd },
+      budget: m.training.totalSteps,
+    },
+    training: { status: m.training.status, updates: m.training.updates, numUpdates: m.training.numUpdates },
     trainingLogPath: existsSync(log) ? log : null,
     featuresFor: (candles) => (given.length === 0 ? null : appendCustomFeatures(featuresFromConfig(candles, env0.observation.features), candles, given)),
     checkCompatible: (model) => checkManifestAgainst(m, model, dir),
@@ -118,6 +128,13 @@ export interface AgentTrainerOptions {
   /** Folder of the fold checkpoints (<dir>/fold-<i>/seed-<k>); null: keep nothing on disk. */
   readonly checkpointsDir: string | null;
   readonly log?: (line: string) => void;
+  /** Replace the project's own fold checkpoints. */
+  readonly force?: boolean;
+  /** Stops the running training at its next update (its checkpoint saved marked interrupted): the trainer throws InterruptedError. */
+  readonly signal?: AbortSignal;
+  /** Training progress (one bar or throttled lines per run, labelled with fold and seed); default: none. */
+  readonly write?: (text: string) => void;
+  readonly isTTY?: boolean;
 }
 
 /** A walk-forward `Trainer` that runs the agent's train() on each fold's training dates. */
@@ -134,10 +151,20 @@ export function agentTrainer(opts: AgentTrainerOptions): Trainer {
         steps: opts.steps,
         seed: req.seed,
         out,
-        progress: "none",
+        progress: opts.write === undefined ? "none" : "auto",
+        force: opts.force === true,
       },
-      { write: () => {} },
+      {
+        write: opts.write ?? (() => {}),
+        ...(opts.isTTY === undefined ? {} : { isTTY: opts.isTTY }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        label: `fold ${req.fold} seed ${req.seed}`,
+      },
     );
+    if (r.status === "interrupted") {
+      const m = r.manifest.training;
+      throw new InterruptedError(r.stopSignal ?? "SIGINT", `fold ${req.fold} seed ${req.seed} stopped after ${m.updates} of ${m.numUpdates} updates${out === null ? "" : ` (${out}, marked interrupted)`}`);
+    }
     opts.log?.(`fold ${req.fold} seed ${req.seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(1)} s`);
     return { env: r.env, makePolicy: () => agentBacktestPolicy(r.policy, "greedy"), ...(out === null ? {} : { checkpointDir: out }) };
   };

@@ -212,6 +212,19 @@ export function runBacktest(model: EnvModel, policy: BacktestPolicy, opts: Backt
   while (steps < maxSteps) {
     const row = state.row[0]!;
     observe(model, state, 0, obs, 0);
+    for (let j = 0; j < obs.length; j++) {
+      // Observations are float32: prices or amounts beyond ~3.4e38 (or features of such jumps) overflow. Say
+      // where, instead of letting NaN or Infinity reach the policy and the statistics.
+      if (!Number.isFinite(obs[j]!)) {
+        const label = model.layout.space.labels[j] ?? `#${j}`;
+        throw new EvalError(
+          "non_finite",
+          `the observation "${label}" is ${obs[j]} at ${new Date(market.timestamp[row]!).toISOString()} (row ${row}, close ${market.close[row]}): ` +
+            "the prices or their changes are too extreme for the env's float32 observations; rescale the prices or choose another window",
+          "--data",
+        );
+      }
+    }
     ctx.step = steps;
     ctx.row = row;
     ctx.cash = state.cash[0]!;

@@ -11,6 +11,8 @@ export type EvalErrorCode =
   | "checkpoint_mismatch"
   /** The checkpoint folder cannot be read. */
   | "checkpoint_unreadable"
+  /** The data makes the observation or the statistics non-finite (prices too extreme for float32). */
+  | "non_finite"
   /** A policy returned an action outside the action space. */
   | "invalid_action"
   /** Bad options or flags. */

@@ -35,6 +35,8 @@ export interface WindowEvaluation {
   readonly baselineMetrics: ReadonlyArray<{ readonly name: string; readonly trace: BacktestTrace; readonly metrics: BacktestMetrics }>;
   /** The first agent run against buy-and-hold; null without an agent. */
   readonly sharpeTest: SharpeDifferenceTest | null;
+  /** Every agent run against buy-and-hold on the same bars (paired), in run order; empty without an agent. */
+  readonly sharpeTests: readonly SharpeDifferenceTest[];
   /**
    * Over all the agent's runs as trials (the best one is what a reader looks at): `informationRatio` is the
    * deflated Sharpe ratio of the best run's hourly returns minus buy-and-hold's (does it beat holding?),
@@ -51,17 +53,21 @@ export function evaluateWindow(model: EnvModel, agents: readonly AgentRunSpec[],
   const baselines = opts.baselines ?? runBaselines(model, opts);
   const list = [baselines.buyAndHold, baselines.random, baselines.maCrossover, ...(baselines.perfectForesight ? [baselines.perfectForesight] : [])];
   const baselineMetrics = list.map((trace) => ({ name: trace.name, trace, metrics: computeMetrics(trace) }));
-  let sharpeTest: SharpeDifferenceTest | null = null;
-  const first = agentRuns[0];
-  if (first !== undefined && first.steps >= 3) {
-    const a = stepReturns(first.value);
-    const b = stepReturns(baselines.buyAndHold.value.subarray(0, first.steps + 1));
-    sharpeTest = sharpeDifferenceTest(a, b, { resamples, seed: opts.statsSeed ?? 0, periodsPerYear: periodsPerYear(first.periodMs) });
-  }
+  // Each run is paired with buy-and-hold on the same bars; the same resampling seed for every run, so that the
+  // runs differ only by their returns.
+  const sharpeTests = agentRuns
+    .filter((run) => run.steps >= 3)
+    .map((run) =>
+      sharpeDifferenceTest(stepReturns(run.value), stepReturns(baselines.buyAndHold.value.subarray(0, run.steps + 1)), {
+        resamples,
+        seed: opts.statsSeed ?? 0,
+        periodsPerYear: periodsPerYear(run.periodMs),
+      }),
+    );
   const holdReturns = stepReturns(baselines.buyAndHold.value);
   const trials = agentRuns
     .map((t, k) => ({ name: agentRuns.length > 1 ? `${t.name} (seed ${agents[k]!.seed})` : t.name, returns: stepReturns(t.value), benchmark: holdReturns.subarray(0, t.steps), steps: t.steps }))
     .filter((t) => t.steps >= 3);
   const deflation = trials.length > 0 ? deflatedAgainstBenchmark(trials) : null;
-  return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest, deflation };
+  return { agentRuns, agentMetrics, agentSummary, baselines, baselineMetrics, sharpeTest: sharpeTests[0] ?? null, sharpeTests, deflation };
 }

@@ -17,6 +17,13 @@ export interface LoadedPolicy {
   readonly seed: number;
   /** Anything the manifest says about the training data (hash, range), for the report. */
   readonly trainedOn: Readonly<Record<string, unknown>>;
+  /**
+   * The settings that make checkpoints seeds of one run (agent config, env config, training data and budget):
+   * a folder of checkpoints is evaluated as seeds only when these agree. Absent: not checked.
+   */
+  readonly identity?: Readonly<Record<string, unknown>>;
+  /** How its training ended: "complete", or "interrupted" / "partial" / "time_limit" with updates done of planned. */
+  readonly training?: { readonly status: string; readonly updates: number; readonly numUpdates: number };
   /** metrics.jsonl next to the checkpoint, if any. */
   readonly trainingLogPath: string | null;
   /**

@@ -40,14 +40,16 @@ export type Trainer = (req: TrainRequest) => Promise<TrainedPolicy>;
 
 export interface WalkForwardInput {
   readonly candles: Candles;
-  readonly folds: WalkForwardOptions;
+  /** How to cut the folds, or the folds themselves (already checked by the caller). */
+  readonly folds: WalkForwardOptions | readonly Fold[];
   readonly trainer: Trainer;
   /** Training seeds per fold (K runs each). */
   readonly seeds: readonly number[];
   /** Sample actions instead of taking the most likely one. */
   readonly sample?: boolean;
   readonly evaluate?: EvaluateOptions;
-  readonly onFold?: (fold: Fold, seconds: number) => void;
+  /** After each fold, with every result so far (a job saves them: a later stop or failure keeps them). */
+  readonly onFold?: (fold: Fold, seconds: number, done: readonly FoldResult[]) => void;
 }
 
 export interface FoldResult {
@@ -57,7 +59,7 @@ export interface FoldResult {
 }
 
 export async function walkForward(input: WalkForwardInput): Promise<FoldResult[]> {
-  const folds = walkForwardSplits(input.candles, input.folds);
+  const folds = Array.isArray(input.folds) ? (input.folds as readonly Fold[]) : walkForwardSplits(input.candles, input.folds as WalkForwardOptions);
   const out: FoldResult[] = [];
   for (const fold of folds) {
     const t0 = performance.now();
@@ -74,7 +76,7 @@ export async function walkForward(input: WalkForwardInput): Promise<FoldResult[]
       { skipPerfectForesight: true, ...input.evaluate },
     );
     out.push({ fold, evaluation, checkpoints: trained.flatMap((t) => (t.checkpointDir === undefined ? [] : [t.checkpointDir])) });
-    input.onFold?.(fold, (performance.now() - t0) / 1000);
+    input.onFold?.(fold, (performance.now() - t0) / 1000, out);
   }
   return out;
 }

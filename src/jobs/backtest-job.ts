@@ -5,7 +5,11 @@
  */
 import { deflationJson } from "../report/deflation.js";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { escapeHtml } from "../charts/index.js";
+import { claimReportOutput } from "../report/run-report.js";
+import { checkWindow, MIN_BACKTEST_BARS, type CheckedWindow } from "../eval/window.js";
+import type { ClaimedOutput } from "../util/safe-output.js";
 import { readCandlesCsv, type CsvReport } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import type { Candles } from "../data/candles.js";
@@ -47,6 +51,10 @@ export interface BacktestJobOptions {
   readonly gridSize: number;
   readonly command: string;
   readonly reportsDir?: string;
+  /** Replace an existing report of this project at reports/<runName>. */
+  readonly force?: boolean;
+  /** Fewest bars the window may hold (default MIN_BACKTEST_BARS). */
+  readonly minBars?: number;
   /** Bootstrap resamples. */
   readonly resamples?: number;
   readonly log?: (line: string) => void;
@@ -64,13 +72,19 @@ export interface BacktestJobResult {
   readonly reportPath: string;
   /** The `--json` object (documented in docs/evaluation.md). */
   readonly json: Record<string, unknown>;
+  /** What the reader must know: in-sample, not the training data, a partly trained checkpoint. */
+  readonly notes: readonly string[];
 }
 
-/** The checkpoint folders under `dir`: itself when it has a manifest.json, else its sub-folders that do, sorted. */
+/**
+ * The checkpoint folders under `dir`: itself when it has a manifest.json, else its sub-folders that do, sorted
+ * (seed-2 before seed-10). Hidden folders (a checkpoint being written, `.x.tmp-…`, `.x.old-…`) are never seeds.
+ */
 export function checkpointDirs(dir: string): string[] {
   if (!existsSync(dir)) throw new EvalError("checkpoint_unreadable", `no such folder`, dir);
   if (existsSync(join(dir, "manifest.json"))) return [dir];
   const subs = readdirSync(dir)
+    .filter((name) => !name.startsWith("."))
     .map((name) => join(dir, name))
     .filter((p) => statSync(p).isDirectory() && existsSync(join(p, "manifest.json")))
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
@@ -88,15 +102,40 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
   if (!(Number.isInteger(opts.seeds) && opts.seeds >= 1)) throw new EvalError("invalid_options", `expected a positive integer, got ${opts.seeds}`, "--seeds");
   const { candles, report: csv } = loadCandles(opts.data);
   log(`data: ${csv.file}: ${csv.rows} bars ${csv.firstIso} → ${csv.lastIso}`);
+  const window = { ...(opts.start === undefined ? {} : { start: opts.start }), ...(opts.end === undefined ? {} : { end: opts.end }) };
+  const checked = checkWindow(candles, window, { start: "--start", end: "--end" }, opts.minBars ?? MIN_BACKTEST_BARS);
+  const reportClaim = claimReportOutput(opts.reportsDir ?? "reports", opts.runName, opts.force === true);
+  if (reportClaim?.replacing != null) log(`replacing ${reportClaim.path}: ${reportClaim.replacing}`);
+  try {
+    return await backtestInto(opts, loader, candles, csv, window, checked, reportClaim, log);
+  } finally {
+    reportClaim.release();
+  }
+}
 
+async function backtestInto(
+  opts: BacktestJobOptions,
+  loader: PolicyLoader | null,
+  candles: Candles,
+  csv: CsvReport,
+  window: { readonly start?: string; readonly end?: string },
+  checked: CheckedWindow,
+  reportClaim: ClaimedOutput,
+  log: (line: string) => void,
+): Promise<BacktestJobResult> {
   const policies: LoadedPolicy[] = [];
   if (opts.checkpoint !== null) {
     if (loader === null) throw new EvalError("invalid_options", "this build has no agent to load checkpoints with", "--checkpoint");
     const dirs = checkpointDirs(opts.checkpoint);
+    if (dirs.length > 1 && opts.seeds > dirs.length) {
+      throw new EvalError("invalid_options", `${opts.checkpoint} holds ${dirs.length} checkpoints (${dirs.map((d) => basename(d)).join(", ")}); --seeds ${opts.seeds} asks for more`, "--seeds");
+    }
     for (const dir of dirs.slice(0, dirs.length > 1 ? opts.seeds : 1)) policies.push(await loader(dir));
+    assertSeedsOfOneRun(policies);
   }
+  const notes = policies.length === 0 ? [] : provenanceNotes(policies, csv, checked);
+  for (const n of notes) log(`note: ${n}`);
   const env: EnvConfig = policies[0]?.env ?? resolveEnvConfig("seed");
-  const window = { ...(opts.start === undefined ? {} : { start: opts.start }), ...(opts.end === undefined ? {} : { end: opts.end }) };
   const features = policies[0]?.featuresFor(candles) ?? undefined;
   const model = backtestModel(candles, env, window, features);
   for (const p of policies) p.checkCompatible(model);
@@ -113,8 +152,9 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
   const evaluation = evaluateWindow(model, agents, { seed: 0, perfectForesight: { gridSize: opts.gridSize }, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) });
   log(`backtests: ${agents.length} agent run(s) + baselines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const market = model.market;
+  const sample = notes.some((n) => n.startsWith("in-sample")) ? ", in-sample" : notes.some((n) => n.startsWith("not the training data")) ? ", other data" : policies.length > 0 ? ", out-of-sample" : "";
   const result: WindowResult = {
-    window: { label: policies.length > 0 ? `backtest (${mode})` : "baselines", ...window },
+    window: { label: policies.length > 0 ? `backtest (${mode}${sample})` : "baselines", ...window },
     model,
     evaluation,
     first: market.timestamp[market.firstRow]!,
@@ -148,6 +188,7 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
   const report = experimentReport({
     title: `Backtest${opts.checkpoint === null ? " (baselines only)" : `: ${opts.checkpoint}`}`,
     runName: opts.runName,
+    ...(notes.length === 0 ? {} : { introHtml: `<ul>${notes.map((n) => `<li><strong>${escapeHtml(n)}</strong></li>`).join("")}</ul>` }),
     results: [result],
     trainingLog: logPath === null ? null : readTrainingLog(logPath),
     ...(coachSections.length > 0 ? { extraSections: coachSections } : {}),
@@ -161,14 +202,75 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
       checkpoints: policies.map((p) => p.dir),
     },
   });
-  const written = writeRunReport(report, opts.reportsDir ?? "reports");
+  const written = writeRunReport(report, opts.reportsDir ?? "reports", { claimed: reportClaim });
   if (coachJson !== null) writeFileAtomic(join(written.dir, "decisions.json"), JSON.stringify(coachDecisions, null, 1));
   // Every step of the first agent run, for inspection outside the report.
   const first = evaluation.agentRuns[0];
   if (first !== undefined) writeFileAtomic(join(written.dir, "trace.csv"), traceCsv(first));
   const json = backtestJson(result, written.html);
   if (coachJson !== null) json.coach = coachJson;
-  return { result, summary: summaryText([result]), reportPath: written.html, json };
+  return { result, summary: summaryText([result]), reportPath: written.html, json: { ...json, notes }, notes };
+}
+
+/** A folder of checkpoints is evaluated as seeds only when they are seeds of one run: same agent, env, data and budget. */
+export function assertSeedsOfOneRun(policies: readonly LoadedPolicy[]): void {
+  const ref = policies[0];
+  if (ref?.identity === undefined) return;
+  for (const p of policies.slice(1)) {
+    if (p.identity === undefined) continue;
+    const diff = firstDifference(ref.identity, p.identity, "");
+    if (diff !== null) {
+      throw new EvalError(
+        "checkpoint_mismatch",
+        `${p.dir} is not a seed of the same run as ${ref.dir}: ${diff.path} is ${diff.b} here, ${diff.a} there; evaluate them separately`,
+        `${join(p.dir, "manifest.json")}:${diff.path}`,
+      );
+    }
+  }
+}
+
+function firstDifference(a: unknown, b: unknown, path: string): { path: string; a: string; b: string } | null {
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+    const ra = a as Record<string, unknown>;
+    const rb = b as Record<string, unknown>;
+    for (const k of [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort()) {
+      const d = firstDifference(ra[k], rb[k], path === "" ? k : `${path}.${k}`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  const ja = JSON.stringify(a) ?? "undefined";
+  const jb = JSON.stringify(b) ?? "undefined";
+  const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
+  return ja === jb ? null : { path, a: clip(ja), b: clip(jb) };
+}
+
+/**
+ * What a reader must know about where the results come from: the window overlaps the training range
+ * ("in-sample"), the data is not the checkpoint's training data, the checkpoint is only partly trained.
+ */
+export function provenanceNotes(policies: readonly LoadedPolicy[], csv: CsvReport, window: CheckedWindow): string[] {
+  const notes: string[] = [];
+  const p = policies[0]!;
+  const t = p.trainedOn as { source?: unknown; fileSha256?: unknown; first?: unknown; last?: unknown };
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  if (typeof t.fileSha256 === "string" && t.fileSha256 !== csv.sha256) {
+    notes.push(
+      `not the training data: the checkpoint was trained on ${String(t.source)} (sha256 ${t.fileSha256.slice(0, 12)}…), this backtest runs on ${csv.file} (sha256 ${csv.sha256.slice(0, 12)}…)`,
+    );
+  } else if (typeof t.first === "string" && typeof t.last === "string") {
+    const first = Date.parse(t.first);
+    const last = Date.parse(t.last);
+    if (window.first <= last && window.last >= first) {
+      notes.push(`in-sample: the window ${day(window.first)} → ${day(window.last)} overlaps the training range ${day(first)} → ${day(last)}; these results do not measure generalisation`);
+    }
+  }
+  for (const q of policies) {
+    if (q.training !== undefined && q.training.status !== "complete") {
+      notes.push(`${q.dir} is ${/^[aeiou]/.test(q.training.status) ? "an" : "a"} ${q.training.status.replace("_", " ")} checkpoint (${q.training.updates} of ${q.training.numUpdates} updates): a partly trained agent`);
+    }
+  }
+  return notes;
 }
 
 /** The `--json` object of `npm run backtest`. */
@@ -194,6 +296,8 @@ export function backtestJson(r: WindowResult, reportPath: string): Record<string
     baselines: Object.fromEntries(ev.baselineMetrics.map((x) => [x.name, x.metrics])),
     perfectForesight: b ? { method: b.method, totalReturn: b.totalReturn, logGrowth: b.logGrowth, gridSize: b.gridSize } : null,
     sharpeTest: t ? { difference: t.difference, lo: t.ci.lo, hi: t.ci.hi, pValue: t.pValue, sharpeAgent: t.sharpeA, sharpeBuyAndHold: t.sharpeB } : null,
+    // Every run paired with buy-and-hold (sharpeTest is the first of them).
+    sharpeTests: ev.sharpeTests.map((x) => ({ difference: x.difference, lo: x.ci.lo, hi: x.ci.hi, pValue: x.pValue, sharpeAgent: x.sharpeA, sharpeBuyAndHold: x.sharpeB })),
     deflation: ev.deflation ? deflationJson(ev.deflation) : null,
     report: reportPath,
   };

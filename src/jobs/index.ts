@@ -1,5 +1,5 @@
 /**
- * Jobs: the runs a command or a notebook starts (train, backtest, main job, article reproduction, multi-seed),
+ * Jobs: the runs a command or a notebook starts (train, backtest, main job, article reproduction, multi-seed, walk-forward),
  * composed from the agent, evaluation and report modules. They sit above eval/ and report/ so that those two
  * never import each other's jobs.
  */
@@ -9,3 +9,4 @@ export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.
 export { trainSeeds, type TrainSeedsOptions, type TrainSeedsResult } from "./multi-seed.js";
 export { runTrainJob, trainJobJson, type TrainJobOptions, type TrainJobResult } from "./train-job.js";
 export { runCoachExperiment, summarisePairs, type CoachExperimentOptions, type CoachExperimentResult, type PairResult } from "./coach-experiment.js";
+export { plannedFolds, runWalkForwardJob, type SkippedFoldNote, type WalkForwardJobOptions, type WalkForwardJobResult } from "./walk-forward-job.js";

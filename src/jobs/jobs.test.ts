@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeCandlesCsv } from "../data/csv.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
+import { InterruptedError } from "../util/errors.js";
 import { reproduceArticle } from "./reproduce-article.js";
 import { runMainJob } from "./main-job.js";
 import { trainSeeds } from "./multi-seed.js";
@@ -50,6 +51,29 @@ describe("reproduceArticle (tiny budget, synthetic CSV)", () => {
     expect(r.reports).toHaveLength(2);
     for (const p of r.reports) expect(existsSync(p)).toBe(true);
     expect(existsSync(join(dir, "checkpoints", "default", "seed-1", "manifest.json"))).toBe(true);
+  });
+
+  it("checks every window before training, and a stop keeps the finished runs (reported as they finish)", async () => {
+    const csv = join(dir, "candles-stop.csv");
+    writeCandlesCsv(csv, syntheticCandles(24 * 61, 4));
+    const base = { data: csv, trainStart: "2020-01-01", trainEnd: "2020-02-01", seeds: [0, 1], presets: ["seed"] as const, steps: 1024, maxSeconds: null, reportsDir: join(dir, "reports"), gridSize: 51, command: "vitest" };
+    await expect(reproduceArticle({ ...base, testEnds: ["2019-01-01"], checkpointsDir: join(dir, "ck-bad"), runName: "bad" })).rejects.toThrow(/--test-end: bad_range: expected an end after --train-end 2020-02-01T00:00Z/);
+    expect(existsSync(join(dir, "ck-bad"))).toBe(false);
+    const controller = new AbortController();
+    const progress: string[][] = [];
+    const run = reproduceArticle({
+      ...base,
+      testEnds: ["2020-03-01"],
+      checkpointsDir: join(dir, "ck-stop"),
+      runName: "stop",
+      signal: controller.signal,
+      onProgress: (p) => {
+        progress.push([...(p.checkpoints["seed"] ?? [])]);
+        controller.abort(new InterruptedError("SIGTERM"));
+      },
+    });
+    await expect(run).rejects.toThrow(new RegExp(`^finished: ${join(dir, "ck-stop", "seed", "seed-0")}; ${join(dir, "ck-stop", "seed", "seed-1")} saved after 1 of \\d+ updates, marked interrupted; no backtest was run$`));
+    expect(progress).toEqual([[join(dir, "ck-stop", "seed", "seed-0")]]);
   });
 });
 

@@ -3,13 +3,18 @@
  * the agent trained on the in-sample window, both windows backtested against the baselines, one report.
  */
 import { join } from "node:path";
-import { train, type TrainResult } from "../agent/index.js";
+import { CHECKPOINT_OUTPUT, train, type TrainResult } from "../agent/index.js";
+import type { Candles } from "../data/candles.js";
+import type { CsvReport } from "../data/csv.js";
+import { checkWindow, MIN_BACKTEST_BARS } from "../eval/window.js";
+import { InterruptedError } from "../util/errors.js";
+import { checkOutput, type ClaimedOutput } from "../util/safe-output.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { readTrainingLog } from "../report/training-log.js";
 import { agentBacktestPolicy } from "../eval/agent-policy.js";
 import { collectVersions } from "../report/provenance.js";
 import { experimentReport, summaryText } from "../report/experiment-report.js";
-import { writeRunReport } from "../report/run-report.js";
+import { claimReportOutput, writeRunReport } from "../report/run-report.js";
 import { resolveEnvConfig, type EnvConfig } from "../env/index.js";
 import { runExperiment, type ExperimentWindow, type WindowResult } from "../eval/experiment.js";
 
@@ -30,6 +35,13 @@ export interface MainJobOptions {
   readonly log?: (line: string) => void;
   /** No training progress on stdout (tests). */
   readonly quiet?: boolean;
+  /** Replace the project's own checkpoint and report of this run name. */
+  readonly force?: boolean;
+  /** Stops training at the next update (checkpoint saved marked interrupted; no backtest; InterruptedError). */
+  readonly signal?: AbortSignal;
+  /** Where training progress goes (default stdout) and whether it is a terminal. */
+  readonly write?: (text: string) => void;
+  readonly isTTY?: boolean;
 }
 
 export interface MainJobResult {
@@ -44,10 +56,33 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
   const log = opts.log ?? (() => {});
   const { candles, report: csv } = readEmbeddedMarket();
   log(`embedded market: ${csv.rows} hourly bars ${csv.firstIso} → ${csv.lastIso} (sha256 ${csv.sha256.slice(0, 12)}…)`);
+  // Everything is checked before training: both windows of the split, the checkpoint and the report folders.
+  checkWindow(candles, { end: opts.split }, { start: "--split", end: "--split" }, MIN_BACKTEST_BARS, "the in-sample window (before --split)");
+  checkWindow(candles, { start: opts.split }, { start: "--split", end: "--split" }, MIN_BACKTEST_BARS, "the out-of-sample window (from --split)");
+  const checkpointPath = join(opts.checkpointsDir ?? "checkpoints", opts.runName);
+  if (opts.train) checkOutput(checkpointPath, { kind: CHECKPOINT_OUTPUT, force: opts.force === true, field: "run" });
+  const reportClaim = claimReportOutput(opts.reportsDir ?? "reports", opts.runName, opts.force === true);
+  if (reportClaim?.replacing != null) log(`replacing ${reportClaim.path}: ${reportClaim.replacing}`);
+  try {
+    return await mainJobInto(opts, candles, csv, checkpointPath, reportClaim, t0, log);
+  } finally {
+    reportClaim.release();
+  }
+}
+
+async function mainJobInto(
+  opts: MainJobOptions,
+  candles: Candles,
+  csv: CsvReport,
+  checkpointPath: string,
+  reportClaim: ClaimedOutput,
+  t0: number,
+  log: (line: string) => void,
+): Promise<MainJobResult> {
   let trained: TrainResult | null = null;
   let checkpointDir: string | null = null;
   if (opts.train) {
-    checkpointDir = join(opts.checkpointsDir ?? "checkpoints", opts.runName);
+    checkpointDir = checkpointPath;
     log(`training the agent's default preset on the article's env, bars before ${opts.split}, ${opts.steps} env steps (cap ${opts.budgetSeconds} s), seed ${opts.seed}`);
     trained = await train(
       {
@@ -60,9 +95,21 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
         out: checkpointDir,
         maxSeconds: opts.budgetSeconds,
         progress: opts.quiet === true ? "none" : "auto",
+        force: opts.force === true,
       },
-      { write: opts.quiet === true ? () => {} : (text) => void process.stdout.write(text) },
+      {
+        write: opts.quiet === true ? () => {} : (opts.write ?? ((text) => void process.stdout.write(text))),
+        ...(opts.isTTY === undefined ? {} : { isTTY: opts.isTTY }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      },
     );
+    if (trained.status === "interrupted") {
+      const m = trained.manifest.training;
+      throw new InterruptedError(
+        trained.stopSignal ?? "SIGINT",
+        `${checkpointDir} saved after ${m.updates} of ${m.numUpdates} updates, marked interrupted (resume: npm run train -- --resume ${checkpointDir}); no backtest or report was made`,
+      );
+    }
   }
   const env: EnvConfig = trained?.env ?? resolveEnvConfig("seed");
   const windows: ExperimentWindow[] = [
@@ -101,7 +148,7 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
       ...(checkpointDir === null ? {} : { checkpoints: [checkpointDir] }),
     },
   });
-  const written = writeRunReport(report, opts.reportsDir ?? "reports");
+  const written = writeRunReport(report, opts.reportsDir ?? "reports", { claimed: reportClaim });
   return { reportPath: written.html, checkpointDir, summary: `${summaryText(results)}\n\n${verdict(results)}`, seconds: (performance.now() - t0) / 1000 };
 }
 

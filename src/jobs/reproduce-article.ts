@@ -7,13 +7,18 @@
  * (does any trial beat holding?) next to the deflated Sharpe ratio of the best trial's own returns.
  */
 import { join } from "node:path";
-import { train, type AgentPresetName, type Policy } from "../agent/index.js";
-import { readCandlesCsv } from "../data/csv.js";
+import { CHECKPOINT_OUTPUT, train, type AgentPresetName, type Policy } from "../agent/index.js";
+import type { Candles } from "../data/candles.js";
+import { readCandlesCsv, type CsvReport } from "../data/csv.js";
+import { EvalError } from "../eval/errors.js";
+import { checkWindow, MIN_BACKTEST_BARS } from "../eval/window.js";
+import { InterruptedError } from "../util/errors.js";
+import { checkOutput, type ClaimedOutput } from "../util/safe-output.js";
 import type { EnvConfig } from "../env/index.js";
 import { experimentReport } from "../report/experiment-report.js";
 import { formatMetric, formatWithCi, textTable } from "../report/format.js";
 import { collectVersions } from "../report/provenance.js";
-import { writeRunReport } from "../report/run-report.js";
+import { claimReportOutput, writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
 import { htmlTable } from "../charts/index.js";
 import { agentBacktestPolicy } from "../eval/agent-policy.js";
@@ -44,6 +49,25 @@ export interface ArticleOptions {
   readonly gridSize: number;
   readonly command: string;
   readonly log?: (line: string) => void;
+  /** Replace the project's own checkpoints and reports of this run name. */
+  readonly force?: boolean;
+  /** Stops the running training at its next update (checkpoint marked interrupted); throws InterruptedError saying what finished. */
+  readonly signal?: AbortSignal;
+  /** Training progress of each run (labelled preset/seed); default: none. */
+  readonly write?: (text: string) => void;
+  readonly isTTY?: boolean;
+  /**
+   * After each finished training run and at the end, what is done so far (a job writes it to disk, so that a
+   * stop or a later failure keeps the finished runs).
+   */
+  readonly onProgress?: (done: ArticleProgress) => void;
+}
+
+/** What a reproduction has finished so far. */
+export interface ArticleProgress {
+  readonly status: "training" | "complete";
+  readonly trainSeconds: Readonly<Record<string, readonly number[]>>;
+  readonly checkpoints: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PresetWindowResult {
@@ -81,6 +105,25 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   const log = opts.log ?? (() => {});
   const { candles, report: csv } = readCandlesCsv(opts.data, { symbol: "BTC/USD", exchange: "csv", timeframe: "1h" });
   log(`data: ${csv.file}: ${csv.rows} bars ${csv.firstIso} → ${csv.lastIso}`);
+  if (opts.presets.length === 0 || opts.seeds.length === 0) throw new EvalError("invalid_options", "needs at least one preset and one seed", opts.presets.length === 0 ? "--presets" : "--seeds");
+  // ---- Everything is checked before the first training run: every window, every output.
+  checkWindow(candles, { start: opts.trainStart, end: opts.trainEnd }, { start: "--train-start", end: "--train-end" }, MIN_BACKTEST_BARS, "the training window");
+  for (const end of opts.testEnds) {
+    checkWindow(candles, { start: opts.trainEnd, end }, { start: "--train-end", end: "--test-end" }, MIN_BACKTEST_BARS, `the out-of-sample window to ${end}`);
+  }
+  for (const preset of opts.presets) {
+    for (const seed of opts.seeds) checkOutput(join(opts.checkpointsDir, preset, `seed-${seed}`), { kind: CHECKPOINT_OUTPUT, force: opts.force === true, field: "run" });
+  }
+  const claims = opts.presets.map((preset) => claimReportOutput(opts.reportsDir, `${opts.runName}-${preset}`, opts.force === true));
+  for (const c of claims) if (c.replacing !== null) log(`replacing ${c.path}: ${c.replacing}`);
+  try {
+    return await reproduceInto(opts, candles, csv, claims, log);
+  } finally {
+    for (const c of claims) c.release();
+  }
+}
+
+async function reproduceInto(opts: ArticleOptions, candles: Candles, csv: CsvReport, claims: readonly ClaimedOutput[], log: (line: string) => void): Promise<ArticleResult> {
 
   // ---- Training: every preset × seed on [trainStart, trainEnd).
   const policies = new Map<AgentPresetName, Policy<unknown>[]>();
@@ -94,14 +137,40 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
     for (const seed of opts.seeds) {
       const out = join(opts.checkpointsDir, preset, `seed-${seed}`);
       const r = await train(
-        { preset, envPreset: "seed", data: opts.data, trainStart: opts.trainStart, trainEnd: opts.trainEnd, steps: opts.steps, seed, out, maxSeconds: opts.maxSeconds, progress: "none" },
-        { write: () => {} },
+        {
+          preset,
+          envPreset: "seed",
+          data: opts.data,
+          trainStart: opts.trainStart,
+          trainEnd: opts.trainEnd,
+          steps: opts.steps,
+          seed,
+          out,
+          maxSeconds: opts.maxSeconds,
+          progress: opts.write === undefined ? "none" : "auto",
+          force: opts.force === true,
+        },
+        {
+          write: opts.write ?? (() => {}),
+          ...(opts.isTTY === undefined ? {} : { isTTY: opts.isTTY }),
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+          label: `${preset} seed ${seed}`,
+        },
       );
+      if (r.status === "interrupted") {
+        const finished = Object.entries(checkpoints).flatMap(([, dirs]) => dirs);
+        const m = r.manifest.training;
+        throw new InterruptedError(
+          r.stopSignal ?? "SIGINT",
+          `${finished.length === 0 ? "no training run had finished" : `finished: ${finished.join(", ")}`}; ${out} saved after ${m.updates} of ${m.numUpdates} updates, marked interrupted; no backtest was run`,
+        );
+      }
       if (!envs.has(preset)) envs.set(preset, r.env);
       policies.get(preset)!.push(r.policy);
       trainSeconds[preset]!.push(r.seconds);
       checkpoints[preset]!.push(out);
       log(`trained the ${preset} preset, seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
+      opts.onProgress?.({ status: "training", trainSeconds, checkpoints });
     }
   }
   if (envs.size === 0) throw new RangeError("reproduceArticle needs at least one preset and one seed");
@@ -176,8 +245,9 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
         checkpoints: checkpoints[preset]!,
       },
     });
-    reports.push(writeRunReport(report, opts.reportsDir).html);
+    reports.push(writeRunReport(report, opts.reportsDir, { claimed: claims[opts.presets.indexOf(preset)]! }).html);
   }
+  opts.onProgress?.({ status: "complete", trainSeconds, checkpoints });
   return { windows: out, tables: articleTables(out, opts.seeds.length), reports, trainSeconds, checkpoints };
 }
 

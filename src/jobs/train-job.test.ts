@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { writeCandlesCsv } from "../data/csv.js";
 import { syntheticCandles } from "../env/synthetic-market.js";
 import { METRIC_FIELDS } from "../eval/metrics.js";
+import { InterruptedError } from "../util/errors.js";
 import { runTrainJob } from "./train-job.js";
 
 const dir = mkdtempSync(join(tmpdir(), "train-job-"));
@@ -13,6 +14,26 @@ const csv = join(dir, "candles.csv");
 writeCandlesCsv(csv, syntheticCandles(24 * 61, 4)); // 2020-01-01 … 2020-03-01
 
 describe("runTrainJob (tiny budget, synthetic CSV)", () => {
+  it("--seeds 3 stopped during the second seed: the first is kept, the second saved interrupted, no backtest", async () => {
+    const controller = new AbortController();
+    const out = join(dir, "stopped");
+    const run = runTrainJob({
+      config: { preset: "default", data: csv, trainEnd: "2020-02-01", steps: 512 * 4, out, progress: "none" },
+      seeds: 3,
+      report: { runName: "stopped", reportsDir: join(dir, "reports"), command: "vitest" },
+      signal: controller.signal,
+      // The second seed starts: stop it at its first update boundary.
+      log: (line) => void (line.startsWith("seed 1 (2/3)") && controller.abort(new InterruptedError("SIGINT"))),
+    });
+    await expect(run).rejects.toThrow(
+      new RegExp(`^finished: ${out}/seed-0; ${out}/seed-1 saved after 1 of 4 updates, marked interrupted; resume: npm run train -- --resume ${out}/seed-1; 1 seed\\(s\\) not started; no backtest was run$`),
+    );
+    expect(JSON.parse(readFileSync(join(out, "seed-0", "manifest.json"), "utf8")).training.status).toBe("complete");
+    expect(JSON.parse(readFileSync(join(out, "seed-1", "manifest.json"), "utf8")).training.status).toBe("interrupted");
+    expect(existsSync(join(out, "seed-2"))).toBe(false);
+    expect(existsSync(join(dir, "reports", "stopped"))).toBe(false);
+  });
+
   it("--seeds 2: two checkpoints in seed-<s>, both windows, mean inside its bootstrap CI, a report", async () => {
     const r = await runTrainJob({
       config: { preset: "default", data: csv, trainStart: "2020-01-01", trainEnd: "2020-02-01", steps: 1024, seed: 7, out: join(dir, "multi"), progress: "none" },

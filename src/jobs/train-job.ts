@@ -6,7 +6,8 @@
  * (checkpoint in `out` itself, progress shown) and an explicit out-of-sample window.
  */
 import { join } from "node:path";
-import { CHECKPOINT_OUTPUT, train, type Policy, type TrainConfigInput, type TrainResult } from "../agent/index.js";
+import { CHECKPOINT_OUTPUT, loadCheckpoint, train, type Policy, type TrainConfigInput, type TrainResult } from "../agent/index.js";
+import { checkWindow, MIN_BACKTEST_BARS } from "../eval/window.js";
 import { InterruptedError } from "../util/errors.js";
 import { checkOutput, unsafeOutputReason, type ClaimedOutput } from "../util/safe-output.js";
 import { OutputError } from "../util/errors.js";
@@ -82,11 +83,38 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
     const out = outOf(seed);
     if (out !== null) checkOutput(out, { kind: CHECKPOINT_OUTPUT, force: base.force === true, field: "out", replaces: base.resume ?? null });
   }
+  if (opts.backtest !== false) checkWindowsBeforeTraining(opts);
   const reportClaim: ClaimedOutput | null = opts.report === null || opts.backtest === false ? null : claimReportOutput(opts.report.reportsDir ?? "reports", opts.report.runName, opts.report.force === true);
+  if (reportClaim?.replacing != null) log(`replacing ${reportClaim.path}: ${reportClaim.replacing}`);
   try {
     return await trainAndBacktest(opts, k, seeds, outOf, reportClaim, log);
   } finally {
     reportClaim?.release();
+  }
+}
+
+/**
+ * The backtest windows, checked before any training: the in-sample one (the training range) and the
+ * out-of-sample one (--test-start/--test-end), on the data the runs will train on (a resumed checkpoint's own).
+ */
+function checkWindowsBeforeTraining(opts: TrainJobOptions): void {
+  const base = opts.config;
+  let source: string | null = base.data ?? null;
+  let trainStart = base.trainStart ?? null;
+  let trainEnd = base.trainEnd ?? null;
+  if (base.resume != null) {
+    const m = loadCheckpoint(base.resume).manifest.data;
+    source ??= m.source === "embedded" ? null : m.source;
+    trainStart ??= m.trainStart;
+    trainEnd ??= m.trainEnd;
+  }
+  const candles = source === null ? readEmbeddedMarket().candles : readCandlesCsv(source).candles;
+  checkWindow(candles, { ...(trainStart ? { start: trainStart } : {}), ...(trainEnd ? { end: trainEnd } : {}) }, { start: "--train-start", end: "--train-end" }, MIN_BACKTEST_BARS, "the training (in-sample) window");
+  const test = opts.test;
+  if (test !== undefined && (test.start !== undefined || test.end !== undefined)) {
+    const start = test.start ?? trainEnd ?? undefined;
+    if (start === undefined) throw new EvalError("invalid_options", "an out-of-sample window needs a start: give --test-start or --train-end", "--test-start");
+    checkWindow(candles, { start, ...(test.end === undefined ? {} : { end: test.end }) }, { start: test.start === undefined ? "--train-end" : "--test-start", end: "--test-end" }, MIN_BACKTEST_BARS, "the out-of-sample window");
   }
 }
 

@@ -1,6 +1,7 @@
 /** Turns an experiment's windows into a run report and a console summary table. */
 import type { WindowResult } from "../eval/experiment.js";
 import type { BacktestMetrics } from "../eval/metrics.js";
+import type { SharpeDifferenceTest } from "../eval/stats.js";
 import { deflationText } from "./deflation.js";
 import { formatMetric, formatWithCi, textTable } from "./format.js";
 import type { Provenance } from "./provenance.js";
@@ -48,6 +49,25 @@ const SUMMARY_COLUMNS: ReadonlyArray<{ readonly key: keyof BacktestMetrics; read
   { key: "feesPaid", label: "fees", unit: "usd" },
 ];
 
+/**
+ * The Sharpe-difference tests of a window in words, saying what they are computed on: one run paired with
+ * buy-and-hold on the same bars, or each of K runs paired with it and summarised.
+ */
+export function sharpeTestsText(tests: readonly SharpeDifferenceTest[], subjectName = "agent"): string {
+  const t = tests[0];
+  if (t === undefined) return "";
+  const one = (x: SharpeDifferenceTest) => `${x.difference.toFixed(2)} [${x.ci.lo.toFixed(2)}, ${x.ci.hi.toFixed(2)}], p = ${x.pValue.toFixed(3)}`;
+  if (tests.length === 1) return `\nSharpe ${subjectName} − B&H = ${one(t)} (one run, paired with buy-and-hold on the same bars)`;
+  const d = tests.map((x) => x.difference);
+  const meanD = d.reduce((s, x) => s + x, 0) / d.length;
+  const better = tests.filter((x) => x.pValue < 0.05 && x.difference > 0).length;
+  const worse = tests.filter((x) => x.pValue < 0.05 && x.difference < 0).length;
+  return (
+    `\nSharpe ${subjectName} − B&H, each of the ${tests.length} runs paired with buy-and-hold on the same bars: mean ${meanD.toFixed(2)} ` +
+    `(runs ${Math.min(...d).toFixed(2)} … ${Math.max(...d).toFixed(2)}); significantly better (p < 0.05) in ${better} of ${tests.length}, worse in ${worse}`
+  );
+}
+
 /** One plain-text table per window: the agent (mean [CI] over its runs) and every baseline. */
 export function summaryText(results: readonly WindowResult[], subjectName = "agent"): string {
   const blocks: string[] = [];
@@ -68,9 +88,7 @@ export function summaryText(results: readonly WindowResult[], subjectName = "age
     for (const b of ev.baselineMetrics) rows.push([b.name, ...SUMMARY_COLUMNS.map((c) => formatMetric(c.unit, b.metrics[c.key] as number | null))]);
     const head = `${r.window.label}: ${isoDay(r.first)} → ${isoDay(r.last)} UTC`;
     const beat = ev.agentSummary ? `\n${Math.round(ev.agentSummary.beatBuyAndHoldShare * 100)}% of ${subjectName} runs beat buy-and-hold.` : "";
-    const test = ev.sharpeTest
-      ? `\nSharpe ${subjectName} − B&H = ${ev.sharpeTest.difference.toFixed(2)} [${ev.sharpeTest.ci.lo.toFixed(2)}, ${ev.sharpeTest.ci.hi.toFixed(2)}], p = ${ev.sharpeTest.pValue.toFixed(3)}`
-      : "";
+    const test = sharpeTestsText(ev.sharpeTests ?? (ev.sharpeTest ? [ev.sharpeTest] : []), subjectName);
     const deflated = ev.deflation ? `\n${deflationText(ev.deflation, subjectName)}` : "";
     blocks.push(`${head}\n${textTable(["strategy", ...SUMMARY_COLUMNS.map((c) => c.label)], rows)}${beat}${deflated}${test}`);
   }

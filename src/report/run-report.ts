@@ -48,6 +48,8 @@ export interface ReportWindow {
   readonly bound?: PerfectForesightResult | null;
   /** Sharpe of the subject against buy-and-hold. */
   readonly sharpeTest?: SharpeDifferenceTest | null;
+  /** Every run's test (each run paired with buy-and-hold); the report summarises them when there are several. */
+  readonly sharpeTests?: readonly SharpeDifferenceTest[];
   /** Deflated information ratio against buy-and-hold (the headline) and deflated Sharpe ratio of the subject's runs. */
   readonly deflation?: DeflationPair | null;
   /** Extra sentences under the window's heading (trusted HTML). */
@@ -87,9 +89,16 @@ export function metricsTableHtml(window: ReportWindow): string {
   return htmlTable(header, rows);
 }
 
-function sharpeTestHtml(t: SharpeDifferenceTest, subject: string): string {
+function sharpeTestHtml(t: SharpeDifferenceTest, subject: string, all: readonly SharpeDifferenceTest[]): string {
+  const many = all.length > 1;
+  const summary = many
+    ? `<p>Sharpe difference − buy-and-hold, each of the ${all.length} runs paired with buy-and-hold on the same bars: ` +
+      `${all.map((x) => x.difference.toFixed(2)).join(", ")} (mean ${(all.reduce((s, x) => s + x.difference, 0) / all.length).toFixed(2)}); ` +
+      `significantly better (p &lt; 0.05) in ${all.filter((x) => x.pValue < 0.05 && x.difference > 0).length}, worse in ${all.filter((x) => x.pValue < 0.05 && x.difference < 0).length}. The first run in detail:</p>`
+    : "";
   return (
-    `<p>Sharpe difference, ${escapeHtml(subject)} − buy-and-hold (annualised): <b>${t.difference.toFixed(2)}</b> ` +
+    summary +
+    `<p>Sharpe difference, ${escapeHtml(subject)}${many ? " (first run)" : ""} − buy-and-hold (annualised): <b>${t.difference.toFixed(2)}</b> ` +
     `(${t.sharpeA.toFixed(2)} vs ${t.sharpeB.toFixed(2)}), ${Math.round(t.ci.level * 100)}% CI [${t.ci.lo.toFixed(2)}, ${t.ci.hi.toFixed(2)}], ` +
     `two-sided p = ${t.pValue.toFixed(3)} (paired stationary bootstrap of hourly returns, mean block ${t.meanBlock} h, ${t.resamples} resamples).</p>`
   );
@@ -130,7 +139,7 @@ export function runReportPage(report: RunReport): PageSpec {
     const main = subject ?? w.baselines.find((b) => b.name.startsWith("ma_crossover")) ?? w.baselines[0];
     let html = w.notesHtml ?? "";
     if (w.deflation && subject) html += deflationHtml(w.deflation, subject.name);
-    if (w.sharpeTest && subject) html += sharpeTestHtml(w.sharpeTest, subject.name);
+    if (w.sharpeTest && subject) html += sharpeTestHtml(w.sharpeTest, subject.name, w.sharpeTests ?? [w.sharpeTest]);
     if (w.bound) html += boundHtml(w.bound, byName.get("perfect_foresight")?.trace);
     sections.push({ heading: w.label, html });
     const runs = [...(subject ? [subject.trace] : []), ...w.baselines.map((b) => b.trace)];
@@ -163,6 +172,7 @@ export function runReportSummary(report: RunReport): Record<string, unknown> {
       baselines: w.baselines.map((b) => ({ name: b.name, metrics: b.metrics })),
       bound: w.bound ? { method: w.bound.method, totalReturn: w.bound.totalReturn, logGrowth: w.bound.logGrowth, gridSize: w.bound.gridSize } : null,
       sharpeTest: w.sharpeTest ?? null,
+      sharpeTests: w.sharpeTests ?? (w.sharpeTest ? [w.sharpeTest] : []),
       deflation: w.deflation ? deflationJson(w.deflation) : null,
     })),
     provenance: report.provenance,
@@ -253,6 +263,7 @@ export function reportWindowFrom(label: string, ev: WindowEvaluation, opts: { re
     otherSeeds: ev.agentRuns.slice(1),
     bound: ev.baselines.bound,
     sharpeTest: ev.sharpeTest,
+    sharpeTests: ev.sharpeTests,
     deflation: ev.deflation,
     ...(opts.notesHtml === undefined ? {} : { notesHtml: opts.notesHtml }),
   };
