@@ -5,6 +5,7 @@ import { EnvError } from "./errors.js";
 import { executeOrder, Fill } from "./fill.js";
 import type { PreparedMarket } from "./market.js";
 import { writeObservation, type ObservationLayout } from "./observation.js";
+import type { OrderFilter } from "./order-filter.js";
 import { RewardInput, type RewardScheme } from "./rewards/reward-scheme.js";
 
 /**
@@ -30,6 +31,11 @@ export interface EnvModel {
   /** Steps per random episode; 0 in full mode. */
   readonly episodeLength: number;
   readonly fullEpisode: boolean;
+  /**
+   * Applied between the action scheme's order and the fill (the coach's guidance, a live risk manager); null:
+   * none, and the env is exactly the action scheme's. A stateful filter belongs to one env (a backtest, a trader).
+   */
+  readonly orderFilter: OrderFilter | null;
 }
 
 /** N episodes' state, struct-of-arrays; slot i belongs to env i. */
@@ -130,7 +136,8 @@ export function startEpisode(model: EnvModel, s: EnvState, i: number, startRow: 
 }
 
 /**
- * The transition of env i under `action`: the order is decided at close[row], fills at the fill price of
+ * The transition of env i under `action`: the order is decided at close[row], passes the model's order filter
+ * (if any), fills at the fill price of
  * row (close[row], or open[row+1]) through `executeOrder`, the clock moves to row+1, the portfolio is
  * valued at close[row+1], the reward scheme scores the step, and the terminal tests run. Writes the reward,
  * the flags and what traded into `out`.
@@ -152,7 +159,9 @@ export function transition(model: EnvModel, s: EnvState, i: number, out: StepScr
   const coins = s.coins[i]!;
   const order = out.order;
   const fill = out.fill;
-  const code = model.actions.decide(action, cash, coins, market.close[row]!, order);
+  let code = model.actions.decide(action, cash, coins, market.close[row]!, order);
+  const filter = model.orderFilter;
+  if (filter !== null) code = filter.filter(code, order, cash, coins, market.close[row]!, row);
   const base = market.fillBase[row]!;
   executeOrder(cash, coins, order, base * market.buyFactor, base * market.sellFactor, model.commission, fill);
 

@@ -52,6 +52,7 @@ export {
   type EnvState,
 } from "./core.js";
 export { executeOrder, Fill } from "./fill.js";
+export { composeOrderFilters, withOrderFilter, type OrderFilter } from "./order-filter.js";
 export { prepareMarket, type PreparedMarket } from "./market.js";
 export { observationLayout, writeObservation, type ObservationLayout } from "./observation.js";
 export * from "./actions/index.js";

@@ -37,5 +37,6 @@ export function createEnvModel(source: EnvSource): EnvModel {
     ruinFraction: config.ruinFraction,
     episodeLength: config.episode.mode === "random_window" ? config.episode.length : 0,
     fullEpisode: config.episode.mode === "full",
+    orderFilter: null,
   };
 }

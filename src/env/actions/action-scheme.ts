@@ -39,10 +39,14 @@ export const HoldCode = {
   COINS_BELOW_MINIMUM: 3,
   /** A rebalance whose notional is at or below the minimum trade (includes "already at the target"). */
   BELOW_MIN_TRADE: 4,
+  /** An order filter made the trader wait (the coach's `timing` guidance). */
+  WAIT: 5,
+  /** An order filter cut a buy to nothing: the exposure cap is reached (guidance or a hard risk cap). */
+  EXPOSURE_CAP: 6,
 } as const;
 export type HoldCode = (typeof HoldCode)[keyof typeof HoldCode];
 
-export type HoldReason = "hold_action" | "cash_below_minimum" | "coins_below_minimum" | "below_min_trade";
+export type HoldReason = "hold_action" | "cash_below_minimum" | "coins_below_minimum" | "below_min_trade" | "wait" | "exposure_cap";
 
 /** Name of each non-TRADE code; index = code. */
 export const HOLD_REASONS: readonly (HoldReason | null)[] = [
@@ -51,4 +55,6 @@ export const HOLD_REASONS: readonly (HoldReason | null)[] = [
   "cash_below_minimum",
   "coins_below_minimum",
   "below_min_trade",
+  "wait",
+  "exposure_cap",
 ];
