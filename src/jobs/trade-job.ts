@@ -156,9 +156,9 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
     clock = rc;
     const broker = new SimBroker(journal.db, model.terms, { cash: env.initialCash, coins: env.initialCoins });
     exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
-    // The replay's history starts where the data does when it fits the feature window, so that features with
-    // memory (EMAs) see what the backtest saw.
-    traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, historyBars: opts.historyBars ?? Math.max(baseOptions.historyBars, 0) };
+    // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
+    // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
+    traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? 100 };
     candlesForCheck = candles;
   } else {
     clock = new SystemClock();

@@ -53,6 +53,8 @@ export interface TraderOptions {
   readonly order: Omit<OrderManagerOptions, "sleep" | "now" | "log">;
   /** Stop after this many ticks of this process (tests); null: no limit. */
   readonly maxTicks: number | null;
+  /** Journal transactions per commit (1 in real time; a replay batches hold ticks, flushing before every order). */
+  readonly groupCommit: number;
 }
 
 export const DEFAULT_TRADER_OPTIONS: Omit<TraderOptions, "barMs" | "stopAfterBar"> = {
@@ -66,6 +68,7 @@ export const DEFAULT_TRADER_OPTIONS: Omit<TraderOptions, "barMs" | "stopAfterBar
   pageLimit: 1000,
   order: DEFAULT_ORDER_OPTIONS,
   maxTicks: null,
+  groupCommit: 1,
 };
 
 /** What one tick did, for the bus (ppo_state + heartbeat) and the dashboard. */
@@ -170,6 +173,7 @@ export class Trader {
   /** Runs until the replay's end, a halt, `maxTicks`, or `signal` (SIGINT/SIGTERM: the current tick finishes first). */
   async run(signal?: AbortSignal): Promise<TraderSummary> {
     const { exchange, journal, clock, policy } = this.deps;
+    journal.setGroupCommit(this.opts.groupCommit);
     this.market = await withReadRetries("loadMarkets", () => exchange.market(), this.opts.readRetries, this.deps.sleep);
     const saved = journal.getState("risk");
     this.risk = new RiskManager(this.deps.riskLimits, this.market, this.deps.model.terms, saved === null ? initialRiskState(this.deps.riskLimits) : (JSON.parse(saved) as RiskState));
@@ -224,6 +228,7 @@ export class Trader {
         break;
       }
     }
+    journal.flush();
     return this.summary(stoppedBy);
   }
 
@@ -250,6 +255,7 @@ export class Trader {
   /** Control: stop new orders from the next tick (R21); cancels our open orders when asked. */
   async stop(reason: string, cancelOpen: boolean): Promise<{ changed: boolean; openOrders: number }> {
     const changed = this.risk.stop(reason);
+    this.deps.journal.flush();
     if (cancelOpen) await this.orders.cancelOpen();
     this.saveRisk();
     const open = this.deps.journal.unresolvedOrders().length;
@@ -281,41 +287,50 @@ export class Trader {
   private async runTick(bar: number, final: boolean): Promise<void> {
     const { journal, clock, exchange } = this.deps;
     const now = clock.now();
-    const done = (status: "done" | "skipped" | "stale" | "failed", detail: string | null): void => journal.finishTick(bar, status, clock.now(), detail);
-    let update: FeedUpdate;
+    // Bars fetched this tick are written in the tick's first transaction (one commit per tick for a hold).
+    let bars: FeedUpdate | null = null;
+    const writeBars = (): void => {
+      if (bars === null) return;
+      journal.upsertCandles(bars.bars);
+      journal.upsertCandles(bars.filledBars, true);
+      bars = null;
+    };
+    const close = (status: "done" | "skipped" | "stale" | "failed", detail: string | null, report: TickReport, writes?: () => void): void => {
+      journal.transaction(() => {
+        writeBars();
+        writes?.();
+        journal.finishTick(bar, status, clock.now(), detail);
+        this.persistReport(report);
+      });
+      void this.deps.onTick?.(report, this);
+    };
     try {
-      update = await this.feeder.update(now);
+      bars = await this.feeder.update(now);
     } catch (err) {
       if (err instanceof ReadFailed) {
         this.event("warn", "tick_skipped", `candles unavailable: ${err.message} (no order this tick)`);
-        done("skipped", "candles unavailable");
-        return this.report(bar, "skipped", "candles unavailable");
+        return close("skipped", "candles unavailable", this.report(bar, "skipped", "candles unavailable"));
       }
       if (err instanceof TradingError && err.code === "invalid_candles") {
         this.event("warn", "bad_candles", `${err.message} (no decision this tick)`);
-        done("failed", err.message.slice(0, 300));
-        return this.report(bar, "skipped", "invalid candles");
+        return close("failed", err.message.slice(0, 300), this.report(bar, "skipped", "invalid candles"));
       }
       return this.haltOn(err, bar);
     }
-    if (update.bars.length + update.filledBars.length > 0) {
-      journal.transaction(() => {
-        journal.upsertCandles(update.bars);
-        journal.upsertCandles(update.filledBars, true);
-      });
-    }
+    const update = bars;
     if (update.stale || this.history.lastTs !== bar) {
       const why = update.latest === null ? "no candles" : `latest closed candle ${new Date(update.latest).toISOString()}, expected ${new Date(bar).toISOString()}`;
-      this.event("warn", "stale", `stale data: ${why}: no decision`);
-      done("stale", why);
-      return this.report(bar, "stale", why);
+      if (update.stale) this.event("warn", "stale", `stale data: ${why}: no decision`);
+      return close(update.stale ? "stale" : "skipped", why, this.report(bar, update.stale ? "stale" : "skipped", why));
     }
     if (this.deps.beforeTick) await this.deps.beforeTick(this);
 
     // Orders still pending from earlier ticks (open, LOST): polled before anything else (R2).
-    if (journal.unresolvedOrders().length > 0) {
+    let unresolved = journal.unresolvedOrders();
+    if (unresolved.length > 0) {
       await this.orders.reconcile((b) => this.isCurrent(b)).catch((err: unknown) => this.event("warn", "reconcile", `reconcile failed: ${String(err)}`));
       this.applyFills();
+      unresolved = journal.unresolvedOrders();
     }
 
     let balances: Balances;
@@ -328,31 +343,23 @@ export class Trader {
       const hold = { spendUsd: 0, sellCoins: 0 };
       this.risk.review(hold, { time: bar + this.opts.barMs, cash: Number.NaN, coins: Number.NaN, price: this.history.lastClose(), valid: false }, verdict);
       for (const a of verdict.alerts) this.event("alert", "risk", a);
-      journal.transaction(() => {
-        this.saveRisk();
-        done("skipped", "balances unavailable");
-      });
       this.event("warn", "tick_skipped", `balances unavailable: ${err.message} (no order this tick)`);
-      return this.report(bar, "skipped", "balances unavailable");
+      return close("skipped", "balances unavailable", this.report(bar, "skipped", "balances unavailable"), () => this.saveRisk());
     }
     const price = this.history.lastClose();
     const value = balances.cash + balances.coins * price;
-    if (final) {
-      journal.transaction(() => {
-        journal.recordEquity({ barTs: bar, price, cash: balances.cash, coins: balances.coins, value });
-        done("done", "final mark");
-      });
-      return this.report(bar, "final", "final mark", { price, balances, value });
-    }
+    const mark = { price, balances, value };
+    const equity = () => journal.recordEquity({ barTs: bar, price, cash: balances.cash, coins: balances.coins, value });
+    if (final) return close("done", "final mark", this.report(bar, "final", "final mark", mark), equity);
     if (this.history.length < Math.max(2, this.deps.model.firstDecisionRow + 1)) {
-      done("skipped", `warming up: ${this.history.length} of ${this.deps.model.firstDecisionRow + 1} bars`);
-      return this.report(bar, "skipped", "warming up");
+      const why = `warming up: ${this.history.length} of ${this.deps.model.firstDecisionRow + 1} bars`;
+      return close("skipped", why, this.report(bar, "skipped", why));
     }
 
     // Funds of orders whose outcome is unknown stay reserved (R2).
     let reservedCash = 0;
     let reservedCoins = 0;
-    for (const o of journal.unresolvedOrders()) {
+    for (const o of unresolved) {
       if (o.status === "open") continue; // the exchange already holds these in its "used" balance
       if (o.side === "buy") reservedCash += Math.max(0, (o.cost ?? 0) - o.costFilled);
       else reservedCoins += Math.max(0, (o.amount ?? 0) - o.filled);
@@ -369,8 +376,8 @@ export class Trader {
     const side = d.order.spendUsd > 0 ? "buy" : d.order.sellCoins > 0 ? "sell" : null;
     const id = decisionId(this.tag, bar);
     const coid = clientOrderId(id);
-    journal.transaction(() => {
-      journal.recordEquity({ barTs: bar, price, cash: balances.cash, coins: balances.coins, value });
+    const recordDecision = (): void => {
+      equity();
       journal.recordDecision(
         {
           decisionId: id,
@@ -396,22 +403,30 @@ export class Trader {
         side === null ? null : { clientOrderId: coid },
       );
       this.saveRisk();
-      if (side === null) done("done", null);
-    });
+    };
     for (const a of d.risk.alerts) this.event("alert", "risk", a);
-    if (statusBefore === "running" && this.risk.state.status === "stopped") {
-      // R11: the kill switch fired: no new orders, open ones cancelled, a manual start required.
-      const cancelled = await this.orders.cancelOpen();
-      this.event("alert", "kill_switch", `${this.risk.state.stopReason ?? "stopped"}; ${cancelled} open order(s) cancelled; a manual start is required`);
+    if (side === null) {
+      close("done", null, this.report(bar, "decided", d.risk.detail || d.holdReason, mark, d), recordDecision);
+      if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
+      return;
     }
-    if (side === null) return this.report(bar, "decided", d.risk.detail || d.holdReason, { price, balances, value }, d);
+    // The intent is committed before the request goes out (R1, R6).
+    journal.transaction(() => {
+      writeBars();
+      recordDecision();
+    });
+    journal.flush();
+    if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
-    journal.transaction(() => {
-      this.applyFills();
-      done("done", outcomeDetail(outcome));
-    });
-    return this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), { price, balances, value }, d);
+    return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d), () => this.applyFills());
+  }
+
+  /** R11: the kill switch fired: no new orders, open ones cancelled, a manual start required. */
+  private async onKillSwitch(): Promise<void> {
+    this.deps.journal.flush();
+    const cancelled = await this.orders.cancelOpen();
+    this.event("alert", "kill_switch", `${this.risk.state.stopReason ?? "stopped"}; ${cancelled} open order(s) cancelled; a manual start is required`);
   }
 
   /** Finishes a tick whose decision is in the journal (a restart in the middle of it). */
@@ -419,6 +434,7 @@ export class Trader {
     const { journal, clock } = this.deps;
     const d = journal.decision(bar)!;
     let detail: string | null = "resumed";
+    journal.flush();
     for (const o of journal.ordersOf(d.decisionId)) {
       if (!UNRESOLVED_ORDER_STATUSES.includes(o.status)) continue;
       if (o.status === "intent" && o.sends === 0 && !this.isCurrent(bar)) continue; // abandoned by reconcile
@@ -445,11 +461,12 @@ export class Trader {
   /** Attributes every final fill not yet attributed to the risk manager's position (exactly once, R6). */
   private applyFills(): void {
     const { journal } = this.deps;
-    for (const o of journal.unappliedFills()) {
+    const fills = journal.unappliedFills();
+    for (const o of fills) {
       this.risk.recordFill(o.updatedAt, o.coinsDelta, o.cashDelta);
       journal.updateOrder(o.clientOrderId, { applied: 1 });
     }
-    this.saveRisk();
+    if (fills.length > 0) this.saveRisk();
   }
 
   /** Feeds the `warmupBars` bars before the first decision through the policy, holding the start portfolio. */
@@ -470,17 +487,25 @@ export class Trader {
 
   private haltOn(err: unknown, bar: number): void {
     const c = classifyError(err);
-    if (c.action === "halt") {
+    const halt = c.action === "halt";
+    if (halt) {
       this.risk.stop(`halted: ${c.errorClass}: ${c.message.slice(0, 160)}`);
-      this.saveRisk();
       this.halted = true;
       this.event("alert", "halt", `${c.errorClass}: ${c.message.slice(0, 200)}: trading halted, a manual start is required`);
-      this.deps.journal.finishTick(bar, "failed", this.deps.clock.now(), `halt: ${c.errorClass}`);
-      return this.report(bar, "halted", c.errorClass);
-    }
-    this.event("error", "tick_failed", `${c.errorClass}: ${c.message.slice(0, 200)} (tick skipped)`);
-    this.deps.journal.finishTick(bar, "failed", this.deps.clock.now(), `${c.errorClass}`);
-    return this.report(bar, "skipped", c.errorClass);
+    } else this.event("error", "tick_failed", `${c.errorClass}: ${c.message.slice(0, 200)} (tick skipped)`);
+    const report = this.report(bar, halt ? "halted" : "skipped", c.errorClass);
+    this.deps.journal.transaction(() => {
+      this.saveRisk();
+      this.deps.journal.finishTick(bar, "failed", this.deps.clock.now(), `${halt ? "halt: " : ""}${c.errorClass}`);
+      this.persistReport(report);
+    });
+    void this.deps.onTick?.(report, this);
+  }
+
+  /** Writes the report's seq and the heartbeat (inside the caller's transaction). */
+  private persistReport(report: TickReport): void {
+    this.deps.journal.setState("seq", String(report.seq));
+    this.deps.journal.setState("heartbeat", JSON.stringify({ lastProcess: report.lastProcess, barTs: report.barTs, seq: report.seq, outcome: report.outcome }));
   }
 
   private report(
@@ -489,9 +514,8 @@ export class Trader {
     detail: string | null,
     mark?: { price: number; balances: Balances; value: number },
     d?: TickDecision,
-  ): void {
+  ): TickReport {
     this.seq++;
-    this.deps.journal.setState("seq", String(this.seq));
     const risk = this.risk.state;
     const t = bar + this.opts.barMs;
     const value = mark?.value ?? null;
@@ -515,8 +539,7 @@ export class Trader {
       locks: this.risk.activeLocks(t),
       riskCode: d?.risk.code ?? null,
     };
-    this.deps.journal.setState("heartbeat", JSON.stringify({ lastProcess: report.lastProcess, barTs: bar, seq: this.seq, outcome }));
-    void this.deps.onTick?.(report, this);
+    return report;
   }
 
   event(level: EventLevel, kind: string, message: string, data?: unknown): void {
