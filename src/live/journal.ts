@@ -312,6 +312,22 @@ export class Journal {
     return { journal: new Journal(db, full, meta.get("run_id")!), created };
   }
 
+  /**
+   * Opens an existing journal to read it (a notebook, the dashboard, a test), whatever it belongs to. Reading
+   * while a trader writes is safe (WAL).
+   */
+  static openReadOnly(path: string): Journal {
+    const full = resolve(path);
+    let db: Database.Database;
+    try {
+      db = new Database(full, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new TradingError("journal_unreadable", err instanceof Error ? err.message : String(err), full);
+    }
+    const r = db.prepare<unknown[]>("SELECT value FROM meta WHERE key = 'run_id'").get() as Row | undefined;
+    return new Journal(db, full, r === undefined ? "" : String(r.value));
+  }
+
   close(): void {
     if (!this.db.open) return;
     this.flush();
@@ -351,7 +367,7 @@ export class Journal {
 
   /** Commits a pending group commit (no-op otherwise). */
   flush(): void {
-    if (this.groupCommit > 1 && this.db.inTransaction) this.db.exec("COMMIT");
+    if (this.groupCommit > 1 && this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
     this.batched = 0;
   }
 

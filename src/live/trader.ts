@@ -17,10 +17,12 @@
 import type { Policy } from "../agent/policy.js";
 import type { CandleMeta } from "../data/candles.js";
 import { TradingError } from "../trading/errors.js";
-import type { DecisionModel, OrderAdjuster, TickDecision } from "../trading/decide.js";
+import type { OrderFilter } from "../env/order-filter.js";
+import type { DecisionModel, TickDecision } from "../trading/decide.js";
 import { decideOnHistory } from "../trading/decide.js";
 import { MarketHistory } from "../trading/market-history.js";
-import { clientOrderId, decisionId, runTag } from "../trading/order-id.js";
+import { clientOrderId, decisionId, parseClientOrderId, runTag } from "../trading/order-id.js";
+import { RiskOrderFilter } from "../trading/risk/risk-filter.js";
 import type { RiskLimits } from "../trading/risk/risk-config.js";
 import { initialRiskState, RiskManager, type RiskLock, type RiskState, type RiskStatus } from "../trading/risk/risk-manager.js";
 import { nextTick, tickStartFor } from "../trading/schedule.js";
@@ -111,8 +113,8 @@ export interface TraderDeps {
   readonly onTick?: (report: TickReport, trader: Trader) => void | Promise<void>;
   /** Called before every tick's decision (the bus applies control messages and guidance here). */
   readonly beforeTick?: (trader: Trader) => void | Promise<void>;
-  /** The guidance layer, run between the action scheme and the risk manager. */
-  readonly guidance?: () => OrderAdjuster | null;
+  /** The guidance layer (the coach's GuidanceFilter), run between the action scheme and the risk manager. */
+  readonly guidance?: () => OrderFilter | null;
 }
 
 export interface TraderSummary {
@@ -136,7 +138,10 @@ export class Trader {
   readonly feeder: Feeder;
   readonly orders: OrderManager;
   risk!: RiskManager;
+  riskFilter!: RiskOrderFilter;
   market!: MarketInfo;
+  /** Market time of the decision being taken (the risk filter's clock). */
+  private decisionTime = 0;
   private seq: number;
   private ticksThisRun = 0;
   private lastBar: number | null = null;
@@ -177,6 +182,8 @@ export class Trader {
     this.market = await withReadRetries("loadMarkets", () => exchange.market(), this.opts.readRetries, this.deps.sleep);
     const saved = journal.getState("risk");
     this.risk = new RiskManager(this.deps.riskLimits, this.market, this.deps.model.terms, saved === null ? initialRiskState(this.deps.riskLimits) : (JSON.parse(saved) as RiskState));
+    // Fills are attributed explicitly from the journal (applyFills), at their decision's time.
+    this.riskFilter = new RiskOrderFilter(this.risk, () => this.decisionTime, false);
     this.log(`${exchange.mode} on ${exchange.id}${exchange.apiHost === null ? "" : ` (API host ${exchange.apiHost})`}: ${exchange.symbol} ${exchange.timeframe}, journal ${journal.path}`);
 
     const last = journal.lastDecision();
@@ -369,10 +376,10 @@ export class Trader {
       coins: balances.coins,
       cashAvailable: Math.max(0, Math.min(balances.cashFree, balances.cash - reservedCash)),
       coinsAvailable: Math.max(0, Math.min(balances.coinsFree, balances.coins - reservedCoins)),
-      valid: true,
     };
     const statusBefore = this.risk.state.status;
-    const d = decideOnHistory(this.deps.model, this.history.candles(this.opts.historyBars), this.deps.policy, this.risk, portfolio, bar + this.opts.barMs, this.deps.guidance?.() ?? null);
+    this.decisionTime = bar + this.opts.barMs;
+    const d = decideOnHistory(this.deps.model, this.history.candles(this.opts.historyBars), this.deps.policy, { guidance: this.deps.guidance?.() ?? null, risk: this.riskFilter }, portfolio);
     const side = d.order.spendUsd > 0 ? "buy" : d.order.sellCoins > 0 ? "sell" : null;
     const id = decisionId(this.tag, bar);
     const coid = clientOrderId(id);
@@ -390,7 +397,7 @@ export class Trader {
           action: d.action,
           probabilities: d.probabilities,
           criticValue: d.criticValue,
-          holdReason: d.guidanceHold ?? d.holdReason,
+          holdReason: d.holdReason,
           guidance: null,
           riskCode: d.risk.code,
           riskDetail: d.risk.detail === "" ? null : d.risk.detail,
@@ -463,7 +470,9 @@ export class Trader {
     const { journal } = this.deps;
     const fills = journal.unappliedFills();
     for (const o of fills) {
-      this.risk.recordFill(o.updatedAt, o.coinsDelta, o.cashDelta);
+      // At the time of the decision that placed it, as a backtest's risk filter attributes it.
+      const bar = parseClientOrderId(o.clientOrderId)?.barTs;
+      this.risk.recordFill(bar === undefined ? o.updatedAt : bar + this.opts.barMs, o.coinsDelta, o.cashDelta);
       journal.updateOrder(o.clientOrderId, { applied: 1 });
     }
     if (fills.length > 0) this.saveRisk();

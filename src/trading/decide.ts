@@ -19,7 +19,9 @@ import { observationLayout, writeObservation, type ObservationLayout } from "../
 import { resolveEnvConfig } from "../env/presets.js";
 import type { FeatureMatrix } from "../features/feature-matrix.js";
 import type { Policy } from "../agent/policy.js";
-import { newVerdict, type FillTerms, type RiskCode, type RiskManager, type RiskVerdict } from "./risk/risk-manager.js";
+import { composeOrderFilters, type OrderFilter } from "../env/order-filter.js";
+import type { RiskOrderFilter } from "./risk/risk-filter.js";
+import type { FillTerms, RiskCode, RiskVerdict } from "./risk/risk-manager.js";
 
 /** The part of a checkpoint's env config a trader needs, resolved once. */
 export class DecisionModel {
@@ -93,8 +95,6 @@ export interface DecisionPortfolio {
   readonly coins: number;
   readonly cashAvailable: number;
   readonly coinsAvailable: number;
-  /** False when the balances could not be read this tick: the risk manager fails closed. */
-  readonly valid: boolean;
 }
 
 export interface TickDecision {
@@ -104,13 +104,14 @@ export interface TickDecision {
   readonly action: number;
   readonly probabilities: readonly number[];
   readonly criticValue: number;
-  /** The action scheme's hold reason, null when it proposed a trade. */
+  /** The tick's HoldCode after every filter (0: the order trades). */
+  readonly holdCode: number;
+  /** Why the tick holds (the action scheme's, the guidance's or the risk manager's reason); null when it trades. */
   readonly holdReason: string | null;
   /** What the action scheme proposed (before guidance and risk). */
   readonly proposedSpend: number;
   readonly proposedSell: number;
-  /** The guidance layer's hold reason, if it turned the order into a hold. */
-  readonly guidanceHold: string | null;
+  /** What the risk manager did (a copy). */
   readonly risk: RiskVerdict;
   /** The order to send (both 0: a hold). */
   readonly order: Order;
@@ -118,44 +119,40 @@ export interface TickDecision {
   readonly policyState: Float64Array;
 }
 
-/** An order adjuster run between the action scheme and the risk manager (the coach's guidance layer). */
-export type OrderAdjuster = (order: Order, ctx: { readonly time: number; readonly cash: number; readonly coins: number; readonly price: number }) => string | null;
-
 /**
- * One decision on the last bar of `history`: observation → policy (greedy) → action scheme → guidance → risk.
- * `time` is the decision bar's close (market time for the risk manager).
+ * One decision on the last bar of `history`: observation → policy (greedy) → action scheme → guidance filter →
+ * risk filter, the env's own order-filter chain (hard caps last, so they win). `row` passed to the filters is
+ * the history's last row; the filters read the decision time from their own clock.
  */
 export function decideOnHistory(
   model: DecisionModel,
   history: Candles,
   policy: Policy<unknown>,
-  risk: RiskManager,
+  filters: { readonly guidance: OrderFilter | null; readonly risk: RiskOrderFilter },
   portfolio: DecisionPortfolio,
-  time: number,
-  guidance: OrderAdjuster | null = null,
   features: FeatureMatrix = model.features(history),
 ): TickDecision {
   const price = history.close[history.length - 1]!;
   const { observation } = model.observe(history, features, portfolio.cash, portfolio.coins);
   const step = policy.act(observation, { mode: "greedy" });
   const order = new Order();
-  const code = model.actions.decide(step.action, portfolio.cashAvailable, portfolio.coinsAvailable, price, order);
+  let code = model.actions.decide(step.action, portfolio.cashAvailable, portfolio.coinsAvailable, price, order);
   const proposedSpend = order.spendUsd;
   const proposedSell = order.sellCoins;
-  const guidanceHold = guidance === null ? null : guidance(order, { time, cash: portfolio.cashAvailable, coins: portfolio.coinsAvailable, price });
-  const verdict = newVerdict();
-  risk.review(order, { time, cash: portfolio.cashAvailable, coins: portfolio.coinsAvailable, price, valid: portfolio.valid }, verdict);
+  const chain = filters.guidance === null ? filters.risk : composeOrderFilters(filters.guidance, filters.risk);
+  code = chain.filter(code, order, portfolio.cashAvailable, portfolio.coinsAvailable, price, history.length - 1);
+  const v = filters.risk.last;
   return {
     price,
     observation,
     action: step.action,
     probabilities: step.probabilities,
     criticValue: step.value,
+    holdCode: code,
     holdReason: HOLD_REASONS[code] ?? null,
     proposedSpend,
     proposedSell,
-    guidanceHold,
-    risk: verdict,
+    risk: { code: v.code, detail: v.detail, alerts: [...v.alerts] },
     order,
     policyState: policy.getState(),
   };
