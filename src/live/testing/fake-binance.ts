@@ -79,7 +79,7 @@ export interface FakeBinanceOptions {
   readonly minQty?: number;
   readonly minNotional?: number;
   readonly tickSize?: number;
-  /** The server's clock (default Date.now); ms. */
+  /** The market's clock: which candles have opened, order times (default Date.now). Signatures are checked against the real clock. */
   readonly now?: () => number;
 }
 
@@ -404,7 +404,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     if (createHmac("sha256", secret).update(signed).digest("hex") !== sig) return { status: 400, body: { code: -1022, msg: "Signature for this request is not valid." } };
     const ts = Number(q.timestamp);
     const window = Number(q.recvWindow ?? "5000");
-    if (!(Math.abs(serverTime() - ts) <= window)) return { status: 400, body: { code: -1021, msg: "Timestamp for this request is outside of the recvWindow." } };
+    if (!(Math.abs(Date.now() + state.clockSkewMs - ts) <= window)) return { status: 400, body: { code: -1021, msg: "Timestamp for this request is outside of the recvWindow." } };
     return null;
   }
 
@@ -454,7 +454,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     let reply: { status: number; body: unknown };
     switch (route) {
       case "time":
-        reply = { status: 200, body: { serverTime: serverTime() } };
+        reply = { status: 200, body: { serverTime: Date.now() + state.clockSkewMs } };
         break;
       case "exchangeInfo":
         reply = { status: 200, body: exchangeInfo() };
