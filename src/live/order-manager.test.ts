@@ -62,6 +62,7 @@ beforeAll(async () => {
     credentials: { apiKey: fake.apiKey, secret: fake.secret },
     apiUrl: fake.url,
     timeoutMs: 400,
+    ccxtOptions: { rateLimit: 1 },
   });
   await ex.market();
 });

@@ -142,6 +142,8 @@ export class Trader {
   market!: MarketInfo;
   /** Market time of the decision being taken (the risk filter's clock). */
   private decisionTime = 0;
+  /** Balances read this tick plus our fills since: what the next tick should read (drift check). */
+  private expected: { cash: number; coins: number } | null = null;
   private seq: number;
   private ticksThisRun = 0;
   private lastBar: number | null = null;
@@ -308,6 +310,7 @@ export class Trader {
         writes?.();
         journal.finishTick(bar, status, clock.now(), detail);
         this.persistReport(report);
+        this.persistExpected(bar);
       });
       void this.deps.onTick?.(report, this);
     };
@@ -353,6 +356,7 @@ export class Trader {
       this.event("warn", "tick_skipped", `balances unavailable: ${err.message} (no order this tick)`);
       return close("skipped", "balances unavailable", this.report(bar, "skipped", "balances unavailable"), () => this.saveRisk());
     }
+    this.checkDrift(balances);
     const price = this.history.lastClose();
     const value = balances.cash + balances.coins * price;
     const mark = { price, balances, value };
@@ -427,6 +431,27 @@ export class Trader {
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
     return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d), () => this.applyFills());
+  }
+
+  /**
+   * Balance drift: the account moved by something other than our fills (a deposit, a manual trade, a fee in
+   * another asset). The exchange's balances are the truth and the next decision uses them; the drift is logged.
+   */
+  private checkDrift(b: Balances): void {
+    const { journal } = this.deps;
+    const saved = journal.getState("balances");
+    if (saved !== null) {
+      const exp = JSON.parse(saved) as { cash: number; coins: number };
+      for (const open of journal.unresolvedOrders()) {
+        exp.cash += open.cashDelta;
+        exp.coins += open.coinsDelta;
+      }
+      const off = (x: number, y: number) => Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(y));
+      if (off(b.cash, exp.cash) || off(b.coins, exp.coins)) {
+        this.event("warn", "balance_drift", `balances moved outside our orders: cash ${exp.cash} → ${b.cash}, coins ${exp.coins} → ${b.coins} (the exchange's balances are used)`, { expected: exp, observed: { cash: b.cash, coins: b.coins } });
+      }
+    }
+    this.expected = { cash: b.cash, coins: b.coins };
   }
 
   /** R11: the kill switch fired: no new orders, open ones cancelled, a manual start required. */
@@ -509,6 +534,19 @@ export class Trader {
       this.persistReport(report);
     });
     void this.deps.onTick?.(report, this);
+  }
+
+  /** The balances the next tick should read: this tick's plus the fills of this tick's orders. */
+  private persistExpected(bar: number): void {
+    if (this.expected === null) return;
+    const e = { ...this.expected };
+    for (const o of this.deps.journal.ordersOf(decisionId(this.tag, bar))) {
+      if (o.status === "open" || o.status === "lost" || o.status === "unknown" || o.status === "intent") continue;
+      e.cash += o.cashDelta;
+      e.coins += o.coinsDelta;
+    }
+    this.deps.journal.setState("balances", JSON.stringify(e));
+    this.expected = null;
   }
 
   /** Writes the report's seq and the heartbeat (inside the caller's transaction). */

@@ -103,7 +103,7 @@ export interface FakeBinance {
   readonly balances: Record<string, { free: number; locked: number }>;
   /** Candles served by klines (ascending); the bar containing now() is served as still forming. */
   candles: FakeCandle[];
-  /** The price market orders fill at (default: the last candle's close). */
+  /** The price market orders fill at (default: the open of the candle forming now). */
   price: number | null;
   /** Offset added to the server clock (a skew makes ccxt's timestamps look wrong: -1021). */
   clockSkewMs: number;
@@ -111,7 +111,7 @@ export interface FakeBinance {
   maintenance: boolean;
   /** Lookups of an order by id (GET /api/v3/order) miss it this many times after it is created (eventual consistency, R2). */
   hideNewOrdersFor: number;
-  /** New market orders fill in this many steps (1: at once; k > 1: partially, the rest over the next lookups). */
+  /** New market orders fill in this many steps (1: at once; k > 1: partially, the rest over the next lookups; 0: they rest unfilled until cancelled). */
   fillSteps: number;
   /** A market order that cannot fill at once expires with what it filled (Binance EXPIRED). */
   expirePartial: boolean;
@@ -157,7 +157,14 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
 
   const bal = (asset: string) => (balances[asset] ??= { free: 0, locked: 0 });
   const serverTime = () => now() + state.clockSkewMs;
-  const marketPrice = (): number => state.price ?? state.candles.at(-1)?.close ?? 0;
+  /** Market orders fill at `price` when set, else at the open of the bar forming now (the last candle opened). */
+  const marketPrice = (): number => {
+    if (state.price !== null) return state.price;
+    const t = serverTime();
+    let p = 0;
+    for (const c of state.candles) if (c.ts <= t) p = c.open;
+    return p;
+  };
   const num = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(15))) : "0");
 
   function orderJson(o: FakeOrder): Record<string, unknown> {
@@ -292,7 +299,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       commission: 0,
       commissionAsset: side === "BUY" ? "BTC" : "USDT",
       price: 0,
-      pendingSteps: Math.max(1, state.fillSteps),
+      pendingSteps: state.fillSteps,
     };
     orders.push(o);
     if (state.hideNewOrdersFor > 0) lookupsLeft.set(clientOrderId, state.hideNewOrdersFor);

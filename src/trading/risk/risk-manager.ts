@@ -332,6 +332,8 @@ export class RiskManager {
       return;
     }
     s.failedChecks = 0;
+    // Coins held when the session starts are valued at the first price seen (their cost is not ours to know).
+    if (s.lastCoins === null && snap.coins > 0) s.averageCost = snap.price;
     s.lastCoins = snap.coins;
     if (s.sessionStartValue === null) s.sessionStartValue = value;
     if (s.peakValue === null || value > s.peakValue) s.peakValue = value;

@@ -1,8 +1,0 @@
-import { runTradeJob } from "./src/jobs/trade-job.js";
-import { rmSync } from "node:fs";
-for (const gc of [1, 100, 1, 100]) {
-  rmSync("/tmp/rj.db", { force: true }); rmSync("/tmp/rj.db-wal", { force: true }); rmSync("/tmp/rj.db-shm", { force: true });
-  const t0 = performance.now();
-  const r = await runTradeJob({ checkpoint: "/tmp/ck-seed", exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, start: "2021-03-01", end: "2021-06-01", tickMs: 0 }, journal: "/tmp/rj.db", risk: "off", traderOptions: { groupCommit: gc } });
-  console.log(gc, r.summary.ticks, ((performance.now() - t0) / 1000).toFixed(2), "s");
-}
