@@ -28,6 +28,7 @@ const flagsSchema = z
     tickMs: z.coerce.number().int().min(0).max(60_000).default(0),
     risk: z.enum(["off", "standard"]).default("standard"),
     historyBars: z.coerce.number().int().min(2).max(1_000_000).optional(),
+    lateStartMs: z.coerce.number().int().min(0).max(86_400_000).optional(),
     json: z.boolean().default(false),
     apiUrl: z.string().url().optional(),
     maxTicks: z.coerce.number().int().min(1).optional(),
@@ -54,25 +55,15 @@ const { values } = parseArgs({
     "tick-ms": { type: "string" },
     risk: { type: "string" },
     "history-bars": { type: "string" },
+    "late-start-ms": { type: "string" },
     json: { type: "boolean" },
     "api-url": { type: "string" },
     "max-ticks": { type: "string" },
   },
   strict: true,
 });
-const parsed = flagsSchema.safeParse({
-  ...values,
-  confirmLive: values["confirm-live"],
-  tickMs: values["tick-ms"],
-  historyBars: values["history-bars"],
-  apiUrl: values["api-url"],
-  maxTicks: values["max-ticks"],
-  "confirm-live": undefined,
-  "tick-ms": undefined,
-  "history-bars": undefined,
-  "api-url": undefined,
-  "max-ticks": undefined,
-});
+const { "confirm-live": confirmLive, "tick-ms": tickMs, "history-bars": historyBars, "late-start-ms": lateStartMs, "api-url": apiUrl, "max-ticks": maxTicks, ...plain } = values;
+const parsed = flagsSchema.safeParse({ ...plain, confirmLive, tickMs, historyBars, lateStartMs, apiUrl, maxTicks });
 if (!parsed.success) {
   const issue = parsed.error.issues[0]!;
   const flag = issue.path.map(String).join(".").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -97,6 +88,7 @@ try {
     ...(f.historyBars === undefined ? {} : { historyBars: f.historyBars }),
     ...(f.apiUrl === undefined ? {} : { apiUrl: f.apiUrl }),
     ...(f.maxTicks === undefined ? {} : { maxTicks: f.maxTicks }),
+    ...(f.lateStartMs === undefined ? {} : { traderOptions: { lateStartMs: f.lateStartMs } }),
     log: (line) => (f.json ? console.error(line) : console.log(line)),
     signal: ctl.signal,
   });
