@@ -26,7 +26,8 @@ import { tickStartFor } from "../trading/schedule.js";
 import { CcxtExchange } from "../live/ccxt-exchange.js";
 import { ReplayClock, SystemClock, sleepMs, type Clock } from "../live/clock.js";
 import type { Exchange, ExchangeMode } from "../live/exchange.js";
-import { Journal } from "../live/journal.js";
+import { Journal, JOURNAL_OUTPUT } from "../live/journal.js";
+import { claimOutput, type ClaimedOutput } from "../util/safe-output.js";
 import { PaperExchange } from "../live/paper-exchange.js";
 import { ReplayExchange } from "../live/replay-exchange.js";
 import { SimBroker } from "../live/sim-broker.js";
@@ -49,6 +50,8 @@ export interface TradeJobOptions {
   readonly replay: { readonly data: string | null; readonly start?: string; readonly end?: string; readonly tickMs: number; readonly market?: Partial<MarketRules> } | null;
   /** Journal file; default journals/<mode>-<exchange>-<symbol>-<timeframe>.db. */
   readonly journal?: string;
+  /** Redis URL of the bus; absent: the trader runs alone (no coach, nothing published). */
+  readonly redis?: string;
   readonly risk: RiskLimitsRequest;
   readonly historyBars?: number;
   readonly warmupBars?: number;
@@ -127,112 +130,118 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
   const journalPath = opts.journal ?? defaultJournalPath(mode, opts.replay !== null ? "replay" : opts.exchange, opts.symbol, opts.timeframe);
   let journal: Journal;
 
-  const openJournal = (exchangeId: string): Journal => {
-    const { journal: j, created } = Journal.open(
-      journalPath,
-      { mode, exchange: exchangeId, symbol: opts.symbol, timeframe: opts.timeframe, checkpointSha256: policy.manifest.weights.sha256 },
-      () => randomUUID(),
-    );
-    log(`journal ${j.path} (${created ? "new" : "continued"}, run ${j.runId})`);
-    return j;
-  };
-
-  if (opts.replay !== null) {
-    const r = opts.replay;
-    const { candles } = r.data === null ? readEmbeddedMarket() : readCandlesCsv(r.data, { symbol: opts.symbol, exchange: "csv", timeframe: opts.timeframe });
-    if (candles.length < 2) throw new TradingError("invalid_config", "the replay data has fewer than 2 candles", "--replay");
-    const period = medianPeriod(candles.timestamp);
-    if (period !== barMs) throw new TradingError("invalid_config", `the replay data has bars of ${period / 60_000} minutes, --timeframe ${opts.timeframe} says ${barMs / 60_000}`, "--timeframe");
-    const start = r.start === undefined ? candles.timestamp[0]! : parseDate(r.start, "--start");
-    const end = r.end === undefined ? null : parseDate(r.end, "--end");
-    let first = 0;
-    while (first < candles.length && candles.timestamp[first]! < start) first++;
-    let last = candles.length - 1;
-    if (end !== null) while (last >= 0 && candles.timestamp[last]! >= end) last--;
-    if (!(last > first)) throw new TradingError("invalid_config", `the window [${r.start ?? "first bar"}, ${r.end ?? "last bar"}) holds fewer than 2 bars of the replay data`, "--start/--end");
-    identityExchange = `replay:${r.data === null ? "embedded" : basename(r.data)}:${new Date(candles.timestamp[first]!).toISOString()}:${end === null ? "end" : new Date(end).toISOString()}`;
-    journal = openJournal(identityExchange);
-    const rc = new ReplayClock(tickStartFor(candles.timestamp[first]!, barMs, baseOptions.offsetMs), r.tickMs);
-    clock = rc;
-    const broker = new SimBroker(journal.db, model.terms, { cash: env.initialCash, coins: env.initialCoins });
-    exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
-    // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
-    // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
-    traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? 100 };
-    candlesForCheck = candles;
-  } else {
-    clock = new SystemClock();
-    const env_ = opts.env ?? process.env;
-    let credentials: { apiKey: string; secret: string; password?: string } | undefined;
-    if (mode === "live") {
-      if (!opts.confirmLive) throw new TradingError("invalid_config", "live trading needs the confirmation flag --confirm-live (without it the trader runs in paper mode only)", "--confirm-live");
-      const apiKey = env_[CREDENTIAL_ENV.apiKey];
-      const secret = env_[CREDENTIAL_ENV.secret];
-      if (apiKey === undefined || apiKey === "" || secret === undefined || secret === "") {
-        throw new TradingError("invalid_config", `live trading needs API credentials in the environment: ${CREDENTIAL_ENV.apiKey} and ${CREDENTIAL_ENV.secret}`, CREDENTIAL_ENV.apiKey);
-      }
-      const password = env_[CREDENTIAL_ENV.password];
-      credentials = { apiKey, secret, ...(password === undefined || password === "" ? {} : { password }) };
-    }
-    const ccxtEx = await CcxtExchange.create({
-      exchangeId: opts.exchange,
-      symbol: opts.symbol,
-      timeframe: opts.timeframe,
-      mode: mode === "live" ? "live" : "paper",
-      ...(credentials === undefined ? {} : { credentials }),
-      sandbox: opts.sandbox,
-      ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }),
-      ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
-      log,
-    });
-    identityExchange = `${opts.exchange}${opts.sandbox ? ":sandbox" : ""}`;
-    journal = openJournal(identityExchange);
-    if (mode === "live") exchange = ccxtEx;
-    else {
-      const start = opts.paperBalances ?? { cash: env.initialCash, coins: env.initialCoins };
-      exchange = new PaperExchange(ccxtEx, new SimBroker(journal.db, model.terms, start), () => clock.now());
-    }
-  }
-
+  // The journal is claimed before any work: never a file the project did not write, never two traders on one (lock).
+  const claim: ClaimedOutput = claimOutput(journalPath, { kind: JOURNAL_OUTPUT, field: "journal", replaces: journalPath });
   try {
-    const trader = new Trader(
-      {
-        exchange,
-        journal,
-        policy,
-        model,
-        riskLimits,
-        clock,
-        sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
-        candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
-        log,
-        ...opts.hooks,
-      },
-      traderOptions,
-    );
-    if (candlesForCheck !== null) {
-      // The checkpoint must run on this market: bar length, observation elements, actions (backtest's check).
-      checkManifestAgainst(policy.manifest, backtestModel(candlesForCheck, env), opts.checkpoint);
-    } else if (policy.manifest.data.timeframe !== opts.timeframe) {
-      throw new TradingError("checkpoint_mismatch", `the checkpoint was trained on ${policy.manifest.data.timeframe} bars, --timeframe is ${opts.timeframe}`, "--timeframe");
-    }
-    const summary = await trader.run(opts.signal);
-    return {
-      summary,
-      json: {
-        mode: summary.mode,
-        totalReturn: summary.totalReturn,
-        trades: summary.trades,
-        ticks: summary.ticks,
-        finalValue: summary.finalValue,
-        firstValue: summary.firstValue,
-        stoppedBy: summary.stoppedBy,
-        status: summary.status,
-        journal: summary.journal,
-      },
+    const openJournal = (exchangeId: string): Journal => {
+      const { journal: j, created } = Journal.open(
+        journalPath,
+        { mode, exchange: exchangeId, symbol: opts.symbol, timeframe: opts.timeframe, checkpointSha256: policy.manifest.weights.sha256 },
+        () => randomUUID(),
+      );
+      log(`journal ${j.path} (${created ? "new" : "continued"}, run ${j.runId})`);
+      return j;
     };
+
+    if (opts.replay !== null) {
+      const r = opts.replay;
+      const { candles } = r.data === null ? readEmbeddedMarket() : readCandlesCsv(r.data, { symbol: opts.symbol, exchange: "csv", timeframe: opts.timeframe });
+      if (candles.length < 2) throw new TradingError("invalid_config", "the replay data has fewer than 2 candles", "--replay");
+      const period = medianPeriod(candles.timestamp);
+      if (period !== barMs) throw new TradingError("invalid_config", `the replay data has bars of ${period / 60_000} minutes, --timeframe ${opts.timeframe} says ${barMs / 60_000}`, "--timeframe");
+      const start = r.start === undefined ? candles.timestamp[0]! : parseDate(r.start, "--start");
+      const end = r.end === undefined ? null : parseDate(r.end, "--end");
+      let first = 0;
+      while (first < candles.length && candles.timestamp[first]! < start) first++;
+      let last = candles.length - 1;
+      if (end !== null) while (last >= 0 && candles.timestamp[last]! >= end) last--;
+      if (!(last > first)) throw new TradingError("invalid_config", `the window [${r.start ?? "first bar"}, ${r.end ?? "last bar"}) holds fewer than 2 bars of the replay data`, "--start/--end");
+      identityExchange = `replay:${r.data === null ? "embedded" : basename(r.data)}:${new Date(candles.timestamp[first]!).toISOString()}:${end === null ? "end" : new Date(end).toISOString()}`;
+      journal = openJournal(identityExchange);
+      const rc = new ReplayClock(tickStartFor(candles.timestamp[first]!, barMs, baseOptions.offsetMs), r.tickMs);
+      clock = rc;
+      const broker = new SimBroker(journal.db, model.terms, { cash: env.initialCash, coins: env.initialCoins });
+      exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
+      // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
+      // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
+      traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? 100 };
+      candlesForCheck = candles;
+    } else {
+      clock = new SystemClock();
+      const env_ = opts.env ?? process.env;
+      let credentials: { apiKey: string; secret: string; password?: string } | undefined;
+      if (mode === "live") {
+        if (!opts.confirmLive) throw new TradingError("invalid_config", "live trading needs the confirmation flag --confirm-live (without it the trader runs in paper mode only)", "--confirm-live");
+        const apiKey = env_[CREDENTIAL_ENV.apiKey];
+        const secret = env_[CREDENTIAL_ENV.secret];
+        if (apiKey === undefined || apiKey === "" || secret === undefined || secret === "") {
+          throw new TradingError("invalid_config", `live trading needs API credentials in the environment: ${CREDENTIAL_ENV.apiKey} and ${CREDENTIAL_ENV.secret}`, CREDENTIAL_ENV.apiKey);
+        }
+        const password = env_[CREDENTIAL_ENV.password];
+        credentials = { apiKey, secret, ...(password === undefined || password === "" ? {} : { password }) };
+      }
+      const ccxtEx = await CcxtExchange.create({
+        exchangeId: opts.exchange,
+        symbol: opts.symbol,
+        timeframe: opts.timeframe,
+        mode: mode === "live" ? "live" : "paper",
+        ...(credentials === undefined ? {} : { credentials }),
+        sandbox: opts.sandbox,
+        ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }),
+        ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        log,
+      });
+      identityExchange = `${opts.exchange}${opts.sandbox ? ":sandbox" : ""}`;
+      journal = openJournal(identityExchange);
+      if (mode === "live") exchange = ccxtEx;
+      else {
+        const start = opts.paperBalances ?? { cash: env.initialCash, coins: env.initialCoins };
+        exchange = new PaperExchange(ccxtEx, new SimBroker(journal.db, model.terms, start), () => clock.now());
+      }
+    }
+
+    try {
+      const trader = new Trader(
+        {
+          exchange,
+          journal,
+          policy,
+          model,
+          riskLimits,
+          clock,
+          sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
+          candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
+          log,
+          ...opts.hooks,
+        },
+        traderOptions,
+      );
+      if (candlesForCheck !== null) {
+        // The checkpoint must run on this market: bar length, observation elements, actions (backtest's check).
+        checkManifestAgainst(policy.manifest, backtestModel(candlesForCheck, env), opts.checkpoint);
+      } else if (policy.manifest.data.timeframe !== opts.timeframe) {
+        throw new TradingError("checkpoint_mismatch", `the checkpoint was trained on ${policy.manifest.data.timeframe} bars, --timeframe is ${opts.timeframe}`, "--timeframe");
+      }
+      const summary = await trader.run(opts.signal);
+      return {
+        summary,
+        json: {
+          mode: summary.mode,
+          totalReturn: summary.totalReturn,
+          trades: summary.trades,
+          ticks: summary.ticks,
+          finalValue: summary.finalValue,
+          firstValue: summary.firstValue,
+          stoppedBy: summary.stoppedBy,
+          status: summary.status,
+          journal: summary.journal,
+        },
+      };
+    } finally {
+      await exchange.close().catch(() => undefined);
+      journal.close();
+    }
   } finally {
-    await exchange.close().catch(() => undefined);
-    journal.close();
+    claim.release();
   }
 }

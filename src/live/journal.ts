@@ -10,10 +10,11 @@
  *   - a journal belongs to one mode, exchange, symbol, timeframe and checkpoint: opening it for another refuses
  *     to start (R7: paper and live state never mix).
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "libsql";
 import { TradingError } from "../trading/errors.js";
+import type { OutputKind } from "../util/safe-output.js";
 import type { ExchangeMode, OrderSide } from "./exchange.js";
 
 export const JOURNAL_SCHEMA_VERSION = 1;
@@ -52,6 +53,31 @@ CREATE TABLE IF NOT EXISTS events (
   message TEXT NOT NULL, data TEXT);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+/**
+ * The journal as an output (src/util/safe-output.ts): a file the project wrote when it is a SQLite database
+ * with this trader's meta table; anything else at the path is never touched. Continuing a journal is the
+ * purpose of a run (no --force); its lock (`.<name>.lock`) keeps two traders off one journal.
+ */
+export const JOURNAL_OUTPUT: OutputKind = {
+  name: "trader journal",
+  type: "file",
+  describe(path: string): string | null {
+    if (!existsSync(path)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      const rows = db.prepare<unknown[]>("SELECT key, value FROM meta").all() as Row[];
+      const meta = new Map(rows.map((r) => [String(r.key), String(r.value)]));
+      if (meta.get("schema_version") === undefined || meta.get("run_id") === undefined) return null;
+      return `a ${meta.get("mode")} journal of ${meta.get("exchange")} ${meta.get("symbol")} ${meta.get("timeframe")}, created ${meta.get("created_at")}`;
+    } catch {
+      return null;
+    } finally {
+      db?.close();
+    }
+  },
+};
 
 /** What a journal belongs to; a journal opened for anything else refuses to start (R7). */
 export interface JournalIdentity {
