@@ -5,7 +5,7 @@
  *   trade_replay_ticks_per_s_research   the same with the research features (exposure preset, 4-bar look-back);
  *   trade_decision_ms_p50/_p99    one live tick's decision excluding the exchange: features over the history,
  *                                 observation, policy step, action scheme, guidance and risk filters, and the
- *                                 journal commit of the decision (target p99 < 10 ms), research features, 2,000 bars;
+ *                                 journal commit of the decision (target p99 < 10 ms), research features, 1,000 bars;
  *   trade_decision_ms_p50_seed/_p99_seed  the same with the article's features.
  * Checkpoints are trained for the bench (a few updates: the policy's quality does not change the cost).
  */
@@ -149,10 +149,10 @@ export async function benchTrade(opts: TradeBenchOptions): Promise<Record<string
     opts.log(`trade (replay of the embedded market, 1,463 hourly ticks, journal on, risk "standard")`);
     opts.log(`  article env:  ${fmt(median(seedRates))} ticks/s (median of ${seedRates.map(fmt).join(", ")}; target ≥ 2,000)`);
     opts.log(`  research env: ${fmt(median(researchRates))} ticks/s (median of ${researchRates.map(fmt).join(", ")})`);
-    const lat = await decisionLatencies(research, dir, 400, 2_000);
-    const latSeed = await decisionLatencies(seed, dir, 400, 2_000);
+    const lat = await decisionLatencies(research, dir, 400, 1_000);
+    const latSeed = await decisionLatencies(seed, dir, 400, 1_000);
     const f2 = (x: number) => x.toFixed(2);
-    opts.log(`  decision of one live tick (features over 2,000 bars, policy, filters, journal commit; no exchange):`);
+    opts.log(`  decision of one live tick (features over 1,000 bars, policy, filters, journal commit; no exchange):`);
     opts.log(`    research env: median ${f2(median(lat))} ms, p99 ${f2(quantile(lat, 0.99))} ms (target p99 < 10 ms)`);
     opts.log(`    article env:  median ${f2(median(latSeed))} ms, p99 ${f2(quantile(latSeed, 0.99))} ms`);
     return {
@@ -162,7 +162,7 @@ export async function benchTrade(opts: TradeBenchOptions): Promise<Record<string
       trade_decision_ms_p99: quantile(lat, 0.99),
       trade_decision_ms_p50_seed: median(latSeed),
       trade_decision_ms_p99_seed: quantile(latSeed, 0.99),
-      trade_history_bars: 2_000,
+      trade_history_bars: 1_000,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
