@@ -150,7 +150,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         ...o.trader,
       },
     );
-    link?.start(t);
+    await link?.start(t);
     if (link !== null) links.push(link);
     return { trader: t, journal, exchange, link };
   };
