@@ -96,6 +96,7 @@ export const DEFAULT_MAX_LEN: Readonly<Record<Topic, number>> = {
   ppo_state: 10_000,
   coach_guidance: 1_000,
   coach_heartbeat: 100,
+  coach_trace: 1_000,
   trader_control: 1_000,
   trader_control_ack: 1_000,
   trader_heartbeat: 100,

@@ -63,6 +63,14 @@ export const COURSE: readonly CourseNotebook[] = [
     exercises: true,
   },
   {
+    file: "06-coach-experiments.ipynb",
+    title: "The coach",
+    teaches: "the SOAR coach: one decision cycle step by step, editing a rule, an impasse and chunking, guidance in a backtest, coach on vs off with intervals",
+    minutes: 2,
+    needs: [],
+    exercises: false,
+  },
+  {
     file: "07-promote-to-live.ipynb",
     title: "Promote to live",
     teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, and the commands for paper and live with what can go wrong",
