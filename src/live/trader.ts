@@ -92,6 +92,7 @@ export interface TickReport {
   readonly portfolio: { readonly cash: number; readonly coins: number; readonly value: number } | null;
   readonly exposure: number | null;
   readonly drawdown: number | null;
+  /** Commission paid by this tick's order (quote). */
   readonly fee: number;
   readonly status: "running" | "stopentry" | "stopped";
   readonly locks: readonly RiskLock[];
@@ -523,7 +524,8 @@ export class Trader {
     if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
-    return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d), () => this.applyFills(), true);
+    const fee = journal.order(coid)?.fee ?? 0;
+    return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d, fee), () => this.applyFills(), true);
   }
 
   /**
@@ -664,6 +666,7 @@ export class Trader {
     detail: string | null,
     mark?: { price: number; balances: Balances; value: number },
     d?: TickDecision,
+    fee = 0,
   ): TickReport {
     this.seq++;
     const risk = this.risk.state;
@@ -684,7 +687,7 @@ export class Trader {
       portfolio: mark === undefined ? null : { cash: mark.balances.cash, coins: mark.balances.coins, value: mark.value },
       exposure: mark === undefined || !(mark.value > 0) ? null : (mark.balances.coins * mark.price) / mark.value,
       drawdown: value === null || risk.peakValue === null || !(risk.peakValue > 0) ? null : Math.max(0, 1 - value / risk.peakValue),
-      fee: 0,
+      fee: Number.isFinite(fee) && fee > 0 ? fee : 0,
       status: this.statusText(),
       locks: this.risk.activeLocks(t),
       riskCode: d?.risk.code ?? null,
