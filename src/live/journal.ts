@@ -15,6 +15,7 @@ import { dirname, resolve } from "node:path";
 import Database from "libsql";
 import { TradingError } from "../trading/errors.js";
 import type { OutputKind } from "../util/safe-output.js";
+import type { Bar } from "../trading/market-history.js";
 import type { ExchangeMode, OrderSide } from "./exchange.js";
 
 export const JOURNAL_SCHEMA_VERSION = 1;
@@ -158,14 +159,8 @@ export interface DecisionRecord {
   readonly riskState: string;
 }
 
-export interface CandleRow {
-  readonly ts: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-}
+/** One closed candle as the journal stores it. */
+export type CandleRow = Bar;
 
 export interface EquityRow {
   readonly barTs: number;

@@ -15,15 +15,10 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Bar } from "../../trading/market-history.js";
 
-export interface FakeCandle {
-  readonly ts: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-}
+/** One candle the fake serves. */
+export type FakeCandle = Bar;
 
 export interface FakeOrder {
   orderId: number;
