@@ -134,6 +134,7 @@ export class CcxtExchange implements Exchange {
   readonly id: string;
   readonly mode: Extract<ExchangeMode, "live" | "paper">;
   readonly apiHost: string | null;
+  readonly sharesJournal = false;
   readonly symbol: string;
   readonly timeframe: string;
   private marketInfo: MarketInfo | null = null;

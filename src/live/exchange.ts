@@ -81,6 +81,12 @@ export interface Exchange {
   readonly mode: ExchangeMode;
   /** The API host orders would go to (R8 logs it at start-up); null when nothing goes over the network. */
   readonly apiHost: string | null;
+  /**
+   * True when the exchange's state lives in the journal's own database (the simulated account of paper and
+   * replay runs): an order and the journal then commit together or not at all, so the journal need not be flushed
+   * before each request. False for a real exchange: the intent is committed before every request (R1, R6).
+   */
+  readonly sharesJournal: boolean;
   readonly symbol: string;
   readonly timeframe: string;
   market(): Promise<MarketInfo>;

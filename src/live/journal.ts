@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS orders (
   sends INTEGER NOT NULL DEFAULT 0, misses INTEGER NOT NULL DEFAULT 0, last_error TEXT, applied INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
+CREATE INDEX IF NOT EXISTS orders_decision ON orders(decision_id);
+CREATE INDEX IF NOT EXISTS orders_unapplied ON orders(applied) WHERE applied = 0;
 CREATE TABLE IF NOT EXISTS equity (
   bar_ts INTEGER PRIMARY KEY, price REAL NOT NULL, cash REAL NOT NULL, coins REAL NOT NULL, value REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS guidance (
@@ -272,6 +274,7 @@ export class Journal {
   private readonly stmts: Map<string, Statement> = new Map();
   private groupCommit = 1;
   private batched = 0;
+  private depth = 0;
 
   private constructor(
     readonly db: Database.Database,
@@ -364,33 +367,45 @@ export class Journal {
 
   /**
    * Runs `fn` in one transaction (all of it is committed, or none). With group commit on (a replay), the
-   * transaction is a savepoint inside a batch that commits every `groupCommit` calls or at `flush()`; the
-   * trader flushes before every request that has a side effect, so "journal before request" still holds and a
-   * crash can only lose hold ticks, which a restart recomputes identically.
+   * transaction is a savepoint inside a batch that commits every `groupCommit` calls or at `flush()`. Group
+   * commit is only for an exchange whose state lives in this database (the replay's simulated account commits in
+   * the same batch): a crash then loses the batch's ticks and their simulated orders together, and a restart
+   * recomputes them identically. With a real exchange every transaction commits, and the trader flushes before
+   * every request (R1, R6).
    */
   transaction<T>(fn: () => T): T {
-    if (this.groupCommit <= 1) return this.db.transaction(fn)();
-    if (!this.db.inTransaction) {
-      this.db.exec("BEGIN IMMEDIATE");
+    const db = this.db;
+    const top = this.depth === 0;
+    if (top && !db.inTransaction) {
+      db.exec("BEGIN IMMEDIATE");
       this.batched = 0;
     }
-    this.db.exec("SAVEPOINT tick");
+    // Nested calls (and every call inside a batch) are savepoints: libsql's own transaction() does not nest.
+    const sp = `t${this.depth}`;
+    db.exec(`SAVEPOINT ${sp}`);
+    this.depth++;
     let out: T;
     try {
       out = fn();
     } catch (err) {
-      this.db.exec("ROLLBACK TO tick");
-      this.db.exec("RELEASE tick");
+      db.exec(`ROLLBACK TO ${sp}`);
+      db.exec(`RELEASE ${sp}`);
+      this.depth--;
+      if (top && this.groupCommit <= 1) db.exec("COMMIT");
       throw err;
     }
-    this.db.exec("RELEASE tick");
-    if (++this.batched >= this.groupCommit) this.flush();
+    db.exec(`RELEASE ${sp}`);
+    this.depth--;
+    if (top) {
+      if (this.groupCommit <= 1) db.exec("COMMIT");
+      else if (++this.batched >= this.groupCommit) this.flush();
+    }
     return out;
   }
 
   /** Commits a pending group commit (no-op otherwise). */
   flush(): void {
-    if (this.groupCommit > 1 && this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
+    if (this.depth === 0 && this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
     this.batched = 0;
   }
 
@@ -485,11 +500,12 @@ export class Journal {
     return num((this.stmt("SELECT COUNT(*) AS n FROM decisions").get() as Row).n);
   }
 
+  /** One order's new state, in its own (possibly group-committed) transaction. */
   updateOrder(clientOrderId: string, patch: OrderPatch): void {
     const keys = Object.keys(patch) as (keyof OrderPatch)[];
     if (keys.length === 0) return;
     const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
-    this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId);
+    this.transaction(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
   }
 
   order(clientOrderId: string): OrderRow | null {

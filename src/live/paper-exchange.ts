@@ -12,6 +12,7 @@ export class PaperExchange implements Exchange {
   readonly mode = "paper" as const;
   readonly id: string;
   readonly apiHost: string | null;
+  readonly sharesJournal = true;
   readonly symbol: string;
   readonly timeframe: string;
 

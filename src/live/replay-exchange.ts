@@ -29,6 +29,7 @@ export class ReplayExchange implements Exchange {
   readonly id = "replay";
   readonly mode = "replay" as const;
   readonly apiHost = null;
+  readonly sharesJournal = true;
   readonly symbol: string;
   readonly timeframe: string;
   private readonly barMs: number;

@@ -52,6 +52,8 @@ export class SimBroker {
     private readonly db: Database.Database,
     readonly terms: FillTerms,
     initial: { readonly cash: number; readonly coins: number },
+    /** Runs a write atomically: the journal's transaction (so a replay's group commit takes the simulated orders too). */
+    atomically: <T>(fn: () => T) => T = (fn) => db.transaction(fn)(),
   ) {
     db.exec(SCHEMA);
     this.getAccount = db.prepare<unknown[]>("SELECT cash, coins FROM sim_account WHERE id = 1");
@@ -60,7 +62,7 @@ export class SimBroker {
     this.getOrder = db.prepare<unknown[]>("SELECT * FROM sim_orders WHERE client_order_id = ?");
     this.ordersSince = db.prepare<unknown[]>("SELECT * FROM sim_orders WHERE ts >= ? ORDER BY seq");
     if (this.getAccount.get() === undefined) this.putAccount.run(initial.cash, initial.coins, 0);
-    this.placeTx = db.transaction((req: OrderRequest, base: number, now: number): ExchangeOrder => this.place(req, base, now));
+    this.placeTx = (req: OrderRequest, base: number, now: number): ExchangeOrder => atomically(() => this.place(req, base, now));
   }
 
   balances(): Balances {

@@ -284,6 +284,11 @@ export class Trader {
     };
   }
 
+  /** The intent is durable before a request to a real exchange (a simulated one commits with the journal). */
+  private flushBeforeRequest(): void {
+    if (!this.deps.exchange.sharesJournal) this.deps.journal.flush();
+  }
+
   /** Runs `fn` when no tick or other control action is running. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn, fn);
@@ -366,7 +371,7 @@ export class Trader {
     const id = decisionId(this.tag, bar);
     const coid = clientOrderId(id, "x");
     if (journal.order(coid) === null) journal.insertOrder(coid, id, "sell", null, order.sellCoins, clock.now());
-    journal.flush();
+    this.flushBeforeRequest();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
     journal.transaction(() => this.applyFills());
@@ -520,7 +525,7 @@ export class Trader {
       writeBars();
       recordDecision();
     });
-    journal.flush();
+    this.flushBeforeRequest();
     if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
@@ -555,7 +560,7 @@ export class Trader {
 
   /** R11: the kill switch fired: no new orders, open ones cancelled, a manual start required. */
   private async onKillSwitch(): Promise<void> {
-    this.deps.journal.flush();
+    this.flushBeforeRequest();
     const cancelled = await this.orders.cancelOpen();
     this.event("alert", "kill_switch", `${this.risk.state.stopReason ?? "stopped"}; ${cancelled} open order(s) cancelled; a manual start is required`);
   }
@@ -565,7 +570,7 @@ export class Trader {
     const { journal, clock } = this.deps;
     const d = journal.decision(bar)!;
     let detail: string | null = "resumed";
-    journal.flush();
+    this.flushBeforeRequest();
     for (const o of journal.ordersOf(d.decisionId)) {
       if (!UNRESOLVED_ORDER_STATUSES.includes(o.status)) continue;
       if (o.status === "intent" && o.sends === 0 && !this.isCurrent(bar)) continue; // abandoned by reconcile

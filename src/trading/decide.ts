@@ -5,15 +5,16 @@
  * Nothing here re-implements the env: the trader, the replay and the bench call exactly what the backtest calls,
  * on the candles the trader has seen.
  *
- * Features are computed over the whole history the trader holds (they are causal and prefix-stable: row t of a
- * longer series equals row t of the series cut at t), then only the last `window` rows are prepared for the
- * observation, so a tick costs one feature pass, not a whole market preparation.
+ * Features are computed over the history the trader holds (they are causal and prefix-stable: row t of a longer
+ * series equals row t of the series cut at t) — only its last rows when the features' look-back is bounded (the
+ * article's percentage changes) — then only the last `window` rows are prepared for the observation, so a tick
+ * costs one feature pass over the context it needs, not a whole market preparation.
  */
 import type { Candles } from "../data/candles.js";
 import { Order, HOLD_REASONS, type ActionScheme } from "../env/actions/index.js";
 import { createActionScheme } from "../env/actions/index.js";
 import type { EnvConfig } from "../env/config.js";
-import { featuresFromConfig, featureStartRow } from "../env/features-from-config.js";
+import { featureLookbackRows, featuresFromConfig, featureStartRow } from "../env/features-from-config.js";
 import { prepareMarket } from "../env/market.js";
 import { observationLayout, writeObservation, type ObservationLayout } from "../env/observation.js";
 import { resolveEnvConfig } from "../env/presets.js";
@@ -32,6 +33,8 @@ export class DecisionModel {
   readonly firstDecisionRow: number;
   /** Rows prepared per observation: the look-back window (at least 2: a prepared market needs two rows). */
   readonly tailRows: number;
+  /** Rows the features of the observation depend on, when bounded (the article's features); null: the whole history. */
+  readonly contextRows: number | null;
   /** The config the tail market is prepared with: the same features, fills and observation, no episode range. */
   private readonly marketConfig: EnvConfig;
   private layoutCache: ObservationLayout | null = null;
@@ -47,6 +50,8 @@ export class DecisionModel {
     this.terms = { commission: config.commission, buyFactor: 1 + slip, sellFactor: 1 - slip };
     this.firstDecisionRow = featureStartRow(config.observation);
     this.tailRows = Math.max(2, config.observation.window);
+    const lookback = featureLookbackRows(config.observation);
+    this.contextRows = lookback === null ? null : Math.max(this.tailRows, config.observation.window + lookback - 1);
     const f = config.observation.features;
     // skipWarmup only moves where episodes may start; the tail market must accept its first rows.
     const features = f.kind === "specs" ? { ...f, skipWarmup: false } : f;
@@ -60,6 +65,23 @@ export class DecisionModel {
   /** Features of the whole history (the training code path). */
   features(history: Candles): FeatureMatrix {
     return featuresFromConfig(history, this.config.observation.features);
+  }
+
+  /** The part of the history the last observation depends on: its tail when that is bounded, else all of it. */
+  context(history: Candles): Candles {
+    const n = this.contextRows;
+    if (n === null || history.length <= n) return history;
+    const from = history.length - n;
+    return {
+      meta: history.meta,
+      length: n,
+      timestamp: history.timestamp.subarray(from),
+      open: history.open.subarray(from),
+      high: history.high.subarray(from),
+      low: history.low.subarray(from),
+      close: history.close.subarray(from),
+      volume: history.volume.subarray(from),
+    };
   }
 
   /**
@@ -126,12 +148,13 @@ export interface TickDecision {
  */
 export function decideOnHistory(
   model: DecisionModel,
-  history: Candles,
+  fullHistory: Candles,
   policy: Policy<unknown>,
   filters: { readonly guidance: OrderFilter | null; readonly risk: RiskOrderFilter },
   portfolio: DecisionPortfolio,
-  features: FeatureMatrix = model.features(history),
 ): TickDecision {
+  const history = model.context(fullHistory);
+  const features = model.features(history);
   const price = history.close[history.length - 1]!;
   const { observation } = model.observe(history, features, portfolio.cash, portfolio.coins);
   const step = policy.act(observation, { mode: "greedy" });

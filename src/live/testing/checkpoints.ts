@@ -8,10 +8,14 @@ import { join } from "node:path";
 import { train } from "../../agent/index.js";
 import type { EnvPresetName } from "../../env/index.js";
 
-/** Trains and saves a checkpoint under `dir`; returns its folder. */
+/**
+ * Trains and saves a checkpoint under `dir`; returns its folder. The `seed` env is trained with the `seed` agent
+ * (the article's agent and env: percentage-change features); other env presets with the `default` agent.
+ */
 export async function trainTestCheckpoint(dir: string, envPreset: EnvPresetName = "seed", seed = 3, steps = 2048): Promise<string> {
   const out = join(dir, `ck-${envPreset}-${seed}`);
-  await train({ preset: "default", envPreset, data: null, trainEnd: "2021-03-01", steps, seed, out, progress: "none" }, { write: () => {} });
+  const preset = envPreset === "seed" ? "seed" : "default";
+  await train({ preset, envPreset, data: null, trainEnd: "2021-03-01", steps, seed, out, progress: "none" }, { write: () => {} });
   return out;
 }
 

@@ -110,7 +110,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       ccxtOptions: { rateLimit: 1 },
     });
     const journal = Journal.open(journalPath, { mode: o.mode, exchange: "binance", symbol: "BTC/USDT", timeframe: "1h", checkpointSha256: "scripted" }, () => "harness-run").journal;
-    const exchange: Exchange = o.mode === "live" ? data : new PaperExchange(data, new SimBroker(journal.db, new DecisionModel(env).terms, { cash: 10_000, coins: 1 }), () => clock.now());
+    const exchange: Exchange = o.mode === "live" ? data : new PaperExchange(data, new SimBroker(journal.db, new DecisionModel(env).terms, { cash: 10_000, coins: 1 }, (fn) => journal.transaction(fn)), () => clock.now());
     let policy = policyByScript.get(o.script);
     if (policy === undefined) {
       policy = scriptedPolicy(o.script);
