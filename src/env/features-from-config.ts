@@ -25,3 +25,12 @@ export function featureStartRow(observation: ObservationConfig): number {
   if (f.kind === "pct_change" || !f.skipWarmup) return 0;
   return featureWarmup(f.specs) + observation.window - 1;
 }
+
+/**
+ * Candle rows one feature row depends on (its own included) when that is bounded, else null: the article's
+ * percentage changes read rows t−1 and t only (2), so a live trader computes them on a short tail and gets the
+ * same values; registry specs may carry memory (EMAs, rolling sums aligned to the series start): null.
+ */
+export function featureLookbackRows(observation: ObservationConfig): number | null {
+  return observation.features.kind === "pct_change" ? 2 : null;
+}

@@ -59,7 +59,7 @@ export { observationLayout, writeObservation, type ObservationLayout } from "./o
 export * from "./actions/index.js";
 export * from "./rewards/index.js";
 export { sampleAction, sampleActions } from "./sample-action.js";
-export { featuresFromConfig, featureStartRow } from "./features-from-config.js";
+export { featureLookbackRows, featuresFromConfig, featureStartRow } from "./features-from-config.js";
 export { recordEpisode, randomPolicy, scoreTrajectory, scriptedPolicy, type EpisodeRecord, type Policy, type RecordOptions } from "./episode-record.js";
 export { checkEnv, checkVecEnv, type EnvCheckOptions, type EnvCheckProblem, type EnvCheckResult } from "./check-env.js";
 export { handCandles, syntheticCandles } from "./synthetic-market.js";

@@ -70,6 +70,14 @@ export const COURSE: readonly CourseNotebook[] = [
     needs: [],
     exercises: false,
   },
+  {
+    file: "07-promote-to-live.ipynb",
+    title: "Promote to live",
+    teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, and the commands for paper and live with what can go wrong",
+    minutes: 2,
+    needs: [],
+    exercises: false,
+  },
 ];
 
 /** The cells of exercise N: `exN`, `exN-answer`, `exN-check`, `exN-solution` (docs/notebooks.md). */

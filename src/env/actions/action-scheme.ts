@@ -43,10 +43,12 @@ export const HoldCode = {
   WAIT: 5,
   /** An order filter cut a buy to nothing: the exposure cap is reached (guidance or a hard risk cap). */
   EXPOSURE_CAP: 6,
+  /** The risk manager held the order: stopped, entries paused or locked, a rate limit, or the exchange's minimums. */
+  RISK_LIMIT: 7,
 } as const;
 export type HoldCode = (typeof HoldCode)[keyof typeof HoldCode];
 
-export type HoldReason = "hold_action" | "cash_below_minimum" | "coins_below_minimum" | "below_min_trade" | "wait" | "exposure_cap";
+export type HoldReason = "hold_action" | "cash_below_minimum" | "coins_below_minimum" | "below_min_trade" | "wait" | "exposure_cap" | "risk_limit";
 
 /** Name of each non-TRADE code; index = code. */
 export const HOLD_REASONS: readonly (HoldReason | null)[] = [
@@ -57,4 +59,5 @@ export const HOLD_REASONS: readonly (HoldReason | null)[] = [
   "below_min_trade",
   "wait",
   "exposure_cap",
+  "risk_limit",
 ];

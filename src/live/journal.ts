@@ -1,0 +1,592 @@
+/**
+ * The trader's journal: one embedded SQLite file (libsql, prebuilt; WAL, synchronous=NORMAL, so a committed
+ * transaction survives kill -9) that records everything the trader decides and does, and the historical store
+ * the seed system asks for: candles, decisions, orders, fills, equity, guidance, control messages and events,
+ * all queryable with plain SQL (docs/live.md lists the schema and example queries, and how to move to PostgreSQL).
+ *
+ * Rules it exists for:
+ *   - the intent of an order is committed BEFORE the request goes out (R1, R6: hummingbot's start_tracking_order);
+ *   - a restart reconciles the exchange's orders with the journal by our client order ids (R6);
+ *   - a journal belongs to one mode, exchange, symbol, timeframe and checkpoint: opening it for another refuses
+ *     to start (R7: paper and live state never mix).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "libsql";
+import { TradingError } from "../trading/errors.js";
+import type { OutputKind } from "../util/safe-output.js";
+import type { Bar } from "../trading/market-history.js";
+import type { ExchangeMode, OrderSide } from "./exchange.js";
+
+export const JOURNAL_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS candles (
+  ts INTEGER PRIMARY KEY, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+  volume REAL NOT NULL, filled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ticks (
+  bar_ts INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS decisions (
+  decision_id TEXT PRIMARY KEY, bar_ts INTEGER NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+  price REAL NOT NULL, cash REAL NOT NULL, coins REAL NOT NULL, value REAL NOT NULL,
+  action REAL NOT NULL, probabilities TEXT, critic_value REAL, hold_reason TEXT,
+  guidance TEXT, risk_code TEXT NOT NULL, risk_detail TEXT,
+  side TEXT, spend REAL, amount REAL,
+  policy_state BLOB NOT NULL, risk_state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+  client_order_id TEXT PRIMARY KEY, decision_id TEXT NOT NULL, side TEXT NOT NULL, cost REAL, amount REAL,
+  status TEXT NOT NULL, exchange_order_id TEXT, filled REAL NOT NULL DEFAULT 0, cost_filled REAL NOT NULL DEFAULT 0,
+  average REAL, fee REAL NOT NULL DEFAULT 0, coins_delta REAL NOT NULL DEFAULT 0, cash_delta REAL NOT NULL DEFAULT 0,
+  sends INTEGER NOT NULL DEFAULT 0, misses INTEGER NOT NULL DEFAULT 0, last_error TEXT, applied INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
+CREATE INDEX IF NOT EXISTS orders_decision ON orders(decision_id);
+CREATE INDEX IF NOT EXISTS orders_unapplied ON orders(applied) WHERE applied = 0;
+CREATE TABLE IF NOT EXISTS equity (
+  bar_ts INTEGER PRIMARY KEY, price REAL NOT NULL, cash REAL NOT NULL, coins REAL NOT NULL, value REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS guidance (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, version INTEGER, kind TEXT, value REAL, received_at INTEGER NOT NULL,
+  status TEXT NOT NULL, detail TEXT, payload TEXT);
+CREATE TABLE IF NOT EXISTS controls (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, command TEXT NOT NULL, args TEXT, received_at INTEGER NOT NULL,
+  result TEXT NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL,
+  message TEXT NOT NULL, data TEXT);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/**
+ * The journal as an output (src/util/safe-output.ts): a file the project wrote when it is a SQLite database
+ * with this trader's meta table; anything else at the path is never touched. Continuing a journal is the
+ * purpose of a run (no --force); its lock (`.<name>.lock`) keeps two traders off one journal.
+ */
+export const JOURNAL_OUTPUT: OutputKind = {
+  name: "trader journal",
+  type: "file",
+  describe(path: string): string | null {
+    if (!existsSync(path)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      const rows = db.prepare<unknown[]>("SELECT key, value FROM meta").all() as Row[];
+      const meta = new Map(rows.map((r) => [String(r.key), String(r.value)]));
+      if (meta.get("schema_version") === undefined || meta.get("run_id") === undefined) return null;
+      return `a ${meta.get("mode")} journal of ${meta.get("exchange")} ${meta.get("symbol")} ${meta.get("timeframe")}, created ${meta.get("created_at")}`;
+    } catch {
+      return null;
+    } finally {
+      db?.close();
+    }
+  },
+};
+
+/** What a journal belongs to; a journal opened for anything else refuses to start (R7). */
+export interface JournalIdentity {
+  readonly mode: ExchangeMode;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+  /** SHA-256 of the checkpoint's weights: a journal's LSTM state belongs to one set of weights. */
+  readonly checkpointSha256: string;
+}
+
+export type OrderStatus =
+  /** Journaled, not (known to be) sent yet. */
+  | "intent"
+  /** Sent; the answer did not come back (timeout): the outcome is unknown until a lookup finds it or proves it absent. */
+  | "unknown"
+  /** On the exchange, not done (partially filled or waiting). */
+  | "open"
+  | "closed"
+  | "canceled"
+  | "expired"
+  /** The exchange refused it (InsufficientFunds, InvalidOrder …): nothing happened. */
+  | "rejected"
+  /** Sent, but not found after every lookup: funds stay reserved and it is still polled (R2). */
+  | "lost"
+  /** Its decision's moment passed before it was ever sent (restart long after the intent): never placed. */
+  | "abandoned";
+
+/** Statuses of an order whose outcome is not final. */
+export const UNRESOLVED_ORDER_STATUSES: readonly OrderStatus[] = ["intent", "unknown", "open", "lost"];
+
+export interface OrderRow {
+  readonly clientOrderId: string;
+  readonly decisionId: string;
+  readonly side: OrderSide;
+  readonly cost: number | null;
+  readonly amount: number | null;
+  readonly status: OrderStatus;
+  readonly exchangeOrderId: string | null;
+  readonly filled: number;
+  readonly costFilled: number;
+  readonly average: number | null;
+  readonly fee: number;
+  readonly coinsDelta: number;
+  readonly cashDelta: number;
+  readonly sends: number;
+  readonly misses: number;
+  readonly lastError: string | null;
+  /** 1 once its fill was attributed to the risk manager's position (exactly once). */
+  readonly applied: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface DecisionRecord {
+  readonly decisionId: string;
+  readonly barTs: number;
+  readonly createdAt: number;
+  readonly price: number;
+  readonly cash: number;
+  readonly coins: number;
+  readonly value: number;
+  readonly action: number;
+  readonly probabilities: readonly number[] | null;
+  readonly criticValue: number | null;
+  readonly holdReason: string | null;
+  /** The guidance in force (JSON), if any. */
+  readonly guidance: string | null;
+  readonly riskCode: string;
+  readonly riskDetail: string | null;
+  /** The final order; null side: a hold. */
+  readonly side: OrderSide | null;
+  readonly spend: number | null;
+  readonly amount: number | null;
+  /** The policy's recurrent state after this decision (float64, little-endian). */
+  readonly policyState: Float64Array;
+  /** The risk manager's state after this decision (JSON). */
+  readonly riskState: string;
+}
+
+/** One closed candle as the journal stores it. */
+export type CandleRow = Bar;
+
+export interface EquityRow {
+  readonly barTs: number;
+  readonly price: number;
+  readonly cash: number;
+  readonly coins: number;
+  readonly value: number;
+}
+
+export type TickStatus = "started" | "done" | "skipped" | "stale" | "failed";
+
+export interface TickRow {
+  readonly barTs: number;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly status: TickStatus;
+  readonly detail: string | null;
+}
+
+export type EventLevel = "info" | "warn" | "error" | "alert";
+
+type Row = Record<string, unknown>;
+type Statement = Database.Statement<unknown[]>;
+
+const num = (x: unknown): number => (typeof x === "number" ? x : typeof x === "bigint" ? Number(x) : Number.NaN);
+const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : num(x));
+const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+
+function orderOf(r: Row): OrderRow {
+  return {
+    clientOrderId: String(r.client_order_id),
+    decisionId: String(r.decision_id),
+    side: r.side === "sell" ? "sell" : "buy",
+    cost: numOrNull(r.cost),
+    amount: numOrNull(r.amount),
+    status: String(r.status) as OrderStatus,
+    exchangeOrderId: strOrNull(r.exchange_order_id),
+    filled: num(r.filled),
+    costFilled: num(r.cost_filled),
+    average: numOrNull(r.average),
+    fee: num(r.fee),
+    coinsDelta: num(r.coins_delta),
+    cashDelta: num(r.cash_delta),
+    sends: num(r.sends),
+    misses: num(r.misses),
+    lastError: strOrNull(r.last_error),
+    applied: num(r.applied),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function decisionOf(r: Row): DecisionRecord {
+  const blob = r.policy_state as Uint8Array;
+  const state = new Float64Array(blob.byteLength / 8);
+  new Uint8Array(state.buffer).set(blob);
+  return {
+    decisionId: String(r.decision_id),
+    barTs: num(r.bar_ts),
+    createdAt: num(r.created_at),
+    price: num(r.price),
+    cash: num(r.cash),
+    coins: num(r.coins),
+    value: num(r.value),
+    action: num(r.action),
+    probabilities: r.probabilities === null ? null : (JSON.parse(String(r.probabilities)) as number[]),
+    criticValue: numOrNull(r.critic_value),
+    holdReason: strOrNull(r.hold_reason),
+    guidance: strOrNull(r.guidance),
+    riskCode: String(r.risk_code),
+    riskDetail: strOrNull(r.risk_detail),
+    side: r.side === "buy" || r.side === "sell" ? r.side : null,
+    spend: numOrNull(r.spend),
+    amount: numOrNull(r.amount),
+    policyState: state,
+    riskState: String(r.risk_state),
+  };
+}
+
+export type OrderPatch = Partial<Omit<OrderRow, "clientOrderId" | "decisionId" | "side" | "createdAt">>;
+
+const ORDER_COLUMNS: Record<keyof OrderPatch, string> = {
+  cost: "cost",
+  amount: "amount",
+  status: "status",
+  exchangeOrderId: "exchange_order_id",
+  filled: "filled",
+  costFilled: "cost_filled",
+  average: "average",
+  fee: "fee",
+  coinsDelta: "coins_delta",
+  cashDelta: "cash_delta",
+  sends: "sends",
+  misses: "misses",
+  lastError: "last_error",
+  applied: "applied",
+  updatedAt: "updated_at",
+};
+
+export interface JournalOpenResult {
+  readonly journal: Journal;
+  /** True when the file was created by this call. */
+  readonly created: boolean;
+}
+
+export class Journal {
+  readonly path: string;
+  readonly runId: string;
+  private readonly stmts: Map<string, Statement> = new Map();
+  private groupCommit = 1;
+  private batched = 0;
+  private depth = 0;
+
+  private constructor(
+    readonly db: Database.Database,
+    path: string,
+    runId: string,
+  ) {
+    this.path = path;
+    this.runId = runId;
+  }
+
+  /**
+   * Opens (or creates) the journal at `path` for `identity`. Refuses a journal written for another mode, exchange,
+   * symbol, timeframe or checkpoint (R7), or with an unknown schema version.
+   */
+  static open(path: string, identity: JournalIdentity, runIdForNew: () => string): JournalOpenResult {
+    const full = resolve(path);
+    mkdirSync(dirname(full), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(full);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("busy_timeout = 5000");
+      db.exec(SCHEMA);
+    } catch (err) {
+      throw new TradingError("journal_unreadable", err instanceof Error ? err.message : String(err), full);
+    }
+    const meta = new Map<string, string>();
+    for (const r of db.prepare("SELECT key, value FROM meta").all() as Row[]) meta.set(String(r.key), String(r.value));
+    let created = false;
+    if (!meta.has("schema_version")) {
+      created = true;
+      const runId = runIdForNew();
+      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      db.transaction(() => {
+        put.run("schema_version", String(JOURNAL_SCHEMA_VERSION));
+        put.run("run_id", runId);
+        put.run("created_at", new Date().toISOString());
+        for (const [k, v] of Object.entries(identity)) put.run(k, String(v));
+      })();
+      meta.set("run_id", runId);
+    } else {
+      if (meta.get("schema_version") !== String(JOURNAL_SCHEMA_VERSION)) {
+        db.close();
+        throw new TradingError("journal_unreadable", `schema version ${meta.get("schema_version")}, this trader reads ${JOURNAL_SCHEMA_VERSION}`, full);
+      }
+      for (const [k, v] of Object.entries(identity)) {
+        const have = meta.get(k);
+        if (have !== String(v)) {
+          db.close();
+          throw new TradingError(
+            "journal_mismatch",
+            `this journal belongs to ${k} = ${JSON.stringify(have)}, the trader runs with ${JSON.stringify(String(v))} (paper, live and replay state never share a journal; use another --journal)`,
+            full,
+          );
+        }
+      }
+    }
+    return { journal: new Journal(db, full, meta.get("run_id")!), created };
+  }
+
+  /**
+   * Opens an existing journal to read it (a notebook, the dashboard, a test), whatever it belongs to. Reading
+   * while a trader writes is safe (WAL).
+   */
+  static openReadOnly(path: string): Journal {
+    const full = resolve(path);
+    // libsql creates a missing file even when told it must exist: check first (a reader must never create one).
+    if (!existsSync(full)) throw new TradingError("journal_unreadable", "no journal at this path", full);
+    let db: Database.Database;
+    try {
+      db = new Database(full, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new TradingError("journal_unreadable", err instanceof Error ? err.message : String(err), full);
+    }
+    const r = db.prepare<unknown[]>("SELECT value FROM meta WHERE key = 'run_id'").get() as Row | undefined;
+    return new Journal(db, full, r === undefined ? "" : String(r.value));
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
+  }
+
+  meta(key: string): string | null {
+    const r = this.stmt("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+    return r === undefined ? null : String(r.value);
+  }
+
+  /**
+   * Runs `fn` in one transaction (all of it is committed, or none). With group commit on (a replay), the
+   * transaction is a savepoint inside a batch that commits every `groupCommit` calls or at `flush()`. Group
+   * commit is only for an exchange whose state lives in this database (the replay's simulated account commits in
+   * the same batch): a crash then loses the batch's ticks and their simulated orders together, and a restart
+   * recomputes them identically. With a real exchange every transaction commits, and the trader flushes before
+   * every request (R1, R6).
+   */
+  transaction<T>(fn: () => T): T {
+    const db = this.db;
+    const top = this.depth === 0;
+    if (top && !db.inTransaction) {
+      db.exec("BEGIN IMMEDIATE");
+      this.batched = 0;
+    }
+    // Nested calls (and every call inside a batch) are savepoints: libsql's own transaction() does not nest.
+    const sp = `t${this.depth}`;
+    db.exec(`SAVEPOINT ${sp}`);
+    this.depth++;
+    let out: T;
+    try {
+      out = fn();
+    } catch (err) {
+      db.exec(`ROLLBACK TO ${sp}`);
+      db.exec(`RELEASE ${sp}`);
+      this.depth--;
+      if (top && this.groupCommit <= 1) db.exec("COMMIT");
+      throw err;
+    }
+    db.exec(`RELEASE ${sp}`);
+    this.depth--;
+    if (top) {
+      if (this.groupCommit <= 1) db.exec("COMMIT");
+      else if (++this.batched >= this.groupCommit) this.flush();
+    }
+    return out;
+  }
+
+  /** Commits a pending group commit (no-op otherwise). */
+  flush(): void {
+    if (this.depth === 0 && this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
+    this.batched = 0;
+  }
+
+  /** Transactions per commit (1: every transaction commits; replays use more). */
+  setGroupCommit(n: number): void {
+    this.flush();
+    this.groupCommit = Math.max(1, Math.floor(n));
+  }
+
+  // ---- candles ------------------------------------------------------------------------------------------------
+
+  upsertCandles(rows: readonly CandleRow[], filled = false): void {
+    const s = this.stmt("INSERT INTO candles (ts, open, high, low, close, volume, filled) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume, filled = excluded.filled");
+    for (const c of rows) s.run(c.ts, c.open, c.high, c.low, c.close, c.volume, filled ? 1 : 0);
+  }
+
+  candles(from = -Infinity, to = Infinity): CandleRow[] {
+    const rows = this.stmt("SELECT ts, open, high, low, close, volume FROM candles WHERE ts >= ? AND ts < ? ORDER BY ts").all(
+      Number.isFinite(from) ? from : -Number.MAX_SAFE_INTEGER,
+      Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER,
+    ) as Row[];
+    return rows.map((r) => ({ ts: num(r.ts), open: num(r.open), high: num(r.high), low: num(r.low), close: num(r.close), volume: num(r.volume) }));
+  }
+
+  // ---- ticks --------------------------------------------------------------------------------------------------
+
+  startTick(barTs: number, at: number): void {
+    this.stmt("INSERT INTO ticks (bar_ts, started_at, status) VALUES (?, ?, 'started') ON CONFLICT(bar_ts) DO UPDATE SET started_at = excluded.started_at, status = 'started', finished_at = NULL").run(barTs, at);
+  }
+
+  finishTick(barTs: number, status: TickStatus, at: number, detail: string | null = null): void {
+    this.stmt("INSERT INTO ticks (bar_ts, started_at, finished_at, status, detail) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bar_ts) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, detail = excluded.detail").run(barTs, at, at, status, detail);
+  }
+
+  tick(barTs: number): TickRow | null {
+    const r = this.stmt("SELECT * FROM ticks WHERE bar_ts = ?").get(barTs) as Row | undefined;
+    return r === undefined ? null : tickOf(r);
+  }
+
+  lastTick(): TickRow | null {
+    const r = this.stmt("SELECT * FROM ticks ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
+    return r === undefined ? null : tickOf(r);
+  }
+
+  // ---- decisions and orders -----------------------------------------------------------------------------------
+
+  /** Records a decision and, when it trades, its order intent: one transaction, committed before any request. */
+  recordDecision(d: DecisionRecord, intent: { clientOrderId: string } | null): void {
+    this.stmt(
+      `INSERT INTO decisions (decision_id, bar_ts, created_at, price, cash, coins, value, action, probabilities, critic_value,
+        hold_reason, guidance, risk_code, risk_detail, side, spend, amount, policy_state, risk_state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      d.decisionId,
+      d.barTs,
+      d.createdAt,
+      d.price,
+      d.cash,
+      d.coins,
+      d.value,
+      d.action,
+      d.probabilities === null ? null : JSON.stringify(d.probabilities),
+      d.criticValue,
+      d.holdReason,
+      d.guidance,
+      d.riskCode,
+      d.riskDetail,
+      d.side,
+      d.spend,
+      d.amount,
+      Buffer.from(d.policyState.buffer, d.policyState.byteOffset, d.policyState.byteLength),
+      d.riskState,
+    );
+    if (intent !== null && d.side !== null) this.insertOrder(intent.clientOrderId, d.decisionId, d.side, d.spend, d.amount, d.createdAt);
+  }
+
+  insertOrder(clientOrderId: string, decisionId: string, side: OrderSide, cost: number | null, amount: number | null, at: number, status: OrderStatus = "intent"): void {
+    this.stmt("INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(clientOrderId, decisionId, side, cost, amount, status, at, at);
+  }
+
+  decision(barTs: number): DecisionRecord | null {
+    const r = this.stmt("SELECT * FROM decisions WHERE bar_ts = ?").get(barTs) as Row | undefined;
+    return r === undefined ? null : decisionOf(r);
+  }
+
+  lastDecision(): DecisionRecord | null {
+    const r = this.stmt("SELECT * FROM decisions ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
+    return r === undefined ? null : decisionOf(r);
+  }
+
+  decisionCount(): number {
+    return num((this.stmt("SELECT COUNT(*) AS n FROM decisions").get() as Row).n);
+  }
+
+  /** One order's new state, in its own (possibly group-committed) transaction. */
+  updateOrder(clientOrderId: string, patch: OrderPatch): void {
+    const keys = Object.keys(patch) as (keyof OrderPatch)[];
+    if (keys.length === 0) return;
+    const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
+    this.transaction(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
+  }
+
+  order(clientOrderId: string): OrderRow | null {
+    const r = this.stmt("SELECT * FROM orders WHERE client_order_id = ?").get(clientOrderId) as Row | undefined;
+    return r === undefined ? null : orderOf(r);
+  }
+
+  ordersOf(decisionId: string): OrderRow[] {
+    return (this.stmt("SELECT * FROM orders WHERE decision_id = ? ORDER BY created_at").all(decisionId) as Row[]).map(orderOf);
+  }
+
+  /** Orders whose outcome is not final (intent, unknown, open, lost), oldest first. */
+  unresolvedOrders(): OrderRow[] {
+    return (this.stmt("SELECT * FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') ORDER BY created_at").all() as Row[]).map(orderOf);
+  }
+
+  /** True when some order's outcome is not final (one indexed lookup: the per-tick fast path). */
+  hasUnresolvedOrders(): boolean {
+    return this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
+  }
+
+  /** Orders with a fill not yet attributed to the risk manager's position. */
+  unappliedFills(): OrderRow[] {
+    return (this.stmt("SELECT * FROM orders WHERE applied = 0 AND filled > 0 AND status IN ('closed', 'canceled', 'expired') ORDER BY created_at").all() as Row[]).map(orderOf);
+  }
+
+  orders(): OrderRow[] {
+    return (this.stmt("SELECT * FROM orders ORDER BY created_at").all() as Row[]).map(orderOf);
+  }
+
+  // ---- equity, guidance, controls, events, state ----------------------------------------------------------------
+
+  recordEquity(e: EquityRow): void {
+    this.stmt("INSERT INTO equity (bar_ts, price, cash, coins, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bar_ts) DO UPDATE SET price = excluded.price, cash = excluded.cash, coins = excluded.coins, value = excluded.value").run(e.barTs, e.price, e.cash, e.coins, e.value);
+  }
+
+  equity(): EquityRow[] {
+    return (this.stmt("SELECT * FROM equity ORDER BY bar_ts").all() as Row[]).map((r) => ({ barTs: num(r.bar_ts), price: num(r.price), cash: num(r.cash), coins: num(r.coins), value: num(r.value) }));
+  }
+
+  lastEquity(): EquityRow | null {
+    const r = this.stmt("SELECT * FROM equity ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
+    return r === undefined ? null : { barTs: num(r.bar_ts), price: num(r.price), cash: num(r.cash), coins: num(r.coins), value: num(r.value) };
+  }
+
+  recordGuidance(g: { id: string | null; version: number | null; kind: string | null; value: number | null; receivedAt: number; status: string; detail: string | null; payload: string | null }): void {
+    this.stmt("INSERT INTO guidance (id, version, kind, value, received_at, status, detail, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(g.id, g.version, g.kind, g.value, g.receivedAt, g.status, g.detail, g.payload === null ? null : g.payload.slice(0, 4096));
+  }
+
+  recordControl(c: { id: string | null; command: string; args: string | null; receivedAt: number; result: string; detail: string | null }): void {
+    this.stmt("INSERT INTO controls (id, command, args, received_at, result, detail) VALUES (?, ?, ?, ?, ?, ?)").run(c.id, c.command, c.args, c.receivedAt, c.result, c.detail);
+  }
+
+  event(ts: number, level: EventLevel, kind: string, message: string, data?: unknown): void {
+    this.stmt("INSERT INTO events (ts, level, kind, message, data) VALUES (?, ?, ?, ?, ?)").run(ts, level, kind, message, data === undefined ? null : JSON.stringify(data));
+  }
+
+  events(kind?: string): { ts: number; level: EventLevel; kind: string; message: string; data: unknown }[] {
+    const rows = (kind === undefined ? this.stmt("SELECT * FROM events ORDER BY seq").all() : this.stmt("SELECT * FROM events WHERE kind = ? ORDER BY seq").all(kind)) as Row[];
+    return rows.map((r) => ({ ts: num(r.ts), level: String(r.level) as EventLevel, kind: String(r.kind), message: String(r.message), data: r.data === null ? null : (JSON.parse(String(r.data)) as unknown) }));
+  }
+
+  getState(key: string): string | null {
+    const r = this.stmt("SELECT value FROM state WHERE key = ?").get(key) as Row | undefined;
+    return r === undefined ? null : String(r.value);
+  }
+
+  setState(key: string, value: string): void {
+    this.stmt("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare<unknown[]>(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function tickOf(r: Row): TickRow {
+  return { barTs: num(r.bar_ts), startedAt: num(r.started_at), finishedAt: numOrNull(r.finished_at), status: String(r.status) as TickStatus, detail: strOrNull(r.detail) };
+}
