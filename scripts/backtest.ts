@@ -1,5 +1,5 @@
 /**
- * `npm run backtest -- --checkpoint DIR [--data CSV] [--start DATE] [--end DATE] [--sample] [--seeds K] [--json]`
+ * `npm run backtest -- --checkpoint DIR [--data CSV] [--start DATE] [--end DATE] [--sample] [--seeds K] [--coach [--rules FILE]] [--json]`
  * Runs a saved policy over a whole window (the env's full-series mode), against buy-and-hold, a random policy,
  * an MA crossover and the perfect-foresight bound; writes reports/<run>/report.html; prints a table, or with
  * --json one JSON object on the last line (fields: docs/evaluation.md). Without --checkpoint: baselines only.
@@ -28,6 +28,10 @@ const flagsSchema = z.object({
   run: z.string().regex(/^[A-Za-z0-9._-]+$/).default("backtest"),
   /** Grid points of the perfect-foresight DP. */
   grid: z.coerce.number().int().min(11).max(100_001).default(501),
+  /** Run the first agent run (the MA-crossover baseline without --checkpoint) again with the coach in the loop. */
+  coach: z.boolean().default(false),
+  /** The coach's rules file (default: src/coach/default-rules.json); needs --coach. */
+  rules: z.string().optional(),
 });
 
 const { values } = parseArgs({
@@ -41,6 +45,8 @@ const { values } = parseArgs({
     json: { type: "boolean" },
     run: { type: "string" },
     grid: { type: "string" },
+    coach: { type: "boolean" },
+    rules: { type: "string" },
   },
   strict: true,
 });
@@ -51,6 +57,10 @@ if (!parsed.success) {
   process.exit(2);
 }
 const f = parsed.data;
+if (f.rules !== undefined && !f.coach) {
+  console.error("npm run backtest: --rules: needs --coach");
+  process.exit(2);
+}
 try {
   const out = await runBacktestJob(
     {
@@ -62,6 +72,7 @@ try {
       seeds: f.seeds,
       runName: f.run,
       gridSize: f.grid,
+      ...(f.coach ? { coach: { rules: f.rules ?? null } } : {}),
       command: `npm run backtest -- ${process.argv.slice(2).join(" ")}`,
       log: (line) => (f.json ? console.error(line) : console.log(line)),
     },

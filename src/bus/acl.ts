@@ -21,7 +21,7 @@ export function aclLine(role: BusRole, name: string, password: string, ns = ""):
     case "coach":
       return [
         head,
-        `+xadd +publish +set +get +xlen ${keys(ns, "coach_guidance", "coach_guidance:latest", "coach_heartbeat", "coach_heartbeat:latest", "ppo_state:dead")} &${ns}coach_guidance &${ns}coach_heartbeat`,
+        `+xadd +publish +set +get +xlen ${keys(ns, "coach_guidance", "coach_guidance:latest", "coach_heartbeat", "coach_heartbeat:latest", "coach_trace", "coach_trace:latest", "ppo_state:dead")} &${ns}coach_guidance &${ns}coach_heartbeat &${ns}coach_trace`,
         `(${CONSUME} ${keys(ns, "ppo_state")})`,
         `(+get %R~${ns}ppo_state:latest)`,
       ].join(" ");

@@ -23,6 +23,7 @@ interface Group {
 }
 interface Stream {
   entries: Entry[];
+  readonly byId: Map<string, Entry>;
   readonly groups: Map<string, Group>;
   readonly dead: DeadLetter[];
   nextSeq: number;
@@ -51,7 +52,7 @@ export class MemoryStreams {
   private stream(topic: Topic): Stream {
     let s = this.streams.get(topic);
     if (s === undefined) {
-      s = { entries: [], groups: new Map(), dead: [], nextSeq: 1 };
+      s = { entries: [], byId: new Map(), groups: new Map(), dead: [], nextSeq: 1 };
       this.streams.set(topic, s);
     }
     return s;
@@ -67,9 +68,14 @@ export class MemoryStreams {
   publish(topic: Topic, json: string, opts: PublishOptions = {}): string {
     const s = this.stream(topic);
     const id = this.nextId();
-    s.entries.push({ id, seq: s.nextSeq++, json });
+    const entry = { id, seq: s.nextSeq++, json };
+    s.entries.push(entry);
+    s.byId.set(id, entry);
     const max = this.opts.maxLen?.[topic] ?? DEFAULT_MAX_LEN[topic];
-    if (s.entries.length > max) s.entries.splice(0, s.entries.length - max);
+    // Trim in batches (like MAXLEN ~): amortised O(1) per publish.
+    if (s.entries.length > max + Math.max(1, max >> 3)) {
+      for (const e of s.entries.splice(0, s.entries.length - max)) s.byId.delete(e.id);
+    }
     this.latestValues.set(topic, { json, expiresAt: opts.latestTtlMs === undefined ? Infinity : this.now() + opts.latestTtlMs });
     this.counters.published++;
     for (const l of this.listeners.get(topic) ?? []) l(json);
@@ -112,19 +118,28 @@ export class MemoryStreams {
     const out: StreamEntry[] = [];
     const t = this.now();
     if (from === "pending") {
-      for (const e of s.entries) {
+      // The pending list, in id order (a Map keeps insertion order; claims can reorder it, so sort).
+      const ids = [...g.pending.entries()].filter(([, p]) => p.consumer === consumer).map(([id]) => s.byId.get(id)).filter((e): e is Entry => e !== undefined);
+      ids.sort((a, b) => a.seq - b.seq);
+      for (const e of ids) {
         if (out.length >= count) break;
-        const p = g.pending.get(e.id);
-        if (p === undefined || p.consumer !== consumer) continue;
+        const p = g.pending.get(e.id)!;
         p.deliveries++;
         p.deliveredAt = t;
         out.push({ id: e.id, json: e.json, deliveries: p.deliveries });
       }
       return out;
     }
-    for (const e of s.entries) {
-      if (out.length >= count) break;
-      if (e.seq <= g.lastSeq) continue;
+    // Entries are in seq order: start after the group's last delivered one.
+    let lo = 0;
+    let hi = s.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s.entries[mid]!.seq <= g.lastSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < s.entries.length && out.length < count; i++) {
+      const e = s.entries[i]!;
       g.lastSeq = e.seq;
       g.pending.set(e.id, { consumer, deliveries: 1, deliveredAt: t });
       out.push({ id: e.id, json: e.json, deliveries: 1 });
@@ -155,8 +170,7 @@ export class MemoryStreams {
       out.push({ id: e.id, json: e.json, deliveries: p.deliveries });
     }
     // Pending ids whose entries were trimmed away: drop them, as XAUTOCLAIM does.
-    const live = new Set(s.entries.map((e) => e.id));
-    for (const id of g.pending.keys()) if (!live.has(id)) g.pending.delete(id);
+    for (const id of g.pending.keys()) if (!s.byId.has(id)) g.pending.delete(id);
     return out;
   }
 

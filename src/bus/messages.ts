@@ -6,7 +6,9 @@
  *
  *   ppo_state        the trader → the coach and the dashboard, one per trader tick;
  *   coach_guidance   the coach → the trader: adjust_risk | timing | size with a bounded value;
- *   coach_heartbeat  the coach → anyone: "I am alive", with the last guidance version it published.
+ *   coach_heartbeat  the coach → anyone: "I am alive", with the last guidance version it published;
+ *   coach_trace      the coach → notebooks, the dashboard: each cycle's decision trace (diagnostic JSON: never an
+ *                    input to a trading decision, so it has no strict schema here; see src/coach/cycle.ts).
  *
  * The seed's minimal forms (`{"action":"buy","amount":0.1,"price":50000,"reward":15}` and
  * `{"guidance":"adjust_risk","value":0.8}`) carry no `schemaVersion`; they are accepted as the "seed form" with
@@ -20,7 +22,7 @@ export const SCHEMA_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /** The three topics: each is a Redis stream key, a pub/sub channel and (with ":latest") a key of the same name. */
-export const TOPICS = ["ppo_state", "coach_guidance", "coach_heartbeat"] as const;
+export const TOPICS = ["ppo_state", "coach_guidance", "coach_heartbeat", "coach_trace"] as const;
 export type Topic = (typeof TOPICS)[number];
 
 const finite = z.number().refine(Number.isFinite, "expected a finite number");

@@ -106,7 +106,7 @@ describe("the decision cycle (sync runner)", () => {
     expect(f.drawdown).toBe(0);
   });
 
-  it("a matching rule publishes versioned guidance with the rule's lifetime; the same guidance is not re-sent until near expiry", () => {
+  it("a matching rule publishes versioned guidance with the rule's lifetime; the same guidance is re-sent every refreshTicks", () => {
     const values = [1000, 1000, 880, 870, 860, 850, 840, 830];
     const out = run(states(flat(8, 100), values));
     const published = out.filter((s) => s.trace!.output === "published").map((s) => s.guidance!);
@@ -114,9 +114,9 @@ describe("the decision cycle (sync runner)", () => {
     expect(published[0]).toMatchObject({ id: "c:1", version: 1, guidance: "adjust_risk", value: 0.5, issuedAt: T0 + 2 * H, expiresAt: T0 + 6 * H, stateSeq: 2, source: "rule", rule: "deep-drawdown" });
     expect(parseGuidance(published[0]).ok).toBe(true);
     expect(out[3]!.trace!.output).toBe("unchanged");
-    // Refreshed once at most refreshTicks (1) is left: at tick 5 (expires at 6).
-    expect(out.map((s) => s.trace!.output)).toEqual(["no_change", "no_change", "published", "unchanged", "unchanged", "published", "unchanged", "unchanged"]);
-    expect(published.map((g) => g.version)).toEqual([1, 2]);
+    // Re-sent once it is refreshTicks (2) old, so the trader's copy never ages past its maxAge.
+    expect(out.map((s) => s.trace!.output)).toEqual(["no_change", "no_change", "published", "unchanged", "published", "unchanged", "published", "unchanged"]);
+    expect(published.map((g) => g.version)).toEqual([1, 2, 3]);
   });
 
   it("a tie is an impasse; without an LLM the default takes the first tied rule", () => {

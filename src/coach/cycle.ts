@@ -14,7 +14,7 @@
  *   chunk      a subgoal the LLM resolved becomes a rule on the situation's facts, persisted: the same situation
  *              is decided without the LLM next time
  *   apply      form the guidance message (id, version + 1, expiry from the trader's interval); an operator already
- *              in force with the same value is not re-sent until it is about to expire
+ *              in force with the same value is re-sent only every settings.refreshTicks ticks
  *   output     publish it (graph) or return it (sync), and write the decision trace
  */
 import { GUIDANCE_BOUNDS, parsePpoState, describeRejection, type AnyPpoState, type CoachGuidance, type GuidanceKind, type GuidanceSource } from "../bus/messages.js";
@@ -51,7 +51,7 @@ export interface Resolution {
 }
 
 /** The guidance the coach believes in force, per kind (what it published and when it expires). */
-export type InForce = Partial<Record<GuidanceKind, { readonly value: number; readonly expiresAt: number; readonly version: number }>>;
+export type InForce = Partial<Record<GuidanceKind, { readonly value: number; readonly issuedAt: number; readonly expiresAt: number; readonly version: number }>>;
 
 /** A decision, step by step: what a notebook or the dashboard shows. */
 export interface DecisionTrace {
@@ -242,7 +242,9 @@ export function applyPhase(s: CycleState, ctx: CycleContext): Update {
   const ttl = op.ttlTicks ?? settings.ttlTicks;
   const current = s.inForce[op.guidance];
   const issuedAt = st.form === "v1" ? Math.max(st.ts, 0) : s.now;
-  if (current !== undefined && current.value === op.value && current.expiresAt - issuedAt > settings.refreshTicks * interval) {
+  // The same guidance is re-sent once it is refreshTicks old (the trader drops guidance older than its maxAge) or
+  // about to expire; until then it is "unchanged" and nothing is published.
+  if (current !== undefined && current.value === op.value && issuedAt - current.issuedAt < settings.refreshTicks * interval && current.expiresAt - issuedAt > interval) {
     return { chosen: op, outcome: "unchanged" };
   }
   const b = GUIDANCE_BOUNDS[op.guidance];
@@ -264,7 +266,7 @@ export function applyPhase(s: CycleState, ctx: CycleContext): Update {
     rule: s.resolution?.by === "llm" ? (s.resolution.chunk ?? null) : op.rule,
     coachId: ctx.coachId,
   } as CoachGuidance;
-  return { chosen: op, guidance, version, inForce: { ...s.inForce, [op.guidance]: { value, expiresAt: guidance.expiresAt, version } } };
+  return { chosen: op, guidance, version, inForce: { ...s.inForce, [op.guidance]: { value, issuedAt, expiresAt: guidance.expiresAt, version } } };
 }
 
 /** The trace of the cycle (called by the output phase once the publish outcome is known). */

@@ -62,8 +62,12 @@ const settingsSchema = z.strictObject({
   defaultIntervalMs: z.number().int().min(1_000).default(3_600_000),
   /** Guidance lifetime in trader ticks when the rule does not say. */
   ttlTicks: z.number().int().min(1).max(168).default(6),
-  /** Re-publish an unchanged guidance only when it has at most this many ticks left. */
-  refreshTicks: z.number().int().min(0).max(168).default(1),
+  /**
+   * Re-publish an unchanged guidance once it is this many ticks old (or about to expire). Keep it below the
+   * trader's maxAgeMs in ticks (default 3): the trader drops guidance older than that, so a silent coach (or bus)
+   * falls back to neutral while a live one keeps its guidance fresh.
+   */
+  refreshTicks: z.number().int().min(1).max(168).default(2),
   /** An impasse without an LLM (or when it fails): "first" = the first tied operator in file order, "none" = no change. */
   onTie: z.enum(["first", "none"]).default("first"),
 });

@@ -123,6 +123,33 @@ export function backtestModel(
 export interface BacktestOptions {
   /** Seed of the policy's random stream (sampled actions, random baselines). */
   readonly seed?: number;
+  /**
+   * Called after each step with what it did (the coach in the loop reads it, src/coach/coached-backtest.ts). The
+   * view is one object reused every step: copy what you keep. It cannot change the step.
+   */
+  readonly onStep?: (view: BacktestStepView) => void;
+}
+
+/** One step as an observer sees it right after it (all the values a trader would report at the decision's close). */
+export class BacktestStepView {
+  /** Step index (0 at the first decision). */
+  step = 0;
+  /** The decision row: its close is the decision price. */
+  row = 0;
+  /** The action the policy asked for. */
+  action = 0;
+  /** HoldCode of the step after the order filter (TRADE: executed). */
+  holdCode = 0;
+  /** +1 buy, −1 sell, 0 nothing traded. */
+  side = 0;
+  /** Cash and coins after the fill. */
+  cash = 0;
+  coins = 0;
+  /** Commission paid on this step and traded notional. */
+  fee = 0;
+  notional = 0;
+  /** The env's reward for the step (it is realised at the next bar's close). */
+  reward = 0;
 }
 
 /** Runs `policy` over the model's whole window and records every step. */
@@ -171,6 +198,8 @@ export function runBacktest(model: EnvModel, policy: BacktestPolicy, opts: Backt
   const n0 = model.actions.space.kind === "discrete" ? model.actions.space.n : 0;
   let steps = 0;
   let terminated = false;
+  const onStep = opts.onStep;
+  const view = new BacktestStepView();
   const ctx = {
     step: 0,
     row: first,
@@ -209,6 +238,19 @@ export function runBacktest(model: EnvModel, policy: BacktestPolicy, opts: Backt
     const held = f.coins * p;
     const v = f.cash + held;
     exposure[steps] = v > 0 ? held / v : 0;
+    if (onStep !== undefined) {
+      view.step = steps;
+      view.row = row;
+      view.action = a;
+      view.holdCode = code;
+      view.side = side[steps]!;
+      view.cash = f.cash;
+      view.coins = f.coins;
+      view.fee = f.fee;
+      view.notional = f.notional;
+      view.reward = scratch.reward;
+      onStep(view);
+    }
     steps++;
     record(steps);
     if (scratch.terminated) {

@@ -1,6 +1,7 @@
 /** Evaluation: backtests, metrics, baselines, the perfect-foresight bound, statistics. See docs/evaluation.md. */
 export {
   backtestModel,
+  BacktestStepView,
   fullSeriesConfig,
   medianPeriod,
   replayPolicy,

@@ -47,6 +47,21 @@ describe("runBacktestJob", () => {
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 
+  it("--coach: runs the subject again with the coach in the loop; the report shows the timeline and the traces", async () => {
+    const out = await runBacktestJob(
+      { checkpoint: null, data: csv, sample: false, seeds: 1, runName: "bc", gridSize: 51, command: "test", reportsDir: dir, resamples: 100, coach: { rules: null } },
+      null,
+    );
+    const c = out.json["coach"] as { subject: string; coachOff: { totalReturn: number }; coachOn: { totalReturn: number }; guidance: number };
+    expect(c.subject).toBe((out.result.evaluation.baselines.maCrossover).name);
+    expect(c.coachOff.totalReturn).toBe((out.json["baselines"] as Record<string, { totalReturn: number }>)[c.subject]!.totalReturn);
+    expect(typeof c.coachOn.totalReturn).toBe("number");
+    const html = readFileSync(out.reportPath, "utf8");
+    expect(html).toContain("Guidance timeline");
+    expect(html).toContain("Decision traces");
+    expect(Array.isArray(JSON.parse(readFileSync(join(dir, "bc", "decisions.json"), "utf8")))).toBe(true);
+  });
+
   it("runs K sampled runs of one checkpoint, and one run per checkpoint of a multi-seed folder", async () => {
     const one = join(dir, "ck");
     mkdirSync(one, { recursive: true });

@@ -21,6 +21,13 @@ import type { WindowResult } from "../eval/experiment.js";
 import { evaluateWindow } from "../eval/evaluate.js";
 import { METRIC_FIELDS } from "../eval/metrics.js";
 import type { LoadedPolicy, PolicyLoader } from "../eval/loaded-policy.js";
+import { maCrossoverPolicy } from "../eval/baselines.js";
+import { computeMetrics } from "../eval/metrics.js";
+import { runCoachedBacktest } from "../coach/coached-backtest.js";
+import { coachReportSections } from "../coach/report.js";
+import { loadRules } from "../coach/rules.js";
+import type { DecisionTrace } from "../coach/cycle.js";
+import type { PageSection } from "../charts/index.js";
 
 export type { LoadedPolicy, PolicyLoader };
 
@@ -42,6 +49,12 @@ export interface BacktestJobOptions {
   /** Bootstrap resamples. */
   readonly resamples?: number;
   readonly log?: (line: string) => void;
+  /**
+   * The coach in the loop (`--coach [--rules FILE]`): the first agent run (the MA-crossover baseline without a
+   * checkpoint) is run again with the coach, and the report shows both, the guidance timeline and the decision
+   * traces. `rules`: a rules file (null: the default rules).
+   */
+  readonly coach?: { readonly rules: string | null } | null;
 }
 
 export interface BacktestJobResult {
@@ -106,12 +119,37 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
     first: market.timestamp[market.firstRow]!,
     last: market.timestamp[market.lastRow]!,
   };
+  let coachJson: Record<string, unknown> | null = null;
+  let coachSections: PageSection[] = [];
+  let coachDecisions: readonly DecisionTrace[] = [];
+  if (opts.coach) {
+    const rules = loadRules(opts.coach.rules ?? undefined);
+    const subject = agents[0] ?? { policy: maCrossoverPolicy(model), seed: 0 };
+    const off = evaluation.agentRuns[0] ?? evaluation.baselines.maCrossover;
+    const t1 = performance.now();
+    const coached = runCoachedBacktest(model, subject.policy, { rules, seed: subject.seed, modelName: policies[0]?.dir ?? subject.policy.name });
+    log(`coach: ${coached.guidance.length} guidance messages, ${coached.impasses} impasses in ${((performance.now() - t1) / 1000).toFixed(1)} s (rules ${rules.file})`);
+    coachSections = coachReportSections(off, coached);
+    coachDecisions = coached.traces;
+    const a = computeMetrics(off);
+    const b = computeMetrics(coached.trace);
+    coachJson = {
+      rules: rules.file,
+      subject: off.name,
+      coachOff: { totalReturn: a.totalReturn, sharpe: a.sharpe, maxDrawdown: a.maxDrawdown, turnover: a.turnover },
+      coachOn: { totalReturn: b.totalReturn, sharpe: b.sharpe, maxDrawdown: b.maxDrawdown, turnover: b.turnover },
+      guidance: coached.guidance.length,
+      impasses: coached.impasses,
+      mix: coached.mix,
+    };
+  }
   const logPath = policies[0]?.trainingLogPath ?? null;
   const report = experimentReport({
     title: `Backtest${opts.checkpoint === null ? " (baselines only)" : `: ${opts.checkpoint}`}`,
     runName: opts.runName,
     results: [result],
     trainingLog: logPath === null ? null : readTrainingLog(logPath),
+    ...(coachSections.length > 0 ? { extraSections: coachSections } : {}),
     provenance: {
       command: opts.command,
       createdAt: new Date().toISOString(),
@@ -123,10 +161,13 @@ export async function runBacktestJob(opts: BacktestJobOptions, loader: PolicyLoa
     },
   });
   const written = writeRunReport(report, opts.reportsDir ?? "reports");
+  if (coachJson !== null) writeFileAtomic(join(written.dir, "decisions.json"), JSON.stringify(coachDecisions, null, 1));
   // Every step of the first agent run, for inspection outside the report.
   const first = evaluation.agentRuns[0];
   if (first !== undefined) writeFileAtomic(join(written.dir, "trace.csv"), traceCsv(first));
-  return { result, summary: summaryText([result]), reportPath: written.html, json: backtestJson(result, written.html) };
+  const json = backtestJson(result, written.html);
+  if (coachJson !== null) json.coach = coachJson;
+  return { result, summary: summaryText([result]), reportPath: written.html, json };
 }
 
 /** The `--json` object of `npm run backtest`. */

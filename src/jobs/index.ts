@@ -8,3 +8,4 @@ export { articleTables, reproduceArticle, type ArticleOptions, type ArticleResul
 export { runMainJob, type MainJobOptions, type MainJobResult } from "./main-job.js";
 export { trainSeeds, type TrainSeedsOptions, type TrainSeedsResult } from "./multi-seed.js";
 export { runTrainJob, trainJobJson, type TrainJobOptions, type TrainJobResult } from "./train-job.js";
+export { runCoachExperiment, summarisePairs, type CoachExperimentOptions, type CoachExperimentResult, type PairResult } from "./coach-experiment.js";

@@ -1,0 +1,117 @@
+/**
+ * The coach as a service: consumes `ppo_state` through its consumer group, runs one decision cycle per state,
+ * publishes guidance on `coach_guidance`, each cycle's trace on `coach_trace`, and a heartbeat on
+ * `coach_heartbeat` (R15). With a durable checkpointer a coach killed mid-graph resumes its thread on start and
+ * finishes the interrupted cycle; the version floor is then raised to the latest guidance on the bus, so the
+ * published version never goes backwards (R18). Runs until `signal` aborts.
+ */
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { Bus } from "../bus/bus.js";
+import { consume } from "../bus/consume.js";
+import { parseGuidance, type CoachHeartbeat } from "../bus/messages.js";
+import { Coach } from "./coach.js";
+import type { CycleState, DecisionTrace } from "./cycle.js";
+import type { SubgoalLlm } from "./llm.js";
+import type { RuleSet } from "./rules.js";
+
+export interface CoachServiceOptions {
+  readonly bus: Bus;
+  readonly rules: RuleSet;
+  readonly checkpointer: BaseCheckpointSaver;
+  readonly coachId?: string;
+  readonly llm?: SubgoalLlm | null;
+  readonly signal: AbortSignal;
+  /** Consumer group on ppo_state. Default "coach". */
+  readonly group?: string;
+  readonly heartbeatMs?: number;
+  readonly blockMs?: number;
+  readonly log?: (line: string) => void;
+  /** Every trace, as it is made. */
+  readonly onTrace?: (trace: DecisionTrace) => void;
+  /** Test hook: called on entering each graph node. */
+  readonly onNode?: (node: string, s: CycleState) => void | Promise<void>;
+}
+
+export interface CoachServiceStats {
+  cycles: number;
+  published: number;
+  dropped: number;
+  resumed: boolean;
+  version: number;
+}
+
+/** One line per cycle for the service's log. */
+export function traceLine(t: DecisionTrace): string {
+  const g = t.guidance;
+  const what = g ? `${g.guidance}=${g.value} v${g.version} until ${new Date(g.expiresAt).toISOString()}` : t.output;
+  return `cycle ${t.cycle} seq ${t.stateSeq ?? "-"}: ${t.decision} → ${what} (${t.why})`;
+}
+
+export async function runCoachService(opts: CoachServiceOptions): Promise<CoachServiceStats> {
+  const { bus, signal } = opts;
+  const log = opts.log ?? (() => {});
+  const coachId = opts.coachId ?? "coach-1";
+  const stats: CoachServiceStats = { cycles: 0, published: 0, dropped: 0, resumed: false, version: 0 };
+  const coach = new Coach({
+    rules: opts.rules,
+    coachId,
+    llm: opts.llm ?? null,
+    checkpointer: opts.checkpointer,
+    publish: async (g) => {
+      const id = await bus.publish("coach_guidance", JSON.stringify(g));
+      if (id === null) stats.dropped++;
+      else stats.published++;
+      return id !== null;
+    },
+    ...(opts.onNode ? { onNode: opts.onNode } : {}),
+  });
+  const emit = async (t: DecisionTrace): Promise<void> => {
+    stats.cycles++;
+    opts.onTrace?.(t);
+    log(traceLine(t));
+    await bus.publish("coach_trace", JSON.stringify(t));
+  };
+
+  const resumed = await coach.resume();
+  if (resumed !== null) {
+    stats.resumed = true;
+    log(`resumed an interrupted cycle from the checkpoint`);
+    await emit(resumed);
+  }
+  // The bus may hold a newer version than the checkpoint (a lost or older checkpoint file): never reuse a version.
+  const latest = await bus.latest("coach_guidance").catch(() => null);
+  if (latest !== null) {
+    const p = parseGuidance(latest);
+    if (p.ok && p.message.form === "v1" && p.message.coachId === coachId) await coach.raiseVersionFloor(p.message.version);
+  }
+  stats.version = await coach.version();
+  const group = opts.group ?? "coach";
+  await bus.ensureGroup("ppo_state", group, "$");
+  log(`coach ${coachId}: rules ${opts.rules.file} (${opts.rules.rules.length} rules, ${opts.rules.chunks.length} chunks), llm ${opts.llm?.spec ?? "off"}, version ${stats.version}`);
+
+  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  const beat = async (status: string): Promise<void> => {
+    const hb: CoachHeartbeat = { schemaVersion: 1, coachId, ts: Date.now(), version: stats.version, cycles: stats.cycles, status, llm: opts.llm?.spec ?? null, periodMs: heartbeatMs };
+    await bus.publish("coach_heartbeat", JSON.stringify(hb), { latestTtlMs: 3 * heartbeatMs });
+  };
+  await beat("ok");
+  const timer = setInterval(() => void beat(bus.connected ? "ok" : "bus_down"), heartbeatMs);
+  try {
+    await consume(bus, "ppo_state", {
+      group,
+      consumer: coachId,
+      signal,
+      blockMs: opts.blockMs ?? 1_000,
+      handler: async (entry) => {
+        const t = await coach.step(entry.json);
+        stats.version = Math.max(stats.version, t.guidance?.version ?? 0);
+        await emit(t);
+      },
+      onError: (err, where) => log(`${where} error: ${err instanceof Error ? err.message : String(err)}`),
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  await beat("stopped").catch(() => {});
+  return stats;
+}

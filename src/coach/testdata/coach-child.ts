@@ -1,0 +1,38 @@
+/**
+ * A coach service in its own process, for the kill/restart test (R18): argv = redis URL, checkpoint db,
+ * kill-at node ("" for none), kill-at seq. With a kill point it SIGKILLs itself on entering that node for that
+ * state's cycle — mid-graph, after the previous nodes' checkpoints were written.
+ */
+import { RedisBus } from "../../bus/redis-bus.js";
+import { LibsqlSaver } from "../libsql-saver.js";
+import { ruleSetFrom } from "../rules.js";
+import { runCoachService } from "../service.js";
+
+const [url, db, killNode, killSeq] = process.argv.slice(2) as [string, string, string, string];
+const bus = new RedisBus({ url, maxReconnectDelayMs: 100 });
+await bus.waitReady();
+const rules = ruleSetFrom({
+  schemaVersion: 1,
+  settings: { shortWindow: 4, window: 12, ttlTicks: 3, refreshTicks: 2 },
+  rules: [
+    { id: "dd", when: [{ fact: "drawdown", op: ">=", value: 0.05 }], propose: { guidance: "adjust_risk", value: 0.5 }, preference: 1 },
+    { id: "calm", when: [{ fact: "drawdown", op: "<", value: 0.05 }], propose: { guidance: "none" } },
+  ],
+});
+const ctl = new AbortController();
+process.on("SIGTERM", () => ctl.abort());
+await runCoachService({
+  bus,
+  rules,
+  checkpointer: new LibsqlSaver(db),
+  coachId: "coach-r18",
+  signal: ctl.signal,
+  blockMs: 50,
+  heartbeatMs: 200,
+  log: (line) => console.log(line),
+  onNode: (node, s) => {
+    const st = s.state;
+    if (node === killNode && st?.form === "v1" && st.seq === Number(killSeq)) process.kill(process.pid, "SIGKILL");
+  },
+});
+await bus.close();

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeCandlesCsv } from "../data/csv.js";
+import { resolveEnvConfig, type EnvModel } from "../env/index.js";
+import { syntheticCandles } from "../env/synthetic-market.js";
+import { randomPolicy } from "../eval/baselines.js";
+import type { BacktestMetrics } from "../eval/metrics.js";
+import type { Trainer } from "../eval/walk-forward.js";
+import { runCoachExperiment, summarisePairs, type PairResult } from "./coach-experiment.js";
+
+const dir = mkdtempSync(join(tmpdir(), "coach-exp-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const csv = join(dir, "candles.csv");
+writeCandlesCsv(csv, syntheticCandles(1600, 4));
+
+/** A trainer whose "policies" are seeded random policies (cheap stand-ins for the agent). */
+const fakeTrainer: Trainer = async (req) => ({
+  env: resolveEnvConfig("seed"),
+  makePolicy: () => ({ ...randomPolicy({ actions: { space: { kind: "discrete", n: 3, labels: [] } } } as unknown as EnvModel), name: `agent-${req.fold}-${req.seed}` }),
+});
+
+const m = (totalReturn: number, sharpe: number | null, maxDrawdown: number, turnover: number): BacktestMetrics => ({ totalReturn, sharpe, maxDrawdown, turnover }) as unknown as BacktestMetrics;
+const pair = (off: BacktestMetrics, on: BacktestMetrics): PairResult => ({ subject: "a", fold: 0, seed: 0, window: { start: "", end: "" }, off, on, guidance: 0, impasses: 0, mix: {} });
+
+describe("coach experiment", () => {
+  it("summarises paired differences: hand-worked means and counts, a degenerate interval when every pair agrees", () => {
+    const s = summarisePairs([pair(m(0.1, 1, 0.2, 3), m(0.12, 1.5, 0.1, 2)), pair(m(0.0, null, 0.3, 1), m(-0.02, 0.5, 0.3, 1)), pair(m(0.05, 2, 0.1, 2), m(0.08, 1, 0.05, 2))], 500);
+    expect(s.difference.totalReturn.mean).toBeCloseTo((0.02 - 0.02 + 0.03) / 3, 12);
+    expect([s.difference.totalReturn.higher, s.difference.totalReturn.lower]).toEqual([2, 1]);
+    // Sharpe is undefined off for pair 2: only 2 pairs count.
+    expect(s.difference.sharpe.pairs).toBe(2);
+    expect(s.difference.sharpe.mean).toBeCloseTo((0.5 - 1) / 2, 12);
+    expect(s.difference.maxDrawdown).toMatchObject({ higher: 0, lower: 2, equal: 1 });
+    expect(s.coachOff.totalReturn).toBeCloseTo(0.05, 12);
+    expect(s.difference.totalReturn.lo!).toBeLessThanOrEqual(s.difference.totalReturn.mean!);
+    const same = summarisePairs([pair(m(0.1, 1, 0.2, 3), m(0.1, 1, 0.2, 3)), pair(m(0.2, 1, 0.2, 3), m(0.2, 1, 0.2, 3))], 200);
+    expect(same.difference.totalReturn).toMatchObject({ mean: 0, lo: 0, hi: 0, equal: 2 });
+  });
+
+  it("trains per fold, backtests each policy with and without the coach, and prints the documented JSON", async () => {
+    const out = await runCoachExperiment({ data: csv, rules: null, seeds: 2, folds: 2, checkpoints: null, resamples: 200, runName: "ce", reportsDir: dir, command: "test" }, fakeTrainer, null);
+    const j = out.json;
+    expect(j.pairs).toBe(4);
+    for (const k of ["coachOn", "coachOff"]) expect(Object.keys(j[k] as object).sort()).toEqual(["maxDrawdown", "sharpe", "totalReturn", "turnover"]);
+    const d = j.difference as Record<string, { mean: number; lo: number; hi: number }>;
+    for (const k of ["totalReturn", "sharpe", "maxDrawdown", "turnover"]) {
+      expect(d[k]!.lo).toBeLessThanOrEqual(d[k]!.hi);
+    }
+    expect((j.baseline as { pairs: number }).pairs).toBe(2);
+    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+    // Pairs share the window and the seed: the coach-off run is the plain backtest.
+    expect(out.pairs.filter((p) => p.subject === "agent").map((p) => p.fold)).toEqual([0, 0, 1, 1]);
+    expect(readFileSync(out.reportPath, "utf8")).toContain("Every pair");
+    expect(out.summary).toContain("agent: 4 pairs");
+  });
+});
