@@ -92,7 +92,15 @@ export interface Bus {
 }
 
 /** Stream lengths kept (approximately, `MAXLEN ~`): enough for a day of minute ticks, bounded memory. */
-export const DEFAULT_MAX_LEN: Readonly<Record<Topic, number>> = { ppo_state: 10_000, coach_guidance: 1_000, coach_heartbeat: 100, coach_trace: 1_000 };
+export const DEFAULT_MAX_LEN: Readonly<Record<Topic, number>> = {
+  ppo_state: 10_000,
+  coach_guidance: 1_000,
+  coach_heartbeat: 100,
+  coach_trace: 1_000,
+  trader_control: 1_000,
+  trader_control_ack: 1_000,
+  trader_heartbeat: 100,
+};
 export const DEAD_LETTER_MAX_LEN = 1_000;
 
 export const latestKey = (ns: string, topic: Topic): string => `${ns}${topic}:latest`;

@@ -21,8 +21,11 @@ export const SCHEMA_VERSION = 1;
 /** Messages longer than this (UTF-16 code units of the JSON text, ≥ bytes / 4) are refused before parsing. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-/** The three topics: each is a Redis stream key, a pub/sub channel and (with ":latest") a key of the same name. */
-export const TOPICS = ["ppo_state", "coach_guidance", "coach_heartbeat", "coach_trace"] as const;
+/**
+ * The topics: each is a Redis stream key, a pub/sub channel and (with ":latest") a key of the same name. The
+ * trader's control topics (control in, acknowledgement and heartbeat out) are defined in trader-messages.ts.
+ */
+export const TOPICS = ["ppo_state", "coach_guidance", "coach_heartbeat", "coach_trace", "trader_control", "trader_control_ack", "trader_heartbeat"] as const;
 export type Topic = (typeof TOPICS)[number];
 
 const finite = z.number().refine(Number.isFinite, "expected a finite number");
@@ -160,8 +163,8 @@ const ppoStateV1Fields = {
   model: shortText(256),
   /** Bar length / tick interval of the trader (ms): the coach sizes expiries with it. */
   intervalMs: z.number().int().min(1_000).max(7 * 24 * 3_600_000),
-  /** "backtest", "paper" or "live". */
-  mode: z.enum(["backtest", "paper", "live"]),
+  /** "backtest", "replay", "paper" or "live". */
+  mode: z.enum(["backtest", "replay", "paper", "live"]),
   /** Protection locks in force (R10). */
   locks: z.array(lockSchema).max(32),
   /** The trader's own state, e.g. "running", "stopped", "stopentry". */
@@ -267,7 +270,7 @@ export function clip(v: unknown, max = 80): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
-function reject(topic: Topic, code: MessageRejectionCode, field: string, value: unknown, message: string): { ok: false; rejection: MessageRejection } {
+export function reject(topic: Topic, code: MessageRejectionCode, field: string, value: unknown, message: string): { ok: false; rejection: MessageRejection } {
   return { ok: false, rejection: { code, topic, field, value: clip(value), message } };
 }
 
@@ -280,7 +283,8 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function fromZod(topic: Topic, error: z.ZodError, input: unknown): { ok: false; rejection: MessageRejection } {
+/** The rejection for a zod error: the first issue's field (an unknown key names the key) and the value found. */
+export function fromZod(topic: Topic, error: z.ZodError, input: unknown): { ok: false; rejection: MessageRejection } {
   const issue = error.issues[0]!;
   // An unknown key names the key itself, not the object that holds it.
   if (issue.code === "unrecognized_keys") {
@@ -295,7 +299,7 @@ function fromZod(topic: Topic, error: z.ZodError, input: unknown): { ok: false; 
 }
 
 /** Reads the text (or an already-decoded value) as a JSON object, refusing oversized, malformed and non-object input. */
-function decode(topic: Topic, raw: unknown): { ok: true; value: Record<string, unknown> } | { ok: false; rejection: MessageRejection } {
+export function decode(topic: Topic, raw: unknown): { ok: true; value: Record<string, unknown> } | { ok: false; rejection: MessageRejection } {
   let value: unknown = raw;
   if (typeof raw === "string") {
     if (raw.length > MAX_MESSAGE_BYTES) return reject(topic, "too_large", "", `${raw.length} characters`, `expected at most ${MAX_MESSAGE_BYTES} characters`);
@@ -311,7 +315,7 @@ function decode(topic: Topic, raw: unknown): { ok: true; value: Record<string, u
   return { ok: true, value: value as Record<string, unknown> };
 }
 
-function checkVersion(topic: Topic, obj: Record<string, unknown>): { ok: false; rejection: MessageRejection } | null {
+export function checkVersion(topic: Topic, obj: Record<string, unknown>): { ok: false; rejection: MessageRejection } | null {
   if (!("schemaVersion" in obj)) return null;
   if (obj.schemaVersion === SCHEMA_VERSION) return null;
   return reject(topic, "unsupported_schema_version", "schemaVersion", obj.schemaVersion, `expected ${SCHEMA_VERSION}`);

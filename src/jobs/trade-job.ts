@@ -27,11 +27,14 @@ import { CcxtExchange } from "../live/ccxt-exchange.js";
 import { ReplayClock, SystemClock, sleepMs, type Clock } from "../live/clock.js";
 import type { Exchange, ExchangeMode } from "../live/exchange.js";
 import { Journal, JOURNAL_OUTPUT } from "../live/journal.js";
+import { TraderLink } from "../live/bus-link.js";
+import { createBus } from "../bus/create-bus.js";
+import type { Bus } from "../bus/bus.js";
 import { claimOutput, type ClaimedOutput } from "../util/safe-output.js";
 import { PaperExchange } from "../live/paper-exchange.js";
 import { ReplayExchange } from "../live/replay-exchange.js";
 import { SimBroker } from "../live/sim-broker.js";
-import { DEFAULT_TRADER_OPTIONS, Trader, type TraderDeps, type TraderOptions, type TraderSummary } from "../live/trader.js";
+import { DEFAULT_TRADER_OPTIONS, Trader, type TickReport, type TraderDeps, type TraderOptions, type TraderSummary } from "../live/trader.js";
 
 /** Environment variables the live mode reads its credentials from (never flags: they would land in shell history). */
 export const CREDENTIAL_ENV = { apiKey: "TRADER_API_KEY", secret: "TRADER_API_SECRET", password: "TRADER_API_PASSWORD" } as const;
@@ -52,6 +55,10 @@ export interface TradeJobOptions {
   readonly journal?: string;
   /** Redis URL of the bus; absent: the trader runs alone (no coach, nothing published). */
   readonly redis?: string;
+  /** Key and channel prefix on the bus (the coach and the dashboard must use the same). */
+  readonly busNamespace?: string;
+  /** A bus to use instead of --redis (tests, notebooks: a MemoryBus). */
+  readonly bus?: Bus;
   readonly risk: RiskLimitsRequest;
   readonly historyBars?: number;
   readonly warmupBars?: number;
@@ -201,6 +208,23 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
     }
 
     try {
+      const bus: Bus | null = opts.bus ?? (opts.redis === undefined ? null : createBus({ kind: "redis", url: opts.redis, namespace: opts.busNamespace ?? "" }, (err, conn) => log(`warn: redis (${conn}): ${err.message}`)));
+      const link =
+        bus === null
+          ? null
+          : new TraderLink({
+              bus,
+              journal,
+              env,
+              start: model.start,
+              maxExposure: riskLimits.maxExposure,
+              mode,
+              symbol: opts.symbol,
+              model: opts.checkpoint,
+              intervalMs: barMs,
+              now: () => clock.now(),
+              log: (level, line) => log(`${level}: ${line}`),
+            });
       const trader = new Trader(
         {
           exchange,
@@ -212,17 +236,31 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
           sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
           candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
           log,
+          ...(link === null
+            ? {}
+            : {
+                onTick: (r: TickReport) => link.onTick(r),
+                guidance: () => link.guidance(),
+                describeGuidance: () => link.describeGuidance(),
+              }),
           ...opts.hooks,
         },
         traderOptions,
       );
+      link?.start(trader);
       if (candlesForCheck !== null) {
         // The checkpoint must run on this market: bar length, observation elements, actions (backtest's check).
         checkManifestAgainst(policy.manifest, backtestModel(candlesForCheck, env), opts.checkpoint);
       } else if (policy.manifest.data.timeframe !== opts.timeframe) {
         throw new TradingError("checkpoint_mismatch", `the checkpoint was trained on ${policy.manifest.data.timeframe} bars, --timeframe is ${opts.timeframe}`, "--timeframe");
       }
-      const summary = await trader.run(opts.signal);
+      let summary: TraderSummary;
+      try {
+        summary = await trader.run(opts.signal);
+      } finally {
+        await link?.stop();
+        if (opts.bus === undefined) await bus?.close();
+      }
       return {
         summary,
         json: {

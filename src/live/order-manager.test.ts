@@ -61,7 +61,7 @@ beforeAll(async () => {
     mode: "live",
     credentials: { apiKey: fake.apiKey, secret: fake.secret },
     apiUrl: fake.url,
-    timeoutMs: 400,
+    timeoutMs: 1_500,
     ccxtOptions: { rateLimit: 1 },
   });
   await ex.market();
@@ -92,7 +92,7 @@ afterEach(() => {
 describe("R1: unknown outcome of createOrder", () => {
   it("a timeout after the exchange accepted: looked up by client id, adopted, never resent", async () => {
     const row = intent("buy", 1000);
-    fake.inject("createOrder", { kind: "accept_then_hang", delayMs: 2_000 });
+    fake.inject("createOrder", { kind: "accept_then_hang", delayMs: 4_000 });
     const out = await manager().place(row);
     expect(out.kind).toBe("done");
     expect(ordersOnExchange(row.clientOrderId)).toHaveLength(1);
@@ -108,7 +108,7 @@ describe("R1: unknown outcome of createOrder", () => {
 
   it("a timeout before acceptance: confirmed absent after 3 lookups, resent with the SAME client id, exactly one order", async () => {
     const row = intent("buy", 500);
-    fake.inject("createOrder", { kind: "hang", delayMs: 2_000 });
+    fake.inject("createOrder", { kind: "hang", delayMs: 4_000 });
     const out = await manager().place(row);
     expect(out.kind).toBe("done");
     expect(ordersOnExchange(row.clientOrderId)).toHaveLength(1);
@@ -145,7 +145,7 @@ describe("R1: unknown outcome of createOrder", () => {
 
   it("at most maxSends sends; then the order is LOST (funds reserved), never a third send", async () => {
     const row = intent("buy", 300);
-    fake.inject("createOrder", { kind: "hang", delayMs: 2_000 }, 5);
+    fake.inject("createOrder", { kind: "hang", delayMs: 4_000 }, 5);
     const out = await manager({ maxSends: 2 }).place(row);
     expect(out.kind).toBe("lost");
     expect(posts()).toHaveLength(2);

@@ -174,7 +174,7 @@ describe("the trader loop", () => {
     // An explicit start resumes trading.
     const { trader, journal, exchange } = await h.trader({ trader: { maxTicks: 1 } });
     await trader.run(new AbortController().signal).catch(() => undefined);
-    trader.start();
+    expect(await trader.control({ command: "start", by: "test" })).toMatchObject({ result: "done", status: "running" });
     await exchange.close();
     journal.close();
     await h.run(1);

@@ -93,7 +93,7 @@ export interface TickReport {
   readonly exposure: number | null;
   readonly drawdown: number | null;
   readonly fee: number;
-  readonly status: RiskStatus | "stopentry";
+  readonly status: "running" | "stopentry" | "stopped";
   readonly locks: readonly RiskLock[];
   readonly riskCode: string | null;
 }
@@ -115,6 +115,8 @@ export interface TraderDeps {
   readonly beforeTick?: (trader: Trader) => void | Promise<void>;
   /** The guidance layer (the coach's GuidanceFilter), run between the action scheme and the risk manager. */
   readonly guidance?: () => OrderFilter | null;
+  /** The guidance in force at a decision, as JSON for the journal (null: none). */
+  readonly describeGuidance?: () => string | null;
 }
 
 export interface TraderSummary {
@@ -132,6 +134,22 @@ export interface TraderSummary {
   readonly stopReason: string | null;
 }
 
+/** A control command as the trader applies it (parsed from a trader_control message). */
+export type TraderControlCommand =
+  | { readonly command: "stop"; readonly by: string; readonly cancelOpen: boolean }
+  | { readonly command: "start" | "stopentry" | "startentry" | "forceexit" | "kill"; readonly by: string }
+  | { readonly command: "set_risk"; readonly by: string; readonly maxTradeFraction?: number; readonly maxExposure?: number };
+
+export interface ControlOutcome {
+  readonly result: "done" | "already" | "rejected";
+  readonly message: string;
+  readonly status: "running" | "stopentry" | "stopped";
+  readonly openOrders: number;
+  readonly coins: number;
+}
+
+type RiskVerdictCode = import("../trading/risk/risk-manager.js").RiskCode;
+
 export class Trader {
   readonly tag: string;
   readonly history: MarketHistory;
@@ -148,6 +166,8 @@ export class Trader {
   private ticksThisRun = 0;
   private lastBar: number | null = null;
   private halted = false;
+  /** Ticks and control actions run one at a time (a control never lands in the middle of a tick). */
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly deps: TraderDeps,
@@ -229,7 +249,7 @@ export class Trader {
       if (next.skipped > 0 && this.lastBar !== null) this.event("warn", "tick_skipped", `${next.skipped} tick(s) skipped (overrun or downtime): next bar ${new Date(next.barTs).toISOString()}`, { skipped: next.skipped });
       if (!(await clock.sleepUntil(next.at, signal))) break;
       const final = this.opts.stopAfterBar !== null && next.barTs === this.opts.stopAfterBar;
-      await this.runTick(next.barTs, final);
+      await this.exclusive(() => this.runTick(next.barTs, final));
       this.lastBar = next.barTs;
       this.ticksThisRun++;
       if (final) {
@@ -261,24 +281,95 @@ export class Trader {
     };
   }
 
-  /** Control: stop new orders from the next tick (R21); cancels our open orders when asked. */
-  async stop(reason: string, cancelOpen: boolean): Promise<{ changed: boolean; openOrders: number }> {
-    const changed = this.risk.stop(reason);
-    this.deps.journal.flush();
-    if (cancelOpen) await this.orders.cancelOpen();
-    this.saveRisk();
-    const open = this.deps.journal.unresolvedOrders().length;
-    this.event(changed ? "alert" : "info", "control", changed ? `stopped: ${reason}` : "already stopped", { openOrders: open });
-    return { changed, openOrders: open };
+  /** Runs `fn` when no tick or other control action is running. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
   }
 
-  /** Control: the explicit start a halt requires (R11, R21). */
-  start(): boolean {
-    const changed = this.risk.start();
-    this.halted = false;
-    this.saveRisk();
-    this.event("info", "control", changed ? "started" : "already running");
-    return changed;
+  /**
+   * Applies one control message (R21), between ticks: `stop` (no new orders from the next tick; open orders
+   * cancelled only with cancelOpen), `start` (the explicit start after a stop, a halt or the kill switch),
+   * `stopentry` / `startentry` (entries blocked or allowed; exits still run), `forceexit` (sell every coin now,
+   * whatever the agent, the locks or a stop say), `kill` (stop and cancel every open order), `set_risk` (caps at
+   * or below the configured limits). Every transition is journaled.
+   */
+  control(cmd: TraderControlCommand): Promise<ControlOutcome> {
+    return this.exclusive(async () => {
+      const { journal } = this.deps;
+      const held = () => ({ openOrders: journal.unresolvedOrders().length, coins: Math.max(0, journal.lastEquity()?.coins ?? 0) });
+      const outcome = (result: ControlOutcome["result"], message: string): ControlOutcome => {
+        this.saveRisk();
+        this.event(result === "rejected" ? "warn" : "info", "control", `${cmd.command}: ${result}: ${message}`);
+        return { result, message, status: this.statusText(), ...held() };
+      };
+      switch (cmd.command) {
+        case "stop": {
+          const changed = this.risk.stop(`stopped by control (${cmd.by})`);
+          if (cmd.cancelOpen) await this.orders.cancelOpen();
+          const h = held();
+          const warn = h.coins > 0 || h.openOrders > 0 ? `; still holding ${h.coins} coins and ${h.openOrders} open order(s)` : "";
+          return outcome(changed ? "done" : "already", `${changed ? "stopped: no new orders from the next tick" : "already stopped"}${warn}`);
+        }
+        case "start": {
+          const changed = this.risk.start();
+          const wasHalted = this.halted;
+          this.halted = false;
+          return outcome(changed || wasHalted ? "done" : "already", changed || wasHalted ? "started" : "already running");
+        }
+        case "stopentry":
+          return outcome(this.risk.pauseEntries(true) ? "done" : "already", "entries blocked; exits still run");
+        case "startentry":
+          return outcome(this.risk.pauseEntries(false) ? "done" : "already", "entries allowed");
+        case "kill": {
+          const changed = this.risk.stop(`kill switch by control (${cmd.by})`);
+          const n = await this.orders.cancelOpen();
+          return outcome(changed || n > 0 ? "done" : "already", `stopped; ${n} open order(s) cancelled; a start is required`);
+        }
+        case "set_risk": {
+          const before = { maxTradeFraction: this.risk.state.maxTradeFraction, maxExposure: this.risk.state.maxExposure };
+          const caps = this.risk.setCaps({ ...(cmd.maxTradeFraction === undefined ? {} : { maxTradeFraction: cmd.maxTradeFraction }), ...(cmd.maxExposure === undefined ? {} : { maxExposure: cmd.maxExposure }) });
+          const same = caps.maxTradeFraction === before.maxTradeFraction && caps.maxExposure === before.maxExposure;
+          return outcome(same ? "already" : "done", `caps in force: maxTradeFraction ${caps.maxTradeFraction}, maxExposure ${caps.maxExposure} (configured limits ${this.deps.riskLimits.maxTradeFraction}, ${this.deps.riskLimits.maxExposure})`);
+        }
+        case "forceexit":
+          return this.forceExit(cmd.by).then((r) => outcome(r.result, r.message));
+      }
+    });
+  }
+
+  /** running, stopentry or stopped (published in ppo_state and the acks). */
+  statusText(): "running" | "stopentry" | "stopped" {
+    if (this.halted || this.risk.state.status === "stopped") return "stopped";
+    return this.risk.state.entriesPaused ? "stopentry" : "running";
+  }
+
+  /** Sells every available coin at market: one order per bar at most (its client id is the bar's forced-exit id). */
+  private async forceExit(by: string): Promise<{ result: ControlOutcome["result"]; message: string }> {
+    const { journal, exchange, clock } = this.deps;
+    let balances: Balances;
+    try {
+      balances = await withReadRetries("fetchBalance", () => exchange.fetchBalances(), this.opts.readRetries, this.deps.sleep);
+    } catch (err) {
+      return { result: "rejected", message: `balances unavailable: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const price = this.history.lastClose();
+    const bar = this.history.lastTs ?? Math.floor(clock.now() / this.opts.barMs) * this.opts.barMs;
+    const order = { spendUsd: 0, sellCoins: balances.coinsFree };
+    const verdict = { code: "pass" as RiskVerdictCode, detail: "", alerts: [] as string[] };
+    this.risk.reviewForcedExit(order, { time: clock.now(), cash: balances.cash, coins: balances.coinsFree, price, valid: true }, verdict);
+    if (!(order.sellCoins > 0)) return { result: "already", message: `nothing to sell (${verdict.detail || "no coins"})` };
+    const id = decisionId(this.tag, bar);
+    const coid = clientOrderId(id, "x");
+    if (journal.order(coid) === null) journal.insertOrder(coid, id, "sell", null, order.sellCoins, clock.now());
+    journal.flush();
+    const outcome = await this.orders.place(journal.order(coid)!);
+    this.afterPlace(outcome);
+    journal.transaction(() => this.applyFills());
+    this.event("alert", "forceexit", `forced exit by ${by}: ${outcomeDetail(outcome)}`);
+    if (outcome.kind === "done" || outcome.kind === "open") return { result: "done", message: `sold ${outcome.order.filled} coins (${outcome.order.status})` };
+    return { result: "rejected", message: outcomeDetail(outcome) };
   }
 
   saveRisk(): void {
@@ -402,7 +493,7 @@ export class Trader {
           probabilities: d.probabilities,
           criticValue: d.criticValue,
           holdReason: d.holdReason,
-          guidance: null,
+          guidance: this.deps.describeGuidance?.() ?? null,
           riskCode: d.risk.code,
           riskDetail: d.risk.detail === "" ? null : d.risk.detail,
           side,
@@ -582,7 +673,7 @@ export class Trader {
       exposure: mark === undefined || !(mark.value > 0) ? null : (mark.balances.coins * mark.price) / mark.value,
       drawdown: value === null || risk.peakValue === null || !(risk.peakValue > 0) ? null : Math.max(0, 1 - value / risk.peakValue),
       fee: 0,
-      status: risk.status === "running" && risk.entriesPaused ? "stopentry" : risk.status,
+      status: this.statusText(),
       locks: this.risk.activeLocks(t),
       riskCode: d?.risk.code ?? null,
     };

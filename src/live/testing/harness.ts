@@ -19,6 +19,8 @@ import { PaperExchange } from "../paper-exchange.js";
 import { SimBroker } from "../sim-broker.js";
 import { DEFAULT_TRADER_OPTIONS, Trader, type TickReport, type TraderDeps, type TraderOptions } from "../trader.js";
 import { startFakeBinance, type FakeBinance, type FakeCandle } from "./fake-binance.js";
+import type { Bus } from "../../bus/bus.js";
+import { TraderLink } from "../bus-link.js";
 
 export const HOUR = 3_600_000;
 /** The harness's first bar (a Monday, 00:00 UTC). */
@@ -61,6 +63,10 @@ export interface HarnessOptions {
   /** Trader option overrides. */
   readonly trader?: Partial<TraderOptions>;
   readonly hooks?: Pick<TraderDeps, "onTick" | "beforeTick" | "guidance">;
+  /** Put the trader on this bus (ppo_state, guidance, control) through a TraderLink. */
+  readonly bus?: Bus;
+  /** Real ms per tick (0: as fast as possible): lets messages land between ticks. */
+  readonly paceMs?: number;
 }
 
 export interface Harness {
@@ -69,21 +75,24 @@ export interface Harness {
   readonly dir: string;
   readonly journalPath: string;
   readonly reports: TickReport[];
+  /** The bus links made so far (the last is the running trader's). */
+  readonly links: TraderLink[];
   /** A fresh trader on the same journal (a restart), with the same exchange and clock. */
-  trader(over?: Partial<HarnessOptions>): Promise<{ trader: Trader; journal: Journal; exchange: Exchange }>;
+  trader(over?: Partial<HarnessOptions>): Promise<{ trader: Trader; journal: Journal; exchange: Exchange; link: TraderLink | null }>;
   /** Runs `ticks` ticks in a fresh trader (a process life) and closes it. */
-  run(ticks: number, over?: Partial<HarnessOptions>): Promise<{ trader: Trader; summary: Awaited<ReturnType<Trader["run"]>> }>;
+  run(ticks: number, over?: Partial<HarnessOptions>, signal?: AbortSignal): Promise<{ trader: Trader; summary: Awaited<ReturnType<Trader["run"]>>; link: TraderLink | null }>;
   close(): Promise<void>;
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "trader-h-"));
   const history = opts.history ?? 48;
-  const clock = new ReplayClock(T0 + history * HOUR + 1_000);
+  const clock = new ReplayClock(T0 + history * HOUR + 1_000, opts.paceMs ?? 0);
   const fake = await startFakeBinance({ balances: opts.balances ?? { USDT: 10_000, BTC: 1 }, now: () => clock.now(), minNotional: 1 });
   fake.candles = candles(T0, history + 200);
   const journalPath = join(dir, `${opts.mode}.db`);
   const reports: TickReport[] = [];
+  const links: TraderLink[] = [];
   const env = resolveEnvConfig(opts.env ?? "seed");
   const policyByScript = new Map<(t: number) => number, Policy<null>>();
 
@@ -96,7 +105,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       mode: o.mode,
       ...(o.mode === "live" ? { credentials: { apiKey: fake.apiKey, secret: fake.secret } } : {}),
       apiUrl: fake.url,
-      timeoutMs: 400,
+      timeoutMs: 5_000,
       ccxtOptions: { rateLimit: 1 },
     });
     const journal = Journal.open(journalPath, { mode: o.mode, exchange: "binance", symbol: "BTC/USDT", timeframe: "1h", checkpointSha256: "scripted" }, () => "harness-run").journal;
@@ -106,22 +115,29 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       policy = scriptedPolicy(o.script);
       policyByScript.set(o.script, policy);
     }
+    const model = new DecisionModel(env);
+    const limits = resolveRiskLimits(o.risk ?? {});
+    const link =
+      o.bus === undefined
+        ? null
+        : new TraderLink({ bus: o.bus, journal, env, start: model.start, maxExposure: limits.maxExposure, mode: o.mode, symbol: "BTC/USDT", model: "scripted", intervalMs: HOUR, now: () => clock.now(), blockMs: 50, latestPollMs: 100 });
     const t = new Trader(
       {
         exchange,
         journal,
         policy,
-        model: new DecisionModel(env),
-        riskLimits: resolveRiskLimits(o.risk ?? {}),
+        model,
+        riskLimits: limits,
         clock,
         sleep: async () => undefined,
         candleMeta: { symbol: "BTC/USDT", exchange: "binance", timeframe: "1h" },
-        onTick: (r, tr) => {
+        onTick: async (r, tr) => {
           reports.push(r);
+          await link?.onTick(r);
           return o.hooks?.onTick?.(r, tr);
         },
         ...(o.hooks?.beforeTick ? { beforeTick: o.hooks.beforeTick } : {}),
-        ...(o.hooks?.guidance ? { guidance: o.hooks.guidance } : {}),
+        ...(o.hooks?.guidance ? { guidance: o.hooks.guidance } : link === null ? {} : { guidance: () => link.guidance(), describeGuidance: () => link.describeGuidance() }),
       },
       {
         ...DEFAULT_TRADER_OPTIONS,
@@ -134,7 +150,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         ...o.trader,
       },
     );
-    return { trader: t, journal, exchange };
+    link?.start(t);
+    if (link !== null) links.push(link);
+    return { trader: t, journal, exchange, link };
   };
 
   return {
@@ -143,13 +161,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     dir,
     journalPath,
     reports,
+    links,
     trader,
-    async run(ticks, over = {}) {
-      const { trader: t, journal, exchange } = await trader({ ...over, trader: { ...opts.trader, ...over.trader, maxTicks: ticks } });
+    async run(ticks, over = {}, signal) {
+      const { trader: t, journal, exchange, link } = await trader({ ...over, trader: { ...opts.trader, ...over.trader, maxTicks: ticks } });
       try {
-        const summary = await t.run();
-        return { trader: t, summary };
+        const summary = await t.run(signal);
+        return { trader: t, summary, link };
       } finally {
+        await link?.stop();
         await exchange.close();
         journal.close();
       }
