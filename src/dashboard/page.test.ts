@@ -318,6 +318,9 @@ describe("the dashboard page (headless Chromium, real Redis)", () => {
       await page.waitForFunction(() => document.getElementById("trader-status")?.getAttribute("data-status") === "running", undefined, { timeout: 10_000 });
       expect(watched.consoleErrors).toEqual([]);
       expect(watched.blocked).toEqual([]);
+      const acked = await (await fetch(`${dash.url}/api/state`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json() as { view: { controls: Array<{ issuedAt: number; ackReceivedAt: number | null }> } };
+      const rtt = acked.view.controls.filter((c) => c.ackReceivedAt !== null).map((c) => c.ackReceivedAt! - c.issuedAt).sort((a, b) => a - b);
+      console.log(`control → trader → acknowledgement: median ${rtt[Math.floor(rtt.length / 2)]} ms, max ${rtt.at(-1)} ms over ${rtt.length} controls (replay ticks every 250 ms)`);
     });
 
     it("takes the documentation's screenshot", async () => {

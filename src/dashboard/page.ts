@@ -98,7 +98,7 @@ export function dashboardPage(): string {
       <button data-command="coach-off" id="ctl-coach-off">Coach off</button>
     </div>
     <p id="control-result" class="muted">Each control is a message to the trader; its acknowledgement shows here and below.</p>
-    <div class="scroll"><table><thead><tr><th>sent (UTC)</th><th>command</th><th>by</th><th>result</th><th>trader after</th><th>message</th></tr></thead><tbody id="control-log"></tbody></table></div>
+    <div class="scroll"><table><thead><tr><th>sent (UTC)</th><th>command</th><th>result</th><th>trader after</th><th>message</th></tr></thead><tbody id="control-log"></tbody></table></div>
   </section>
   <section id="risk">
     <h2>Risk manager</h2>
@@ -283,7 +283,10 @@ export function dashboardScript(): string {
   function renderControls(v) {
     fill("control-log", v.controls.slice().reverse().map(function (c) {
       var a = c.ack;
-      return row([time(c.issuedAt), c.command + (Object.keys(c.args || {}).length ? " " + JSON.stringify(c.args) : ""), c.issuedBy, a ? a.result : "waiting…", a ? a.status : "", a ? a.message : ""]);
+      var args = Object.keys(c.args || {}).map(function (k) { return k + "=" + c.args[k]; }).join(" ");
+      var tr = row([time(c.issuedAt).slice(11), c.command + (args ? " " + args : "") + (c.issuedBy !== "dashboard" ? " (by " + c.issuedBy + ")" : ""), a ? a.result : "waiting…", a ? a.status : "", a ? a.message : ""]);
+      tr.title = c.id + " sent by " + c.issuedBy + " at " + time(c.issuedAt);
+      return tr;
     }));
   }
 
@@ -371,7 +374,7 @@ export function dashboardScript(): string {
         .then(function (r) { return r.json().then(function (j) { return { http: r.status, j: j }; }); })
         .then(function (x) {
           var j = x.j;
-          if (x.http === 200 && j.ack) { out.className = j.ack.result === "rejected" ? "bad" : ""; out.textContent = j.command + ": " + j.ack.result + " (" + j.ack.message + "); trader " + j.ack.status; }
+          if (x.http === 200 && j.ack) { out.className = j.ack.result === "rejected" ? "bad" : ""; out.textContent = j.command + ": " + j.ack.result + " (" + j.ack.message + "); trader " + j.ack.status + " · acknowledged in " + Math.round(j.latencyMs) + " ms"; }
           else if (x.http === 202) { out.className = "warn"; out.textContent = j.command + ": sent, not acknowledged within " + j.timeoutMs + " ms (is the trader running?)"; }
           else { out.className = "bad"; out.textContent = cmd + ": " + (j.error || "failed") + (j.field ? " at " + j.field : "") + (j.message ? ": " + j.message : ""); }
         })
