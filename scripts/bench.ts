@@ -64,6 +64,14 @@ const SECTIONS: readonly Section[] = [
       });
     },
   },
+  {
+    name: "trade",
+    async run(flags, log) {
+      // The live trader: replay throughput with the journal on, and one tick's decision latency (src/live/bench.ts).
+      const { benchTrade } = await import("../src/live/bench.js");
+      return benchTrade({ runs: Math.min(flags.runs, 3), log });
+    },
+  },
 ];
 
 async function main(): Promise<void> {

@@ -28,6 +28,7 @@ import { ReplayClock, SystemClock, sleepMs, type Clock } from "../live/clock.js"
 import type { Exchange, ExchangeMode } from "../live/exchange.js";
 import { Journal, JOURNAL_OUTPUT } from "../live/journal.js";
 import { TraderLink } from "../live/bus-link.js";
+import { postgresMirror } from "../live/journal-postgres.js";
 import { createBus } from "../bus/create-bus.js";
 import type { Bus } from "../bus/bus.js";
 import { claimOutput, type ClaimedOutput } from "../util/safe-output.js";
@@ -59,6 +60,8 @@ export interface TradeJobOptions {
   readonly busNamespace?: string;
   /** A bus to use instead of --redis (tests, notebooks: a MemoryBus). */
   readonly bus?: Bus;
+  /** Mirror the journal into this PostgreSQL database after every tick (src/live/journal-postgres.ts). */
+  readonly postgres?: string;
   readonly risk: RiskLimitsRequest;
   readonly historyBars?: number;
   readonly warmupBars?: number;
@@ -208,6 +211,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
     }
 
     try {
+      const mirror = opts.postgres === undefined ? null : postgresMirror(journal.path, opts.postgres, log);
       const bus: Bus | null = opts.bus ?? (opts.redis === undefined ? null : createBus({ kind: "redis", url: opts.redis, namespace: opts.busNamespace ?? "" }, (err, conn) => log(`warn: redis (${conn}): ${err.message}`)));
       const link =
         bus === null
@@ -236,13 +240,15 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
           sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
           candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
           log,
-          ...(link === null
+          ...(link === null && mirror === null
             ? {}
             : {
-                onTick: (r: TickReport) => link.onTick(r),
-                guidance: () => link.guidance(),
-                describeGuidance: () => link.describeGuidance(),
+                onTick: async (r: TickReport) => {
+                  mirror?.afterTick();
+                  await link?.onTick(r);
+                },
               }),
+          ...(link === null ? {} : { guidance: () => link.guidance(), describeGuidance: () => link.describeGuidance() }),
           ...opts.hooks,
         },
         traderOptions,
@@ -260,6 +266,8 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       } finally {
         await link?.stop();
         if (opts.bus === undefined) await bus?.close();
+        journal.flush();
+        await mirror?.flush();
       }
       return {
         summary,

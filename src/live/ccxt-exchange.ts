@@ -82,6 +82,11 @@ export async function createCcxtClient(opts: CcxtExchangeOptions): Promise<{ cli
     enableRateLimit: true,
   });
   if (opts.sandbox === true) {
+    // ccxt's setSandboxMode only checks that the key `test` exists; 55 exchanges of ccxt 4.5 have it undefined, which
+    // would leave no API URL at all. Fail closed here: a sandbox needs at least one test URL.
+    if (firstApiHost((client.urls as { test?: unknown }).test) === null) {
+      throw new TradingError("exchange_unsupported", `--sandbox: NotSupported: ${client.id} does not have a sandbox URL (urls.test is empty); refusing to fall back to production`, "--sandbox");
+    }
     try {
       client.setSandboxMode(true);
     } catch (err) {

@@ -344,6 +344,8 @@ export class Journal {
    */
   static openReadOnly(path: string): Journal {
     const full = resolve(path);
+    // libsql creates a missing file even when told it must exist: check first (a reader must never create one).
+    if (!existsSync(full)) throw new TradingError("journal_unreadable", "no journal at this path", full);
     let db: Database.Database;
     try {
       db = new Database(full, { readonly: true, fileMustExist: true });
