@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [--only env,agent] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
+ * npm run bench [-- --json] [--only env,coach,agent] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
  *                 [--data file.csv] [--long-run-episodes N] [--reference-episodes N]
  * Benchmarks composed from sections; each section returns flat figures. Human-readable lines go first;
  * with --json the LAST line is one JSON object merging every section's figures (vs-seed.sh reads it).
@@ -48,6 +48,14 @@ const SECTIONS: readonly Section[] = [
       log(`  vec env, ${r.env_num_envs} envs: ${fmt(r.env_steps_per_s_vec)} steps/s (median of ${r.env_vec_runs.map(fmt).join(", ")})`);
       log(`  single env:       ${fmt(r.env_steps_per_s_single)} steps/s (median of ${r.env_single_runs.map(fmt).join(", ")})`);
       return { ...r, env_preset: flags.preset };
+    },
+  },
+  {
+    name: "coach",
+    async run(_flags, log) {
+      // Imported on demand: LangGraph and a redis-server are not needed for the other sections.
+      const { benchCoach } = await import("../src/coach/bench.js");
+      return benchCoach({ log });
     },
   },
   {

@@ -24,7 +24,8 @@ import { elaborate, emptyMemory, remember, SITUATION_FACTS, type CoachMemory, ty
 /** One operator: a rule's proposal. */
 export interface Operator {
   readonly rule: string;
-  readonly source: "rule" | "chunk";
+  /** Who proposed it: a researcher's rule, a chunk, or the LLM in a subgoal. */
+  readonly source: "rule" | "chunk" | "llm";
   readonly guidance: OperatorKind;
   readonly value: number | null;
   readonly preference: number;
@@ -250,7 +251,7 @@ export function applyPhase(s: CycleState, ctx: CycleContext): Update {
   const b = GUIDANCE_BOUNDS[op.guidance];
   const value = Math.min(b.max, Math.max(b.min, op.value ?? b.neutral));
   const version = s.version + 1;
-  const source: GuidanceSource = s.resolution !== null ? (s.resolution.by === "llm" ? "llm" : "default") : op.source;
+  const source: GuidanceSource = s.resolution !== null ? (s.resolution.by === "llm" ? "llm" : "default") : op.source === "chunk" ? "chunk" : "rule";
   const why = s.resolution !== null ? s.resolution.reason : `rule ${op.rule}: ${op.doc}`;
   const guidance = {
     schemaVersion: 1 as const,

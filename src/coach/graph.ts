@@ -76,7 +76,7 @@ async function subgoal(s: CycleState, ctx: GraphContext): Promise<Partial<CycleS
   const operator: Operator | null =
     answer.guidance === "none"
       ? null
-      : { rule: "llm", source: "rule", guidance: answer.guidance, value: answer.value, preference: d.tied[0]?.preference ?? 0, ttlTicks: null, doc: answer.reason };
+      : { rule: "llm", source: "llm", guidance: answer.guidance, value: answer.value, preference: d.tied[0]?.preference ?? 0, ttlTicks: null, doc: answer.reason };
   return { resolution: { by: "llm", operator, ok: true, error: null, attempts: answer.attempts, reason: `${ctx.llm.spec}: ${answer.reason}`, chunk: null } };
 }
 

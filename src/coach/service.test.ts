@@ -27,7 +27,8 @@ const child = (url: string, db: string, killNode = "", killSeq = -1): { proc: Ch
   return { proc, out, exited };
 };
 
-const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
+// Generous bounds: each child process loads tsx and LangGraph, which takes seconds on a loaded 2-core machine.
+const until = async (cond: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
@@ -98,5 +99,5 @@ describe("R18 coach restart and persistence", () => {
     raw.disconnect();
     await trader.close();
     expect(third.out.some((l) => l.includes(`version ${before.at(-1)}`))).toBe(true);
-  });
+  }, 400_000);
 });

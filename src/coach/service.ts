@@ -68,8 +68,8 @@ export async function runCoachService(opts: CoachServiceOptions): Promise<CoachS
   const emit = async (t: DecisionTrace): Promise<void> => {
     stats.cycles++;
     opts.onTrace?.(t);
-    log(traceLine(t));
     await bus.publish("coach_trace", JSON.stringify(t));
+    log(traceLine(t));
   };
 
   const resumed = await coach.resume();
