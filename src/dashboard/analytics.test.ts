@@ -3,8 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CHECKPOINT_FORMAT } from "../agent/checkpoint.js";
+import { loadEmbeddedMarket } from "../data/embedded.js";
+import { withOrderFilter } from "../env/order-filter.js";
+import { loadAgentPolicy } from "../eval/agent-policy.js";
+import { backtestModel, runBacktest } from "../eval/backtest.js";
+import { computeMetrics } from "../eval/metrics.js";
+import { runTradeJob } from "../jobs/trade-job.js";
+import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
+import { resolveRiskLimits } from "../trading/risk/risk-config.js";
+import { backtestRiskFilter } from "../trading/risk/risk-filter.js";
 import { equityRecordOf, listCheckpoints, listReports, metricsView } from "./analytics.js";
-import type { SeriesPoint } from "./model.js";
+import { JournalSource } from "./journal-source.js";
+import { DashboardModel, type SeriesPoint } from "./model.js";
 
 const H = 3_600_000;
 const pt = (i: number, price: number, cash: number, coins: number, extra: Partial<SeriesPoint> = {}): SeriesPoint => ({
@@ -14,7 +24,7 @@ const pt = (i: number, price: number, cash: number, coins: number, extra: Partia
   coins,
   value: cash + coins * price,
   executed: false,
-  heldByRisk: false,
+  turnedIntoHold: false,
   notional: 0,
   fee: 0,
   source: "journal",
@@ -23,16 +33,16 @@ const pt = (i: number, price: number, cash: number, coins: number, extra: Partia
 
 describe("analytics: the trader's series as the evaluation module's equity record", () => {
   // Hand-worked: a buy of 500 (fee 1) at the first tick, then the price rises 10 % and falls to 99.
-  const points = [pt(0, 100, 1000, 0, { executed: true, notional: 500, fee: 1 }), pt(1, 110, 500, 4.99), pt(2, 99, 500, 4.99, { heldByRisk: true })];
+  const points = [pt(0, 100, 1000, 0, { executed: true, notional: 500, fee: 1 }), pt(1, 110, 500, 4.99), pt(2, 99, 500, 4.99, { turnedIntoHold: true })];
 
   it("maps points to value, buy-and-hold, exposure held during each step, trades and fees", () => {
     const rec = equityRecordOf(points, H)!;
     expect(Array.from(rec.value)).toEqual([1000, 500 + 4.99 * 110, 500 + 4.99 * 99]);
     // Buy-and-hold keeps the first point's 1000 cash and 0 coins.
     expect(Array.from(rec.holdValue)).toEqual([1000, 1000, 1000]);
-    // Step 0 holds the coins bought at point 0 (point 1's balances), valued at point 1.
-    expect(rec.exposure[0]).toBeCloseTo((4.99 * 110) / 1048.9, 12);
-    expect(rec.exposure[1]).toBeCloseTo((4.99 * 99) / 994.01, 12);
+    // Step 0 holds the coins bought at point 0 (point 1's balances), valued at point 0's close.
+    expect(rec.exposure[0]).toBeCloseTo((4.99 * 100) / (500 + 4.99 * 100), 12);
+    expect(rec.exposure[1]).toBeCloseTo((4.99 * 110) / 1048.9, 12);
     expect(Array.from(rec.executed)).toEqual([1, 0]);
     expect(Array.from(rec.tradedNotional)).toEqual([500, 0]);
     expect(Array.from(rec.fees)).toEqual([1, 0]);
@@ -50,7 +60,7 @@ describe("analytics: the trader's series as the evaluation module's equity recor
     expect(m.maxDrawdown).toBeCloseTo(1 - 994.01 / 1048.9, 12);
     expect(m.trades).toBe(1);
     expect(m.feesPaid).toBe(1);
-    expect(m.averageExposure).toBeCloseTo(((4.99 * 110) / 1048.9 + (4.99 * 99) / 994.01) / 2, 12);
+    expect(m.averageExposure).toBeCloseTo((499 / 999 + (4.99 * 110) / 1048.9) / 2, 12);
     expect(v.rows.find((r) => r.field === "totalReturn")!.text).toBe("-0.60%");
   });
 
@@ -91,4 +101,27 @@ describe("analytics: links to the project's reports and checkpoints", () => {
     expect(c[0]!.description).toMatch(/4\/4 updates/);
     expect(listReports(join(dir, "absent"))).toEqual([]);
   });
+});
+
+describe("analytics: a replay's journal gives the backtest's metrics", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dash-parity-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("every metric equal, on the same checkpoint, window and risk limits (the replay makes the backtest's fills)", async () => {
+    const ck = await trainTestCheckpoint(dir, "exposure");
+    const window = { start: "2021-03-01", end: "2021-03-08" };
+    const lp = await loadAgentPolicy(ck);
+    const base = backtestModel(loadEmbeddedMarket(), lp.env, window);
+    const trace = runBacktest(withOrderFilter(base, backtestRiskFilter(base, resolveRiskLimits("standard"), H)), lp.makePolicy("greedy"));
+    const journal = join(dir, "replay.db");
+    await runTradeJob({ checkpoint: ck, exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, ...window, tickMs: 0 }, journal, risk: "standard" });
+    const model = new DashboardModel();
+    const source = new JournalSource(journal, model);
+    source.poll(Date.now());
+    source.close();
+    const fromJournal = metricsView(model.series(), H).metrics!;
+    const fromBacktest = computeMetrics(trace);
+    expect(fromBacktest.trades).toBeGreaterThan(10);
+    expect(fromJournal).toEqual(fromBacktest);
+  }, 120_000);
 });

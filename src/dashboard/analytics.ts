@@ -5,9 +5,10 @@
  *
  * The series → EquityRecord mapping (docs/dashboard.md): point t is the decision at bar close t with the balances
  * before its order, so value[t] is point t's value, step t runs from point t to point t + 1, and the order of
- * decision t is traded in step t (executed, notional, fees of point t). The coins held during step t are those
- * of point t + 1 (the balances after decision t's order), so exposure[t] is point t + 1's coin share. Buy-and-
- * hold keeps the first point's cash and coins: holdValue[t] = cash₀ + coins₀ · price[t].
+ * decision t is traded in step t (executed, notional, fees, turned into a hold, of point t). The coins held through
+ * step t are those of point t + 1 (the balances after decision t's order), valued at decision t's close as the
+ * backtest does. Buy-and-hold keeps the first point's cash and coins: holdValue[t] = cash₀ + coins₀ · price[t].
+ * On a replay's journal this gives the backtest's metrics exactly (src/dashboard/analytics.test.ts).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -42,9 +43,11 @@ export function equityRecordOf(points: readonly SeriesPoint[], periodMs: number)
   for (let t = 0; t < n; t++) {
     const p = pts[t]!;
     const next = pts[t + 1]!;
-    exposure[t] = (next.coins * next.price) / next.value;
+    // Held through step t: the balances after decision t's order (point t + 1's), valued at the decision's close.
+    const held = next.coins * p.price;
+    exposure[t] = held / (next.cash + held);
     executed[t] = p.executed ? 1 : 0;
-    turnedIntoHold[t] = p.heldByRisk ? 1 : 0;
+    turnedIntoHold[t] = p.turnedIntoHold ? 1 : 0;
     tradedNotional[t] = p.notional;
     fees[t] = p.fee;
   }

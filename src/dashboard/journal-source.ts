@@ -15,8 +15,6 @@ import { Journal } from "../live/journal.js";
 import { parseClientOrderId } from "../trading/order-id.js";
 import type { DashboardModel, EventEntry, RiskSnapshotView, SeriesPoint, TradeMark } from "./model.js";
 
-/** Risk codes that let an order through (src/trading/risk/risk-manager.ts riskPasses); any other code held one. */
-const PASSING = new Set(["pass", "capped_trade", "capped_exposure", "rounded"]);
 
 type Row = Record<string, unknown>;
 const num = (x: unknown): number => (typeof x === "number" ? x : typeof x === "bigint" ? Number(x) : Number.NaN);
@@ -158,7 +156,7 @@ export class JournalSource {
       const reread = (this.opts.rereadBars ?? 5) * barMs;
       const from = Number.isFinite(this.lastBar) ? this.lastBar - reread : -Number.MAX_SAFE_INTEGER;
       const rows = this.all(
-        `SELECT * FROM (SELECT e.bar_ts AS bar_ts, e.price AS price, e.cash AS cash, e.coins AS coins, e.value AS value, d.risk_code AS risk_code,
+        `SELECT * FROM (SELECT e.bar_ts AS bar_ts, e.price AS price, e.cash AS cash, e.coins AS coins, e.value AS value, d.hold_reason AS hold_reason,
            COALESCE(SUM(o.cost_filled), 0) AS notional, COALESCE(SUM(o.fee), 0) AS fee, COALESCE(MAX(o.filled > 0), 0) AS executed
          FROM equity e LEFT JOIN decisions d ON d.bar_ts = e.bar_ts LEFT JOIN orders o ON o.decision_id = d.decision_id
          WHERE e.bar_ts > ? GROUP BY e.bar_ts ORDER BY e.bar_ts DESC LIMIT ?) ORDER BY bar_ts`,
@@ -166,7 +164,8 @@ export class JournalSource {
         this.opts.maxPoints ?? 5_000,
       );
       const points: SeriesPoint[] = rows.map((r) => {
-        const code = strOrNull(r["risk_code"]);
+        // The backtest's "turned into a hold": a hold code other than the agent's own hold action.
+        const hold = strOrNull(r["hold_reason"]);
         return {
           ts: num(r["bar_ts"]) + barMs,
           price: num(r["price"]),
@@ -174,7 +173,7 @@ export class JournalSource {
           coins: numOrNull(r["coins"]),
           value: numOrNull(r["value"]),
           executed: num(r["executed"]) > 0,
-          heldByRisk: code !== null && !PASSING.has(code),
+          turnedIntoHold: hold !== null && hold !== "hold_action",
           notional: num(r["notional"]) || 0,
           fee: num(r["fee"]) || 0,
           source: "journal",

@@ -155,7 +155,7 @@ describe("the model's records", () => {
     m.ppoState(state(1, { action: "buy", amount: 0.5 }), T0);
     const ts = T0 + MIN;
     expect(m.tradeMarks()).toEqual([{ ts, side: "buy", price: EXAMPLES.ppoState.price, coins: null, source: "decision" }]);
-    m.journalPoints([{ ts, price: 36_000, cash: 1, coins: 2, value: 72_001, executed: true, heldByRisk: false, notional: 10, fee: 0.1, source: "journal" }]);
+    m.journalPoints([{ ts, price: 36_000, cash: 1, coins: 2, value: 72_001, executed: true, turnedIntoHold: false, notional: 10, fee: 0.1, source: "journal" }]);
     m.journalTrades([{ ts, side: "buy", price: 36_010, coins: 0.1, source: "fill" }]);
     expect(m.series()).toHaveLength(1);
     expect(m.series()[0]!.source).toBe("journal");

@@ -22,8 +22,8 @@ export interface SeriesPoint {
   readonly value: number | null;
   /** The decision at this point bought or sold (an order filled, or the state said buy/sell with an amount). */
   readonly executed: boolean;
-  /** The decision asked for a trade the risk manager turned into a hold. */
-  readonly heldByRisk: boolean;
+  /** The decision asked for a trade that the env, the guidance or the risk manager turned into a hold. */
+  readonly turnedIntoHold: boolean;
   /** Quote notional the decision traded, and the fees it paid (0 when unknown). */
   readonly notional: number;
   readonly fee: number;
@@ -251,7 +251,7 @@ export class DashboardModel {
         coins: p?.coins ?? null,
         value: p?.value ?? null,
         executed: trades,
-        heldByRisk: false,
+        turnedIntoHold: false,
         notional,
         fee: s.form === "v1" ? (s.fee ?? 0) : 0,
         source: "state",
