@@ -6,44 +6,34 @@
  * counted and named in the health line, never shown.
  */
 import type { Bus, Subscription } from "../bus/bus.js";
-import { describeRejection, parseGuidance, parseHeartbeat, parsePpoState, type Topic } from "../bus/messages.js";
+import { describeRejection, parseGuidance, parseHeartbeat, parsePpoState, type Parsed, type Topic } from "../bus/messages.js";
 import { parseControl, parseControlAck, parseTraderHeartbeat } from "../bus/trader-messages.js";
 import type { DashboardModel } from "./model.js";
 
 /** The topics the dashboard reads. */
 export const DASHBOARD_TOPICS = ["ppo_state", "trader_heartbeat", "trader_control", "trader_control_ack", "coach_guidance", "coach_heartbeat", "coach_trace"] as const satisfies readonly Topic[];
 
-/** Feeds one message of `topic` to the model (parsing it first). */
+/** Feeds one message of `topic` to the model (parsing it first; a refusal is counted and named, never shown). */
 export function feedMessage(model: DashboardModel, topic: Topic, json: string, receivedAt: number): void {
+  const apply = <T>(p: Parsed<T>, to: (m: T, at: number) => unknown): void => {
+    if (p.ok) to(p.message, receivedAt);
+    else model.rejected(describeRejection(p.rejection));
+  };
   switch (topic) {
-    case "ppo_state": {
-      const p = parsePpoState(json);
-      return p.ok ? void model.ppoState(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
-    case "trader_heartbeat": {
-      const p = parseTraderHeartbeat(json);
-      return p.ok ? void model.traderHeartbeat(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
-    case "trader_control": {
-      const p = parseControl(json);
-      return p.ok ? void model.control(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
-    case "trader_control_ack": {
-      const p = parseControlAck(json);
-      return p.ok ? void model.controlAck(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
-    case "coach_guidance": {
-      const p = parseGuidance(json);
-      return p.ok ? void model.guidance(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
-    case "coach_heartbeat": {
-      const p = parseHeartbeat(json);
-      return p.ok ? void model.coachHeartbeat(p.message, receivedAt) : model.rejected(describeRejection(p.rejection));
-    }
+    case "ppo_state":
+      return apply(parsePpoState(json), (m, at) => model.ppoState(m, at));
+    case "trader_heartbeat":
+      return apply(parseTraderHeartbeat(json), (m, at) => model.traderHeartbeat(m, at));
+    case "trader_control":
+      return apply(parseControl(json), (m, at) => model.control(m, at));
+    case "trader_control_ack":
+      return apply(parseControlAck(json), (m, at) => model.controlAck(m, at));
+    case "coach_guidance":
+      return apply(parseGuidance(json), (m, at) => model.guidance(m, at));
+    case "coach_heartbeat":
+      return apply(parseHeartbeat(json), (m, at) => model.coachHeartbeat(m, at));
     case "coach_trace":
       return void model.trace(json, receivedAt);
-    default:
-      return;
   }
 }
 
