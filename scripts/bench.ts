@@ -73,6 +73,13 @@ const SECTIONS: readonly Section[] = [
     },
   },
   {
+    name: "agent-big",
+    async run(_flags, log) {
+      const { benchBigNetworks } = await import("../src/agent/bench.js");
+      return benchBigNetworks({ log });
+    },
+  },
+  {
     name: "trade",
     async run(flags, log) {
       // The live trader: replay throughput with the journal on, and one tick's decision latency (src/live/bench.ts).

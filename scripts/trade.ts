@@ -39,7 +39,7 @@ export const tradeCommand = defineCommand({
     end: flag.date("end of the replay (exclusive, UTC)", { unset: "the data's end" }),
     tickMs: flag.int("real milliseconds per replayed bar", { min: 0, max: 60_000, default: 0 }),
     risk: flag.choice(RISK_PRESET_NAMES, "risk limits preset (src/trading/risk/risk-config.ts)", { default: "standard" }),
-    historyBars: flag.int("bars the features are computed over", { min: 2, max: 1_000_000, unset: "2000" }),
+    historyBars: flag.int("bars the features are computed over", { min: 2, max: 1_000_000, unset: "1000" }),
     warmupBars: flag.int("bars fed through the policy before the first decision of a new journal", { min: 0, max: 100_000, unset: "0" }),
     lateStartMs: flag.int("at start-up, still decide on a bar that closed at most this long ago", { min: 0, max: 86_400_000, unset: "30000" }),
     maxTicks: flag.int("stop after this many ticks", { min: 1, unset: "no limit" }),

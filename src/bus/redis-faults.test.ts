@@ -26,7 +26,7 @@ afterEach(async () => {
   redis = null;
 });
 const open = async (url: string): Promise<RedisBus> => {
-  const b = new RedisBus({ url, maxReconnectDelayMs: 100, commandTimeoutMs: 500 });
+  const b = new RedisBus({ url, maxReconnectDelayMs: 100, commandTimeoutMs: 3_000 });
   buses.push(b);
   await b.waitReady();
   return b;

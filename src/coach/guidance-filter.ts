@@ -34,7 +34,8 @@ export interface GuidanceFilterParams {
 export function guidanceFilterParams(config: EnvConfig, baseExposureCap = 1): GuidanceFilterParams {
   const a = config.actions;
   const buyFactor = 1 + config.fill.slippageBps / 10_000;
-  if (a.kind === "reference") return { commission: config.commission, buyFactor, minBuyUsd: a.minCash, minSellCoins: a.minCoins, minSellUsd: 0, baseExposureCap };
+  // The hybrid side-and-size scheme has the reference scheme's minimums (cash for a buy, coins for a sell).
+  if (a.kind === "reference" || a.kind === "side_and_size") return { commission: config.commission, buyFactor, minBuyUsd: a.minCash, minSellCoins: a.minCoins, minSellUsd: 0, baseExposureCap };
   return { commission: config.commission, buyFactor, minBuyUsd: a.minTradeUsd, minSellCoins: 0, minSellUsd: a.minTradeUsd, baseExposureCap };
 }
 

@@ -24,7 +24,7 @@ afterEach(async () => {
 describe("guidance over Redis into the receiver", () => {
   it("R13 guidance published while the trader is down is applied on its start; bad input is acked, not redelivered", async () => {
     redis = await startLocalRedis();
-    const coach = new RedisBus({ url: redis.url });
+    const coach = new RedisBus({ url: redis.url, commandTimeoutMs: 10_000 });
     const trader = new RedisBus({ url: redis.url, maxReconnectDelayMs: 100 });
     await coach.waitReady();
     await trader.waitReady();
@@ -50,7 +50,7 @@ describe("guidance over Redis into the receiver", () => {
 
   it("R12 across a Redis restart the last guidance stays in force, and new guidance arrives after it", async () => {
     redis = await startLocalRedis({ appendOnly: true });
-    const coach = new RedisBus({ url: redis.url, maxReconnectDelayMs: 100 });
+    const coach = new RedisBus({ url: redis.url, maxReconnectDelayMs: 100, commandTimeoutMs: 10_000 });
     const trader = new RedisBus({ url: redis.url, maxReconnectDelayMs: 100 });
     await coach.waitReady();
     await trader.waitReady();

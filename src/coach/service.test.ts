@@ -44,8 +44,10 @@ describe("R18 coach restart and persistence", () => {
   it("a coach killed mid-graph resumes the cycle from its checkpoint; the guidance version never goes backwards", async () => {
     redis = await startLocalRedis();
     const db = join(dir, "coach.db");
-    const trader = new RedisBus({ url: redis.url });
+    // A publish that times out on a loaded machine is dropped (by design, R14): the test resends until it lands.
+    const trader = new RedisBus({ url: redis.url, commandTimeoutMs: 10_000 });
     await trader.waitReady();
+    const send = async (json: string): Promise<void> => until(async () => (await trader.publish("ppo_state", json)) !== null);
     const raw = new Redis(redis.url);
     raw.on("error", () => {});
     const versions = async (): Promise<number[]> =>
@@ -54,11 +56,13 @@ describe("R18 coach restart and persistence", () => {
     // First run: dies on entering `output` for seq 3 — the guidance (v2) is formed and checkpointed, not published.
     const first = child(redis.url, db, "output", 3);
     await until(() => first.out.some((l) => l.startsWith("coach coach-r18")));
-    await trader.publish("ppo_state", state(0, 1000, 1000)); // calm: nothing
-    await trader.publish("ppo_state", state(1, 900, 1000)); // drawdown 10 %: v1
-    await until(async () => (await versions()).length === 1);
-    await trader.publish("ppo_state", state(2, 900, 1000)); // same guidance in force: unchanged
-    await trader.publish("ppo_state", state(3, 850, 1000)); // 1 tick left of 3 → refresh: v2, killed before output
+    await send(state(0, 1000, 1000)); // calm: nothing
+    await send(state(1, 900, 1000)); // drawdown 10 %: v1
+    await until(async () => (await versions()).length === 1).catch((e) => {
+      throw new Error(`${String(e)}; first run:\n${first.out.join("\n")}`);
+    });
+    await send(state(2, 900, 1000)); // same guidance in force: unchanged
+    await send(state(3, 850, 1000)); // 1 tick left of 3 → refresh: v2, killed before output
     expect(await first.exited).toBe("SIGKILL");
     expect(await versions()).toEqual([1]);
 
@@ -68,9 +72,9 @@ describe("R18 coach restart and persistence", () => {
       throw new Error(`${String(e)}; first run:\n${first.out.join("\n")}\nsecond run:\n${second.out.join("\n")}`);
     });
     await until(() => second.out.some((l) => l.includes("resumed an interrupted cycle")));
-    await trader.publish("ppo_state", state(4, 800, 1000));
-    await trader.publish("ppo_state", state(5, 800, 1000));
-    await trader.publish("ppo_state", state(6, 800, 1000));
+    await send(state(4, 800, 1000));
+    await send(state(5, 800, 1000));
+    await send(state(6, 800, 1000));
     await until(async () => (await versions()).length >= 3);
     second.proc.kill("SIGTERM");
     expect(await second.exited).toBe(0);
@@ -82,8 +86,8 @@ describe("R18 coach restart and persistence", () => {
     const third = child(redis.url, join(dir, "fresh.db"));
     await until(() => third.out.some((l) => l.startsWith("coach coach-r18")));
     const before = await versions();
-    await trader.publish("ppo_state", state(7, 1000, 1000));
-    await trader.publish("ppo_state", state(8, 800, 1000));
+    await send(state(7, 1000, 1000));
+    await send(state(8, 800, 1000));
     await until(async () => (await versions()).length > before.length);
     third.proc.kill("SIGTERM");
     await third.exited;

@@ -253,7 +253,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
         },
         traderOptions,
       );
-      link?.start(trader);
+      await link?.start(trader);
       if (candlesForCheck !== null) {
         // The checkpoint must run on this market: bar length, observation elements, actions (backtest's check).
         checkManifestAgainst(policy.manifest, backtestModel(candlesForCheck, env), opts.checkpoint);

@@ -3,9 +3,11 @@
  *   trade_replay_ticks_per_s      replay throughput with the journal on (the trader loop only: start-up, checkpoint
  *                                 and data loading excluded), the article's env; target ≥ 2,000 ticks/s;
  *   trade_replay_ticks_per_s_research   the same with the research features (exposure preset, 4-bar look-back);
+ *   trade_replay_ticks_per_cpu_s(_research)  the same per second of the process's CPU time (a shared machine's
+ *                                 wall-clock figure depends on its load; this one much less);
  *   trade_decision_ms_p50/_p99    one live tick's decision excluding the exchange: features over the history,
  *                                 observation, policy step, action scheme, guidance and risk filters, and the
- *                                 journal commit of the decision (target p99 < 10 ms), research features, 2,000 bars;
+ *                                 journal commit of the decision (target p99 < 10 ms), research features, 1,000 bars;
  *   trade_decision_ms_p50_seed/_p99_seed  the same with the article's features.
  * Checkpoints are trained for the bench (a few updates: the policy's quality does not change the cost).
  */
@@ -40,11 +42,14 @@ const quantile = (xs: readonly number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-async function replayTicksPerSecond(ck: string, dir: string, name: string): Promise<number> {
+/** Ticks per second of wall time and per second of this process's CPU time (the machine may be shared). */
+async function replayTicksPerSecond(ck: string, dir: string, name: string): Promise<{ wall: number; cpu: number }> {
   const journal = join(dir, `${name}-${Math.random().toString(36).slice(2)}.db`);
   let first = 0;
   let last = 0;
   let ticks = 0;
+  let cpu0 = process.cpuUsage();
+  let cpu1 = cpu0;
   await runTradeJob({
     checkpoint: ck,
     exchange: "replay",
@@ -59,18 +64,26 @@ async function replayTicksPerSecond(ck: string, dir: string, name: string): Prom
     hooks: {
       onTick: () => {
         const t = performance.now();
-        if (ticks === 0) first = t;
+        if (ticks === 0) {
+          first = t;
+          cpu0 = process.cpuUsage();
+        }
         last = t;
+        cpu1 = process.cpuUsage();
         ticks++;
       },
     },
   });
   // Ticks after the first, over the time between the first and the last tick's end.
-  return (ticks - 1) / ((last - first) / 1000);
+  const cpuS = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6;
+  return { wall: (ticks - 1) / ((last - first) / 1000), cpu: (ticks - 1) / cpuS };
 }
 
-/** Latencies (ms) of `n` live-tick decisions at the end of a history of `bars` bars, each with its journal commit. */
-async function decisionLatencies(ck: string, dir: string, n: number, bars: number): Promise<number[]> {
+/**
+ * Latencies (ms) of `n` live-tick decisions at the end of a history of `bars` bars, each with its journal commit:
+ * wall clock, and this process's CPU time (on a shared machine the wall clock's tail is other processes' time).
+ */
+async function decisionLatencies(ck: string, dir: string, n: number, bars: number): Promise<{ wall: number[]; cpu: number[] }> {
   const policy = await loadPolicy(ck);
   const env: EnvConfig = resolveEnvConfig(policy.manifest.env.config as EnvConfig);
   const model = new DecisionModel(env);
@@ -87,11 +100,13 @@ async function decisionLatencies(ck: string, dir: string, n: number, bars: numbe
   let cash: number = env.initialCash;
   let coins: number = env.initialCoins;
   const out: number[] = [];
+  const cpu: number[] = [];
   for (let k = 0; k < n; k++) {
     const b = bar(from + bars + k);
     history.append([b]);
     now = b.ts + 3_600_000;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const d = decideOnHistory(model, history.candles(bars), policy, { guidance: null, risk: filter }, { cash, coins, cashAvailable: cash, coinsAvailable: coins });
     journal.transaction(() => {
       journal.recordEquity({ barTs: b.ts, price: d.price, cash, coins, value: cash + coins * d.price });
@@ -121,6 +136,8 @@ async function decisionLatencies(ck: string, dir: string, n: number, bars: numbe
       );
     });
     out.push(performance.now() - t0);
+    const c1 = process.cpuUsage(c0);
+    cpu.push((c1.user + c1.system) / 1000);
     // Keep the portfolio moving as if the order filled at the close (the cost does not depend on it).
     if (d.order.spendUsd > 0) {
       cash -= d.order.spendUsd;
@@ -131,7 +148,7 @@ async function decisionLatencies(ck: string, dir: string, n: number, bars: numbe
     }
   }
   journal.close();
-  return out;
+  return { wall: out, cpu };
 }
 
 export async function benchTrade(opts: TradeBenchOptions): Promise<Record<string, number | string>> {
@@ -141,28 +158,40 @@ export async function benchTrade(opts: TradeBenchOptions): Promise<Record<string
     const research = await trainTestCheckpoint(dir, "exposure");
     const seedRates: number[] = [];
     const researchRates: number[] = [];
+    const seedCpu: number[] = [];
+    const researchCpu: number[] = [];
     for (let r = 0; r < opts.runs; r++) {
-      seedRates.push(await replayTicksPerSecond(seed, dir, "seed"));
-      researchRates.push(await replayTicksPerSecond(research, dir, "research"));
+      const a = await replayTicksPerSecond(seed, dir, "seed");
+      const b = await replayTicksPerSecond(research, dir, "research");
+      seedRates.push(a.wall);
+      seedCpu.push(a.cpu);
+      researchRates.push(b.wall);
+      researchCpu.push(b.cpu);
     }
     const fmt = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
     opts.log(`trade (replay of the embedded market, 1,463 hourly ticks, journal on, risk "standard")`);
-    opts.log(`  article env:  ${fmt(median(seedRates))} ticks/s (median of ${seedRates.map(fmt).join(", ")}; target ≥ 2,000)`);
-    opts.log(`  research env: ${fmt(median(researchRates))} ticks/s (median of ${researchRates.map(fmt).join(", ")})`);
-    const lat = await decisionLatencies(research, dir, 400, 2_000);
-    const latSeed = await decisionLatencies(seed, dir, 400, 2_000);
+    opts.log(`  article env:  ${fmt(median(seedRates))} ticks/s (median of ${seedRates.map(fmt).join(", ")}; target ≥ 2,000); ${fmt(median(seedCpu))} ticks per CPU-second`);
+    opts.log(`  research env: ${fmt(median(researchRates))} ticks/s (median of ${researchRates.map(fmt).join(", ")}); ${fmt(median(researchCpu))} ticks per CPU-second`);
+    const r = await decisionLatencies(research, dir, 400, 1_000);
+    const s = await decisionLatencies(seed, dir, 400, 1_000);
+    const lat = r.wall;
+    const latSeed = s.wall;
     const f2 = (x: number) => x.toFixed(2);
-    opts.log(`  decision of one live tick (features over 2,000 bars, policy, filters, journal commit; no exchange):`);
-    opts.log(`    research env: median ${f2(median(lat))} ms, p99 ${f2(quantile(lat, 0.99))} ms (target p99 < 10 ms)`);
-    opts.log(`    article env:  median ${f2(median(latSeed))} ms, p99 ${f2(quantile(latSeed, 0.99))} ms`);
+    opts.log(`  decision of one live tick (features over 1,000 bars, policy, filters, journal commit; no exchange):`);
+    opts.log(`    research env: median ${f2(median(lat))} ms, p99 ${f2(quantile(lat, 0.99))} ms (target p99 < 10 ms); CPU time median ${f2(median(r.cpu))} ms, p99 ${f2(quantile(r.cpu, 0.99))} ms`);
+    opts.log(`    article env:  median ${f2(median(latSeed))} ms, p99 ${f2(quantile(latSeed, 0.99))} ms; CPU time median ${f2(median(s.cpu))} ms, p99 ${f2(quantile(s.cpu, 0.99))} ms`);
     return {
       trade_replay_ticks_per_s: median(seedRates),
+      trade_replay_ticks_per_cpu_s: median(seedCpu),
       trade_replay_ticks_per_s_research: median(researchRates),
+      trade_replay_ticks_per_cpu_s_research: median(researchCpu),
       trade_decision_ms_p50: median(lat),
       trade_decision_ms_p99: quantile(lat, 0.99),
       trade_decision_ms_p50_seed: median(latSeed),
       trade_decision_ms_p99_seed: quantile(latSeed, 0.99),
-      trade_history_bars: 2_000,
+      trade_decision_cpu_ms_p50: median(r.cpu),
+      trade_decision_cpu_ms_p99: quantile(r.cpu, 0.99),
+      trade_history_bars: 1_000,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

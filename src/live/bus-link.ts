@@ -93,9 +93,15 @@ export class TraderLink {
     this.rewardMemory = new Float64Array(Math.max(1, this.rewards.stateSize));
   }
 
-  /** Starts the guidance link and the control consumer for `trader`. */
-  start(trader: Trader): void {
+  /**
+   * Starts the guidance link and the control consumer for `trader`. The consumer groups are created first (from the
+   * streams' current end): a control or a guidance sent once start() has returned is never missed.
+   */
+  async start(trader: Trader): Promise<void> {
     this.trader = trader;
+    for (const topic of ["coach_guidance", "trader_control"] as const) {
+      await this.opts.bus.ensureGroup(topic, "trader", "$").catch((err: unknown) => this.opts.log?.("warn", `bus: consumer group of ${topic} not created yet (${err instanceof Error ? err.message : String(err)}); retried`));
+    }
     this.guidanceLink = linkGuidance(this.opts.bus, this.receiver, {
       group: "trader",
       consumer: `trader-${this.opts.journal.runId.slice(0, 8)}`,

@@ -511,6 +511,11 @@ export class Journal {
     return (this.stmt("SELECT * FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
+  /** True when some order's outcome is not final (one indexed lookup: the per-tick fast path). */
+  hasUnresolvedOrders(): boolean {
+    return this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
+  }
+
   /** Orders with a fill not yet attributed to the risk manager's position. */
   unappliedFills(): OrderRow[] {
     return (this.stmt("SELECT * FROM orders WHERE applied = 0 AND filled > 0 AND status IN ('closed', 'canceled', 'expired') ORDER BY created_at").all() as Row[]).map(orderOf);

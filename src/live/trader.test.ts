@@ -28,7 +28,7 @@ describe("the trader loop", () => {
     const ticks = j.db.prepare<unknown[]>("SELECT bar_ts, started_at, finished_at, status FROM ticks ORDER BY bar_ts").all() as { bar_ts: number; finished_at: number }[];
     expect(ticks.map((t) => t.bar_ts)).toEqual([47, 48, 49, 50, 51].map((k) => T0 + k * HOUR));
     for (const t of ticks) expect(t.finished_at).toBeGreaterThanOrEqual(t.bar_ts + HOUR + 1_000);
-    const hb = JSON.parse(j.getState("heartbeat")!) as { lastProcess: number; seq: number };
+    const hb = JSON.parse(j.getState("tick")!) as { lastProcess: number; seq: number };
     expect(hb.seq).toBe(5);
     expect(h.reports.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(h.reports.every((r) => r.lastProcess >= r.ts)).toBe(true);

@@ -61,7 +61,7 @@ export interface TraderOptions {
 
 export const DEFAULT_TRADER_OPTIONS: Omit<TraderOptions, "barMs" | "stopAfterBar"> = {
   offsetMs: 1_000,
-  historyBars: 2_000,
+  historyBars: 1_000,
   warmupBars: 0,
   lateStartMs: 30_000,
   decisionMaxDelayMs: 60_000,
@@ -162,6 +162,7 @@ export class Trader {
   private decisionTime = 0;
   /** Balances read this tick plus our fills since: what the next tick should read (drift check). */
   private expected: { cash: number; coins: number } | null = null;
+  private lastExpected: { cash: number; coins: number } | null = null;
   private seq: number;
   private ticksThisRun = 0;
   private lastBar: number | null = null;
@@ -190,7 +191,8 @@ export class Trader {
       now: () => deps.clock.now(),
       log: (level, kind, message, data) => this.event(level, kind, message, data),
     });
-    this.seq = Number(deps.journal.getState("seq") ?? "0");
+    const saved = deps.journal.getState("tick");
+    this.seq = saved === null ? 0 : (JSON.parse(saved) as { seq: number }).seq;
   }
 
   get journal(): Journal {
@@ -372,8 +374,8 @@ export class Trader {
     return { result: "rejected", message: outcomeDetail(outcome) };
   }
 
-  saveRisk(): void {
-    this.deps.journal.setState("risk", JSON.stringify(this.risk.state));
+  saveRisk(json: string = JSON.stringify(this.risk.state)): void {
+    this.deps.journal.setState("risk", json);
   }
 
   isHalted(): boolean {
@@ -395,13 +397,12 @@ export class Trader {
       journal.upsertCandles(bars.filledBars, true);
       bars = null;
     };
-    const close = (status: "done" | "skipped" | "stale" | "failed", detail: string | null, report: TickReport, writes?: () => void): void => {
+    const close = (status: "done" | "skipped" | "stale" | "failed", detail: string | null, report: TickReport, writes?: () => void, traded = false): void => {
       journal.transaction(() => {
         writeBars();
         writes?.();
         journal.finishTick(bar, status, clock.now(), detail);
-        this.persistReport(report);
-        this.persistExpected(bar);
+        this.persistReport(report, traded);
       });
       void this.deps.onTick?.(report, this);
     };
@@ -427,7 +428,7 @@ export class Trader {
     if (this.deps.beforeTick) await this.deps.beforeTick(this);
 
     // Orders still pending from earlier ticks (open, LOST): polled before anything else (R2).
-    let unresolved = journal.unresolvedOrders();
+    let unresolved: OrderRow[] = journal.hasUnresolvedOrders() ? journal.unresolvedOrders() : [];
     if (unresolved.length > 0) {
       await this.orders.reconcile((b) => this.isCurrent(b)).catch((err: unknown) => this.event("warn", "reconcile", `reconcile failed: ${String(err)}`));
       this.applyFills();
@@ -447,7 +448,7 @@ export class Trader {
       this.event("warn", "tick_skipped", `balances unavailable: ${err.message} (no order this tick)`);
       return close("skipped", "balances unavailable", this.report(bar, "skipped", "balances unavailable"), () => this.saveRisk());
     }
-    this.checkDrift(balances);
+    this.checkDrift(balances, unresolved);
     const price = this.history.lastClose();
     const value = balances.cash + balances.coins * price;
     const mark = { price, balances, value };
@@ -479,6 +480,7 @@ export class Trader {
     const id = decisionId(this.tag, bar);
     const coid = clientOrderId(id);
     const recordDecision = (): void => {
+      const riskState = JSON.stringify(this.risk.state);
       equity();
       journal.recordDecision(
         {
@@ -500,11 +502,11 @@ export class Trader {
           spend: side === "buy" ? d.order.spendUsd : null,
           amount: side === "sell" ? d.order.sellCoins : null,
           policyState: d.policyState,
-          riskState: JSON.stringify(this.risk.state),
+          riskState,
         },
         side === null ? null : { clientOrderId: coid },
       );
-      this.saveRisk();
+      this.saveRisk(riskState);
     };
     for (const a of d.risk.alerts) this.event("alert", "risk", a);
     if (side === null) {
@@ -521,19 +523,23 @@ export class Trader {
     if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
-    return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d), () => this.applyFills());
+    return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d), () => this.applyFills(), true);
   }
 
   /**
    * Balance drift: the account moved by something other than our fills (a deposit, a manual trade, a fee in
    * another asset). The exchange's balances are the truth and the next decision uses them; the drift is logged.
    */
-  private checkDrift(b: Balances): void {
+  private checkDrift(b: Balances, unresolved: readonly OrderRow[]): void {
     const { journal } = this.deps;
-    const saved = journal.getState("balances");
-    if (saved !== null) {
-      const exp = JSON.parse(saved) as { cash: number; coins: number };
-      for (const open of journal.unresolvedOrders()) {
+    if (this.lastExpected === null) {
+      const saved = journal.getState("tick");
+      this.lastExpected = saved === null ? null : (JSON.parse(saved) as { balances: { cash: number; coins: number } | null }).balances;
+    }
+    const balances = this.lastExpected;
+    if (balances !== null) {
+      const exp = { ...balances };
+      for (const open of unresolved) {
         exp.cash += open.cashDelta;
         exp.coins += open.coinsDelta;
       }
@@ -627,23 +633,29 @@ export class Trader {
     void this.deps.onTick?.(report, this);
   }
 
-  /** The balances the next tick should read: this tick's plus the fills of this tick's orders. */
-  private persistExpected(bar: number): void {
-    if (this.expected === null) return;
+  /** The balances the next tick should read: this tick's plus the fills of this tick's order (if it had one). */
+  private expectedAfter(bar: number, traded: boolean): { cash: number; coins: number } | null {
+    if (this.expected === null) return this.lastExpected;
     const e = { ...this.expected };
-    for (const o of this.deps.journal.ordersOf(decisionId(this.tag, bar))) {
-      if (o.status === "open" || o.status === "lost" || o.status === "unknown" || o.status === "intent") continue;
-      e.cash += o.cashDelta;
-      e.coins += o.coinsDelta;
+    if (traded) {
+      for (const o of this.deps.journal.ordersOf(decisionId(this.tag, bar))) {
+        if (o.status === "open" || o.status === "lost" || o.status === "unknown" || o.status === "intent") continue;
+        e.cash += o.cashDelta;
+        e.coins += o.coinsDelta;
+      }
     }
-    this.deps.journal.setState("balances", JSON.stringify(e));
     this.expected = null;
+    this.lastExpected = e;
+    return e;
   }
 
-  /** Writes the report's seq and the heartbeat (inside the caller's transaction). */
-  private persistReport(report: TickReport): void {
-    this.deps.journal.setState("seq", String(report.seq));
-    this.deps.journal.setState("heartbeat", JSON.stringify({ lastProcess: report.lastProcess, barTs: report.barTs, seq: report.seq, outcome: report.outcome }));
+  /**
+   * One state row per tick (inside the caller's transaction): the report's seq, the heartbeat (lastProcess, R23)
+   * and the balances the next tick should read (drift check).
+   */
+  private persistReport(report: TickReport, traded = false): void {
+    const balances = this.expectedAfter(report.barTs, traded);
+    this.deps.journal.setState("tick", JSON.stringify({ seq: report.seq, lastProcess: report.lastProcess, barTs: report.barTs, outcome: report.outcome, balances }));
   }
 
   private report(

@@ -33,11 +33,12 @@ export function scriptedPolicy(script: (tick: number) => number, actionCount = 3
     manifest: null,
     observationSize,
     actionCount,
+    head: { kind: "categorical", actions: actionCount },
     reset: () => void state.fill(0),
     act: () => {
       const action = script(state[0]!);
       state[0]! += 1;
-      return { action, probabilities: Array.from({ length: actionCount }, (_, k) => (k === action ? 1 : 0)), value: 0 };
+      return { action, probabilities: Array.from({ length: actionCount }, (_, k) => (k === action ? 1 : 0)), side: action, size: null, gaussian: null, value: 0 };
     },
     getState: () => state.slice(),
     setState: (s) => void state.set(s),
@@ -150,7 +151,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         ...o.trader,
       },
     );
-    link?.start(t);
+    await link?.start(t);
     if (link !== null) links.push(link);
     return { trader: t, journal, exchange, link };
   };
