@@ -146,8 +146,14 @@ export class RedisBus implements Bus {
     }
   }
 
-  private blockingConnection(consumer: string, blockMs: number): Redis {
-    let c = this.blocking.get(consumer);
+  /**
+   * One blocking connection per (stream, consumer): two loops of one consumer name on different streams (the
+   * trader's guidance and control consumers) must not queue their BLOCK reads behind each other on one socket, or
+   * the second read outlives its blocking timeout, resolves empty, and the entry Redis delivered meanwhile sits in
+   * the pending list until a reclaim.
+   */
+  private blockingConnection(key: string, consumer: string, blockMs: number): Redis {
+    let c = this.blocking.get(`${key} ${consumer}`);
     if (c === undefined) {
       c = this.connection(`blocking-${consumer}`, {
         enableOfflineQueue: false,
@@ -155,7 +161,7 @@ export class RedisBus implements Bus {
         socketTimeout: blockMs + 5_000,
         commandTimeout: undefined,
       });
-      this.blocking.set(consumer, c);
+      this.blocking.set(`${key} ${consumer}`, c);
     }
     return c;
   }
@@ -164,7 +170,7 @@ export class RedisBus implements Bus {
     const key = this.key(topic);
     const id = opts.from === "pending" ? "0" : ">";
     const block = opts.from === "new" && opts.blockMs > 0;
-    const conn = block ? this.blockingConnection(consumer, opts.blockMs) : this.commands;
+    const conn = block ? this.blockingConnection(key, consumer, opts.blockMs) : this.commands;
     // A fresh (or reconnecting) blocking connection: wait for it, within the read's own bound.
     if (conn.status !== "ready") await readyWithin(conn, Math.max(opts.blockMs, 200));
     const args: Array<string | number> = ["GROUP", group, consumer, "COUNT", opts.count];

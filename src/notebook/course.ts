@@ -73,7 +73,7 @@ export const COURSE: readonly CourseNotebook[] = [
   {
     file: "07-promote-to-live.ipynb",
     title: "Promote to live",
-    teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, and the commands for paper and live with what can go wrong",
+    teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, the commands for paper and live with what can go wrong, and the dashboard next to a replay",
     minutes: 2,
     needs: [],
     exercises: false,

@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { startLocalRedis, type LocalRedis } from "../src/bus/local-redis.js";
+import { runScript, spawnScript } from "../src/cli/testing.js";
+
+let redis: LocalRedis | null = null;
+afterAll(async () => {
+  await redis?.destroy();
+});
+
+describe("npm run dashboard", () => {
+  it("--help lists the flags with their defaults (loopback, port 8050)", async () => {
+    const r = await runScript("scripts/dashboard.ts", ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--host <TEXT>\s+address to listen on \(default: 127\.0\.0\.1\)/);
+    expect(r.stdout).toMatch(/--port <N>.*\(default: 8050\)/);
+    expect(r.stdout).toMatch(/DASHBOARD_TOKEN/);
+  });
+
+  it("refuses without --redis (2), off loopback without a token or with an example one (1), and on an unreachable Redis (1), in one line", async () => {
+    const [none, open, example, down] = await Promise.all([
+      runScript("scripts/dashboard.ts", []),
+      runScript("scripts/dashboard.ts", ["--redis", "redis://127.0.0.1:1", "--host", "0.0.0.0"], { env: { DASHBOARD_TOKEN: "" } }),
+      runScript("scripts/dashboard.ts", ["--redis", "redis://127.0.0.1:1"], { env: { DASHBOARD_TOKEN: "replace-with-a-long-random-token" } }),
+      runScript("scripts/dashboard.ts", ["--redis", "redis://dashboard:s3cret-pw@127.0.0.1:1"], { env: { DASHBOARD_TOKEN: "" } }),
+    ]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^npm run dashboard: missing_value at --redis: /);
+    expect(open.code).toBe(1);
+    expect(open.stderr.trim()).toMatch(/^npm run dashboard: insecure_config at --host: listening on 0\.0\.0\.0 \(not loopback\) needs a token: set DASHBOARD_TOKEN/);
+    expect(open.stderr.trim().split("\n")).toHaveLength(1);
+    expect(example.code).toBe(1);
+    expect(example.stderr.trim()).toMatch(/^npm run dashboard: insecure_config at DASHBOARD_TOKEN: DASHBOARD_TOKEN is an example secret/);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim()).toMatch(/^npm run dashboard: bus_unavailable at --redis: Redis at redis:\/\/dashboard:\*\*\*@127\.0\.0\.1:1\/? not ready/);
+    expect(down.stderr + down.stdout).not.toContain("s3cret-pw");
+  });
+
+  it("serves on loopback with a token it prints, answers 401 without it, and stops on SIGTERM (143)", async () => {
+    redis = await startLocalRedis();
+    const d = spawnScript("scripts/dashboard.ts", ["--redis", redis.url, "--port", "0"], { env: { DASHBOARD_TOKEN: "" } });
+    await d.waitFor(/dashboard: open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/, 60_000);
+    const m = /open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(d.stdout())!;
+    const [url, token] = [m[1]!, decodeURIComponent(m[2]!)];
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    expect((await fetch(`${url}/api/state`)).status).toBe(401);
+    const s = await fetch(`${url}/api/state`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(s.status).toBe(200);
+    expect(JSON.stringify(await s.json())).not.toContain(token);
+    d.child.kill("SIGTERM");
+    const r = await d.done;
+    expect(r.code).toBe(143);
+    expect(r.stdout).toMatch(/dashboard: stopped/);
+  });
+});

@@ -1,0 +1,22 @@
+/** Errors of the dashboard, as data: a code and the flag, field or variable that broke. */
+export type DashboardErrorCode =
+  /** A non-loopback bind without a token, or a token that is an example secret or too short (R20). */
+  | "insecure_config"
+  /** A flag or config field out of its range. */
+  | "invalid_config"
+  /** Redis unreachable or refusing the dashboard's user. */
+  | "bus_unavailable"
+  /** The port cannot be bound (in use, no permission). */
+  | "listen_failed";
+
+export class DashboardError extends Error {
+  override readonly name = "DashboardError";
+  constructor(
+    readonly code: DashboardErrorCode,
+    readonly detail: string,
+    /** The flag or environment variable concerned ("--host", "DASHBOARD_TOKEN"). */
+    readonly field: string,
+  ) {
+    super(`${code} at ${field}: ${detail}`);
+  }
+}
