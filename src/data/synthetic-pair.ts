@@ -1,0 +1,161 @@
+import { allocCandles, type Candles } from "./candles.js";
+import { simulateSyntheticMarket, type SyntheticMarketConfigInput } from "./synthetic.js";
+
+/**
+ * The embedded two-asset market: synthetic hourly BTC/USD and ETH/USD that move together as the real pair
+ * does (hourly log-return correlation about 0.8, ETH about 1.25 times as volatile), so that the multi-asset
+ * env, its notebook and the default portfolio run work offline. Real data (../shared/data) is for research only.
+ *
+ * Recipe (docs/portfolio.md), from the single-asset generator (src/data/synthetic.ts), which is not changed:
+ * 1. A = the single-asset model with the BTC parameters below, seed `seeds.btc`: the BTC series.
+ * 2. C = the same model with calmer parameters, seed `seeds.idiosyncratic`: ETH's own moves (its own regimes,
+ *    volatility clusters and volume).
+ * 3. ETH's hourly log return r_E(t) = β·r_A(t) + r_C(t), with r = ln(close_t / close_{t−1}); open = previous
+ *    close; the wicks are C's wicks (high / max(open, close) and low / min(open, close) of C's bar) and the
+ *    volume is C's volume × `ethVolumeScale`. Prices are rounded to cents, as in the single-asset series.
+ * 4. A few hours are removed from each series (`outages`), as exchange outages remove bars from real files:
+ *    the env's alignment must deal with them, and says what it did (src/portfolio/align.ts).
+ * Every parameter the model uses is given explicitly, so that a change of the single-asset defaults (a
+ * recalibration of the embedded BTC market) does not silently change this pair.
+ */
+
+const HOUR_MS = 3_600_000;
+
+/** Every field of the single-asset model, pinned: the BTC-like leg. */
+const BTC_PARAMS = {
+  hours: 17_520,
+  start: "2021-01-01T00:00:00Z",
+  startPrice: 30_000,
+  symbol: "BTC/USD",
+  initialRegime: "sideways",
+  regimes: {
+    sideways: { driftPerHour: 0, volMultiplier: 0.8, meanHours: 288, next: { sideways: 0, rally: 0.55, crash: 0.45 } },
+    rally: { driftPerHour: 0.0004, volMultiplier: 1.05, meanHours: 240, next: { sideways: 0.75, rally: 0, crash: 0.25 } },
+    crash: { driftPerHour: -0.0007, volMultiplier: 1.6, meanHours: 120, next: { sideways: 0.7, rally: 0.3, crash: 0 } },
+  },
+  garch: { hourlyVol: 0.0085, alpha: 0.07, beta: 0.925 },
+  tailDof: 5,
+  returnAr1: -0.03,
+  diurnal: { amplitude: 0.12, peakHourUtc: 15 },
+  openGap: 0,
+  wickScale: 0.38,
+  volume: { level: 150, absReturnGain: 1.3, noiseVol: 0.55, noisePersistence: 0.85 },
+} as const satisfies SyntheticMarketConfigInput;
+
+/**
+ * ETH's own moves: 0.75 × BTC's volatility, so that with β = 1 the correlation is 1/√(1 + 0.75²) = 0.8 and
+ * ETH's volatility √(1 + 0.75²) = 1.25 × BTC's; a small drift of its own in rallies (ETH outran BTC in bulls).
+ */
+const IDIOSYNCRATIC_PARAMS = {
+  ...BTC_PARAMS,
+  startPrice: 1_000,
+  symbol: "ETH/USD",
+  regimes: {
+    sideways: { driftPerHour: 0, volMultiplier: 0.8, meanHours: 240, next: { sideways: 0, rally: 0.5, crash: 0.5 } },
+    rally: { driftPerHour: 0.0001, volMultiplier: 1.05, meanHours: 168, next: { sideways: 0.7, rally: 0, crash: 0.3 } },
+    crash: { driftPerHour: -0.0001, volMultiplier: 1.4, meanHours: 96, next: { sideways: 0.7, rally: 0.3, crash: 0 } },
+  },
+  garch: { hourlyVol: 0.0085 * 0.75, alpha: 0.06, beta: 0.93 },
+  volume: { level: 300, absReturnGain: 1.1, noiseVol: 0.6, noisePersistence: 0.85 },
+} as const satisfies SyntheticMarketConfigInput;
+
+export interface SyntheticPairOptions {
+  /** Seeds of the BTC leg and of ETH's own moves. */
+  readonly seeds?: { readonly btc: number; readonly idiosyncratic: number };
+  /** β: ETH's exposure to BTC's hourly log return. */
+  readonly beta?: number;
+  /** Multiplies C's volume into ETH volume. */
+  readonly ethVolumeScale?: number;
+  /** Hours removed from each series: [symbol, first removed bar (row of the generated series), bars removed]. */
+  readonly outages?: readonly (readonly [string, number, number])[];
+  /** Bars to generate (default: two 365-day years). */
+  readonly hours?: number;
+}
+
+/** The seeds of the embedded pair. */
+export const DEFAULT_PAIR_SEEDS = { btc: 20210301, idiosyncratic: 20210302 } as const;
+
+/** The outages of the embedded pair: 4 holes in ETH (10 bars) and 2 in BTC (4 bars). */
+export const DEFAULT_PAIR_OUTAGES: readonly (readonly [string, number, number])[] = [
+  ["ETH/USD", 1_234, 1],
+  ["ETH/USD", 5_000, 5],
+  ["ETH/USD", 9_876, 2],
+  ["ETH/USD", 15_000, 2],
+  ["BTC/USD", 7_777, 3],
+  ["BTC/USD", 12_345, 1],
+];
+
+const roundCents = (x: number): number => Math.max(0.01, Math.round(x * 100) / 100);
+
+/**
+ * The two series, in the order [BTC/USD, ETH/USD], each with its outages removed. Same options, same series,
+ * bit for bit.
+ */
+export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly [Candles, Candles] {
+  const seeds = opts.seeds ?? DEFAULT_PAIR_SEEDS;
+  const beta = opts.beta ?? 1;
+  const volumeScale = opts.ethVolumeScale ?? 1;
+  const hours = opts.hours ?? BTC_PARAMS.hours;
+  const a = simulateSyntheticMarket({ ...BTC_PARAMS, hours }, seeds.btc).candles;
+  const c = simulateSyntheticMarket({ ...IDIOSYNCRATIC_PARAMS, hours }, seeds.idiosyncratic).candles;
+  const source = `generateSyntheticPair seeds ${seeds.btc}/${seeds.idiosyncratic} beta ${beta}`;
+  const btc = allocCandles({ symbol: "BTC/USD", exchange: "synthetic", timeframe: "1h", source }, hours);
+  const eth = allocCandles({ symbol: "ETH/USD", exchange: "synthetic", timeframe: "1h", source }, hours);
+  let prevA = a.open[0]!;
+  let prevC = c.open[0]!;
+  let prevE = roundCents(IDIOSYNCRATIC_PARAMS.startPrice);
+  for (let t = 0; t < hours; t++) {
+    btc.timestamp[t] = a.timestamp[t]!;
+    btc.open[t] = a.open[t]!;
+    btc.high[t] = a.high[t]!;
+    btc.low[t] = a.low[t]!;
+    btc.close[t] = a.close[t]!;
+    btc.volume[t] = a.volume[t]!;
+
+    const rA = Math.log(a.close[t]! / prevA);
+    const rC = Math.log(c.close[t]! / prevC);
+    const open = prevE;
+    const close = roundCents(open * Math.exp(beta * rA + rC));
+    const cTop = Math.max(c.open[t]!, c.close[t]!);
+    const cBottom = Math.min(c.open[t]!, c.close[t]!);
+    eth.timestamp[t] = a.timestamp[t]!;
+    eth.open[t] = open;
+    eth.close[t] = close;
+    // Rounding is monotone, so high ≥ max(open, close) and low ≤ min(open, close) survive it.
+    eth.high[t] = roundCents(Math.max(open, close) * (c.high[t]! / cTop));
+    eth.low[t] = roundCents(Math.min(open, close) * (c.low[t]! / cBottom));
+    eth.volume[t] = Math.round(c.volume[t]! * volumeScale * 10_000) / 10_000;
+    prevA = a.close[t]!;
+    prevC = c.close[t]!;
+    prevE = close;
+  }
+  const outages = opts.outages ?? (hours === BTC_PARAMS.hours ? DEFAULT_PAIR_OUTAGES : []);
+  return [withoutOutages(btc, outages), withoutOutages(eth, outages)];
+}
+
+/** The series minus the rows its outages name (a new series; rows keep their timestamps). */
+function withoutOutages(c: Candles, outages: readonly (readonly [string, number, number])[]): Candles {
+  const drop = new Uint8Array(c.length);
+  for (const [symbol, from, bars] of outages) {
+    if (symbol !== c.meta.symbol) continue;
+    for (let t = from; t < from + bars && t < c.length; t++) drop[t] = 1;
+  }
+  let kept = 0;
+  for (let t = 0; t < c.length; t++) kept += drop[t]! ^ 1;
+  const out = allocCandles(c.meta, kept);
+  let k = 0;
+  for (let t = 0; t < c.length; t++) {
+    if (drop[t] === 1) continue;
+    out.timestamp[k] = c.timestamp[t]!;
+    out.open[k] = c.open[t]!;
+    out.high[k] = c.high[t]!;
+    out.low[k] = c.low[t]!;
+    out.close[k] = c.close[t]!;
+    out.volume[k] = c.volume[t]!;
+    k++;
+  }
+  return out;
+}
+
+/** Bar length of the embedded pair. */
+export const PAIR_TIMEFRAME_MS = HOUR_MS;
