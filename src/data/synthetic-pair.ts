@@ -10,7 +10,8 @@ import { simulateSyntheticMarket, type SyntheticMarketConfigInput } from "./synt
  * 1. A = the single-asset model with the BTC parameters below, seed `seeds.btc`: the BTC series.
  * 2. C = the same model with calmer parameters, seed `seeds.idiosyncratic`: ETH's own moves (its own regimes,
  *    volatility clusters and volume).
- * 3. ETH's hourly log return r_E(t) = β·r_A(t) + r_C(t), with r = ln(close_t / close_{t−1}); open = previous
+ * 3. ETH's hourly log return r_E(t) = β·r_A(t) + c·r_C(t), with r = ln(close_t / close_{t−1}) and c such that
+ *    c·r_C's realised volatility is 0.75 × r_A's (so the correlation is 0.8 and ETH 1.25 × as volatile); open = previous
  *    close; the wicks are C's wicks (high / max(open, close) and low / min(open, close) of C's bar) and the
  *    volume is C's volume × `ethVolumeScale`. Prices are rounded to cents, as in the single-asset series.
  * 4. A few hours are removed from each series (`outages`), as exchange outages remove bars from real files:
@@ -43,8 +44,8 @@ const BTC_PARAMS = {
 } as const satisfies SyntheticMarketConfigInput;
 
 /**
- * ETH's own moves: 0.75 × BTC's volatility, so that with β = 1 the correlation is 1/√(1 + 0.75²) = 0.8 and
- * ETH's volatility √(1 + 0.75²) = 1.25 × BTC's; a small drift of its own in rallies (ETH outran BTC in bulls).
+ * ETH's own moves: their own regimes, volatility clusters and volume; a small drift of their own in rallies
+ * (ETH outran BTC in bulls). Their scale is set by generateSyntheticPair (0.75 × BTC's realised volatility).
  */
 const IDIOSYNCRATIC_PARAMS = {
   ...BTC_PARAMS,
@@ -55,7 +56,7 @@ const IDIOSYNCRATIC_PARAMS = {
     rally: { driftPerHour: 0.0001, volMultiplier: 1.05, meanHours: 168, next: { sideways: 0.7, rally: 0, crash: 0.3 } },
     crash: { driftPerHour: -0.0001, volMultiplier: 1.4, meanHours: 96, next: { sideways: 0.7, rally: 0.3, crash: 0 } },
   },
-  garch: { hourlyVol: 0.0085 * 0.75, alpha: 0.06, beta: 0.93 },
+  garch: { hourlyVol: 0.0085, alpha: 0.06, beta: 0.93 },
   volume: { level: 300, absReturnGain: 1.1, noiseVol: 0.6, noisePersistence: 0.85 },
 } as const satisfies SyntheticMarketConfigInput;
 
@@ -64,6 +65,8 @@ export interface SyntheticPairOptions {
   readonly seeds?: { readonly btc: number; readonly idiosyncratic: number };
   /** β: ETH's exposure to BTC's hourly log return. */
   readonly beta?: number;
+  /** v: realised volatility of ETH's own moves over BTC's (0.75: correlation 0.8, ETH 1.25 × as volatile). */
+  readonly idiosyncraticVol?: number;
   /** Multiplies C's volume into ETH volume. */
   readonly ethVolumeScale?: number;
   /** Hours removed from each series: [symbol, first removed bar (row of the generated series), bars removed]. */
@@ -74,6 +77,19 @@ export interface SyntheticPairOptions {
 
 /** The seeds of the embedded pair. */
 export const DEFAULT_PAIR_SEEDS = { btc: 20210301, idiosyncratic: 20210302 } as const;
+
+/** Sample standard deviation of a series' hourly log returns (close to close). */
+function realisedVol(c: Candles): number {
+  let s = 0;
+  let ss = 0;
+  const n = c.length - 1;
+  for (let t = 1; t <= n; t++) {
+    const r = Math.log(c.close[t]! / c.close[t - 1]!);
+    s += r;
+    ss += r * r;
+  }
+  return Math.sqrt((ss - (s * s) / n) / (n - 1));
+}
 
 /** The outages of the embedded pair: 4 holes in ETH (10 bars) and 2 in BTC (4 bars). */
 export const DEFAULT_PAIR_OUTAGES: readonly (readonly [string, number, number])[] = [
@@ -95,12 +111,17 @@ export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly
   const seeds = opts.seeds ?? DEFAULT_PAIR_SEEDS;
   const beta = opts.beta ?? 1;
   const volumeScale = opts.ethVolumeScale ?? 1;
+  const idioVol = opts.idiosyncraticVol ?? 0.75;
   const hours = opts.hours ?? BTC_PARAMS.hours;
   const a = simulateSyntheticMarket({ ...BTC_PARAMS, hours }, seeds.btc).candles;
   const c = simulateSyntheticMarket({ ...IDIOSYNCRATIC_PARAMS, hours }, seeds.idiosyncratic).candles;
   const source = `generateSyntheticPair seeds ${seeds.btc}/${seeds.idiosyncratic} beta ${beta}`;
   const btc = allocCandles({ symbol: "BTC/USD", exchange: "synthetic", timeframe: "1h", source }, hours);
   const eth = allocCandles({ symbol: "ETH/USD", exchange: "synthetic", timeframe: "1h", source }, hours);
+  // C's log returns are scaled so that their realised volatility is `idiosyncraticVol` × A's over the whole
+  // series: then (A and C independent) corr = 1/√(1 + v²) and ETH's volatility is √(1 + v²) × BTC's, whatever
+  // the volatility the two seeded paths happen to realise.
+  const scale = (idioVol * realisedVol(a)) / realisedVol(c);
   let prevA = a.open[0]!;
   let prevC = c.open[0]!;
   let prevE = roundCents(IDIOSYNCRATIC_PARAMS.startPrice);
@@ -113,7 +134,7 @@ export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly
     btc.volume[t] = a.volume[t]!;
 
     const rA = Math.log(a.close[t]! / prevA);
-    const rC = Math.log(c.close[t]! / prevC);
+    const rC = scale * Math.log(c.close[t]! / prevC);
     const open = prevE;
     const close = roundCents(open * Math.exp(beta * rA + rC));
     const cTop = Math.max(c.open[t]!, c.close[t]!);
