@@ -2,7 +2,7 @@ import { EnvError } from "../env/errors.js";
 import { RewardInput } from "../env/rewards/reward-scheme.js";
 import type { Rng } from "../util/rng.js";
 import type { PortfolioModel } from "./model.js";
-import { rebalanceToWeights, RebalanceResult } from "./rebalance.js";
+import { LegCode, rebalanceToWeights, RebalanceResult } from "./rebalance.js";
 
 /**
  * The pure core of the portfolio env, as the single-asset env's core.ts: `PortfolioState` is N episodes'
@@ -64,6 +64,8 @@ export function allocPortfolioState(n: number, assets: number, rewardStateSize: 
 
 /** What one step did beyond the state. Mutable scratch, reused every step. */
 export class PortfolioStepScratch {
+  /** Set by a caller of applyTargets to skip the rebalance (no leg trades: buy-and-hold baselines). */
+  hold = false;
   reward = 0;
   terminated = false;
   truncated = false;
@@ -116,11 +118,30 @@ export function startPortfolioEpisode(model: PortfolioModel, s: PortfolioState, 
 /** The transition of env i under the action at actions[offset …] (actionSize numbers). */
 export function portfolioTransition(model: PortfolioModel, s: PortfolioState, i: number, actions: ArrayLike<number>, offset: number, out: PortfolioStepScratch): void {
   model.actions.targetWeights(actions, offset, out.targets);
+  out.hold = false;
   applyTargets(model, s, i, out);
 }
 
+/** A step without a rebalance: every leg holds ("hold_action"). */
+function keepPositions(s: PortfolioState, i: number, r: RebalanceResult): void {
+  const K = r.assets;
+  r.cash = s.cash[i]!;
+  r.fee = 0;
+  r.notional = 0;
+  r.legsTraded = 0;
+  r.plannedValue = Number.NaN;
+  for (let k = 0; k < K; k++) {
+    r.coins[k] = s.coins[i * K + k]!;
+    r.coinsDelta[k] = 0;
+    r.legNotional[k] = 0;
+    r.legFee[k] = 0;
+    r.legPrice[k] = Number.NaN;
+    r.legCode[k] = LegCode.HOLD_ACTION;
+  }
+}
+
 /**
- * The transition with the target weights already in out.targets: the backtest's baselines (equal weights,
+ * The transition with the target weights already in out.targets (or out.hold set): the backtest's baselines (equal weights,
  * one asset, perfect foresight) trade through here without an action scheme, on the same code path.
  */
 export function applyTargets(model: PortfolioModel, s: PortfolioState, i: number, out: PortfolioStepScratch): void {
@@ -128,7 +149,8 @@ export function applyTargets(model: PortfolioModel, s: PortfolioState, i: number
   const market = model.market;
   const row = s.row[i]!;
   const r = out.rebalance;
-  rebalanceToWeights(model.rebalance, s.cash[i]!, s.coins, i * K, market.close, market.fillBase, market.tradable, row * K, out.targets, r);
+  if (out.hold) keepPositions(s, i, r);
+  else rebalanceToWeights(model.rebalance, s.cash[i]!, s.coins, i * K, market.close, market.fillBase, market.tradable, row * K, out.targets, r);
   const next = row + 1;
   let value = r.cash;
   let holdValue = 0;

@@ -51,3 +51,16 @@ export {
   type PortfolioVecSource,
 } from "./env.js";
 export { checkPortfolioEnv, samplePortfolioAction } from "./check.js";
+export {
+  assetBreakdown,
+  portfolioAgentPolicy,
+  replayPortfolioActions,
+  runPortfolioBacktest,
+  type AssetBreakdown,
+  type PortfolioPolicy,
+  type PortfolioPolicyContext,
+  type PortfolioTrace,
+} from "./backtest.js";
+export { assetHold, constantWeights, equalWeightHold, equalWeightRebalanced, holdWeightsPolicy } from "./baselines.js";
+export { portfolioPerfectForesight, type PortfolioBound } from "./perfect-foresight.js";
+export { evaluatePortfolioWindow, type PortfolioEvaluateOptions, type PortfolioRunSpec, type PortfolioWindowEvaluation, type StrategyRun } from "./evaluate.js";

@@ -21,6 +21,8 @@ import { executeOrder, Fill } from "../env/fill.js";
 /** Leg codes: the env's HoldCode values, plus a missing bar. */
 export const LegCode = {
   TRADE: HoldCode.TRADE,
+  /** The policy did not ask for a rebalance (baselines that hold). */
+  HOLD_ACTION: HoldCode.HOLD_ACTION,
   BELOW_MIN_TRADE: HoldCode.BELOW_MIN_TRADE,
   MISSING_BAR: 5,
 } as const;
