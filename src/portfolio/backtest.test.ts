@@ -26,7 +26,7 @@ describe("portfolio backtest and baselines", () => {
   });
 
   it("the rebalanced baseline trades only every N bars", () => {
-    const model = createPortfolioModel({ market, config: { ...FULL, actions: { kind: "weight_levels", minTradeUsd: 0 } } });
+    const model = createPortfolioModel({ market, config: { ...FULL, actions: { kind: "weight_levels", minTradeUsd: 0, band: 0 } } });
     const t = runPortfolioBacktest(model, equalWeightRebalanced(2, 24));
     expect(t.name).toBe("equal_weight_rebalanced(24)");
     t.executed.forEach((legs, s) => expect(legs > 0).toBe(s % 24 === 0));
@@ -45,7 +45,7 @@ describe("portfolio backtest and baselines", () => {
 
   it("the perfect-foresight DP is the best of every action sequence (brute force over 6^5 paths)", () => {
     const tiny = alignMarkets([seriesAt("A/USD", [0, 1, 2, 3, 4, 5], [100, 103, 99, 104, 101, 108]), seriesAt("B/USD", [0, 1, 2, 3, 4, 5], [50, 49, 53, 52, 55, 54])]);
-    const model = createPortfolioModel({ market: tiny, config: { ...FULL, commission: 0.002, actions: { kind: "weight_levels", levels: [0, 0.5, 1], minTradeUsd: 0 } } });
+    const model = createPortfolioModel({ market: tiny, config: { ...FULL, commission: 0.002, actions: { kind: "weight_levels", levels: [0, 0.5, 1], minTradeUsd: 0, band: 0 } } });
     const bound = portfolioPerfectForesight(model);
     if (!bound.computable) throw new Error(bound.reason);
     let best = -Infinity;

@@ -12,6 +12,11 @@ import type { FeatureSpecInput } from "../features/registry.js";
  */
 
 const minTradeUsd = z.number().min(0).transform(usd).default(usd(10));
+/**
+ * No-trade band: a leg trades only when the asset's weight is more than this away from its target, so that a
+ * held target is not chased bar after bar as prices drift (each chase pays the commission).
+ */
+const band = z.number().min(0).max(1).default(0.02);
 
 export const portfolioActionsSchema = z.discriminatedUnion("kind", [
   z
@@ -25,6 +30,7 @@ export const portfolioActionsSchema = z.discriminatedUnion("kind", [
       levels: z.array(z.number().min(0).max(1)).min(2).readonly().default([0, 0.5, 1]),
       /** A leg (one asset's trade) executes only if its notional is strictly above this (USD). */
       minTradeUsd,
+      band,
     })
     .strict(),
   z
@@ -32,6 +38,7 @@ export const portfolioActionsSchema = z.discriminatedUnion("kind", [
       /** A box of one target weight per asset, each clipped to [0, 1], scaled down to sum 1 when above. */
       kind: z.literal("target_weights"),
       minTradeUsd,
+      band,
     })
     .strict(),
   z
@@ -39,6 +46,7 @@ export const portfolioActionsSchema = z.discriminatedUnion("kind", [
       /** A box of K + 1 logits (assets, then cash): the weights are their softmax (a Gaussian head's natural output). */
       kind: z.literal("softmax_weights"),
       minTradeUsd,
+      band,
     })
     .strict(),
 ]);

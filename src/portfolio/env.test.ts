@@ -108,7 +108,7 @@ describe("portfolio env", () => {
     const one = alignMarkets([candles]);
     const portfolio = createPortfolioEnv({
       market: one,
-      config: { actions: { kind: "weight_levels", levels: [0, 0.5, 1], minTradeUsd: 10 }, observation: { features: { kind: "pct_change" } }, episode: { mode: "full" }, ruinFraction: 0 },
+      config: { actions: { kind: "weight_levels", levels: [0, 0.5, 1], minTradeUsd: 10, band: 0 }, observation: { features: { kind: "pct_change" } }, episode: { mode: "full" }, ruinFraction: 0 },
     });
     const single = createTradingEnv({
       candles,

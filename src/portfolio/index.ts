@@ -64,3 +64,4 @@ export {
 export { assetHold, constantWeights, equalWeightHold, equalWeightRebalanced, holdWeightsPolicy } from "./baselines.js";
 export { portfolioPerfectForesight, type PortfolioBound } from "./perfect-foresight.js";
 export { evaluatePortfolioWindow, type PortfolioEvaluateOptions, type PortfolioRunSpec, type PortfolioWindowEvaluation, type StrategyRun } from "./evaluate.js";
+export { alignedSha256, loadPortfolioMarket, portfolioDataSchema, type LoadedPortfolioMarket, type PortfolioData, type PortfolioDataInput } from "./data.js";

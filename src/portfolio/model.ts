@@ -198,7 +198,7 @@ export function createPortfolioModel(source: PortfolioSource): PortfolioModel {
     actions: createWeightScheme(config.actions, aligned.symbols),
     rewards: createRewardScheme(config),
     layout: portfolioLayout(market, config.observation),
-    rebalance: { commission: config.commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: config.actions.minTradeUsd },
+    rebalance: { commission: config.commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: config.actions.minTradeUsd, band: config.actions.band },
     assets: K,
     initialCash: config.initialCash,
     ruinFraction: config.ruinFraction,

@@ -9,7 +9,7 @@
  * the value kept by rebalancing from w_i drifted by the previous step's price moves to w_j (the portfolio's
  * own rebalanceToWeights on a value-1 portfolio), and g_t(w) = Σ_k w_k·close_{t+1,k}/close_{t,k} + (1 − Σ_k w_k)
  * the step's growth. It is exact when every rebalance lands on its target: fills at the decision close, no
- * minimum trade (the DP sets it to 0; the path is replayed through the real env, thresholds included), and
+ * minimum trade and no band (the DP sets both to 0; the path is replayed through the real env, thresholds included), and
  * every bar tradable. Otherwise (next-open fills, filled bars) it is not computed and says why.
  * Weight levels: the scheme's own combinations (the bound of the action space). Continuous schemes: the
  * combinations of `continuousLevels` (a bound for that subset of targets only).
@@ -66,7 +66,7 @@ export function portfolioPerfectForesight(model: PortfolioModel, continuousLevel
     }
   }
 
-  const params = { ...model.rebalance, minTradeUsd: 0 };
+  const params = { ...model.rebalance, minTradeUsd: 0, band: 0 };
   const ones = new Float64Array(K).fill(1);
   const tradable = new Uint8Array(K).fill(1);
   const coins = new Float64Array(K);

@@ -6,7 +6,7 @@ import { executeOrder, Fill } from "../env/fill.js";
 import { LegCode, rebalanceToWeights, RebalanceResult, type RebalanceParams } from "./rebalance.js";
 
 const FC = { seed: 20_250_113 };
-const noSlip: RebalanceParams = { commission: 0.001, buyFactor: 1, sellFactor: 1, minTradeUsd: 0 };
+const noSlip: RebalanceParams = { commission: 0.001, buyFactor: 1, sellFactor: 1, minTradeUsd: 0, band: 0 };
 const all = (k: number) => new Uint8Array(k).fill(1);
 
 describe("rebalanceToWeights", () => {
@@ -50,7 +50,7 @@ describe("rebalanceToWeights", () => {
         fc.double({ min: 0, max: 0.01, noNaN: true }),
         fc.double({ min: 0, max: 0.005, noNaN: true }),
         (cash, coins, p, w, commission, slip) => {
-          const params = { commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: 1 };
+          const params = { commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: 1, band: 0 };
           const out = new RebalanceResult(1);
           const price = Float64Array.of(p);
           rebalanceToWeights(params, cash, Float64Array.of(coins), 0, price, price, all(1), 0, Float64Array.of(w), out);
@@ -83,7 +83,7 @@ describe("rebalanceToWeights", () => {
           const total = raw.reduce((s, x) => s + x, 0);
           if (!(total > 0) || cash + coins.reduce((s, c, k) => s + c * prices[k]!, 0) < 1) return;
           const w = Float64Array.from(raw.slice(0, K), (x) => x / total);
-          const params = { commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: 0 };
+          const params = { commission, buyFactor: 1 + slip, sellFactor: 1 - slip, minTradeUsd: 0, band: 0 };
           const out = new RebalanceResult(K);
           const p = Float64Array.from(prices);
           rebalanceToWeights(params, cash, Float64Array.from(coins), 0, p, p, all(K), 0, w, out);
@@ -106,9 +106,22 @@ describe("rebalanceToWeights", () => {
     expect([out.cash, out.coins[0], out.coins[1], out.fee]).toEqual([1_000, 0, 0, 0]);
   });
 
+  it("holds a leg inside the band and still lands the others on their targets", () => {
+    // V = 1,000: A holds 30 % (target 31 %, inside a 2 % band), B 0 % (target 40 %), cash 70 %.
+    const out = new RebalanceResult(2);
+    const price = Float64Array.of(100, 10);
+    rebalanceToWeights({ ...noSlip, band: 0.02 }, 700, Float64Array.of(3, 0), 0, price, price, all(2), 0, Float64Array.of(0.31, 0.4), out);
+    expect(Array.from(out.legCode)).toEqual([LegCode.BELOW_MIN_TRADE, LegCode.TRADE]);
+    expect(out.coins[0]).toBe(3);
+    // A stays at 300 USD; B is bought to 40 % of the post-trade value V' = 1,000 − 0.4 V' (1/0.999 − 1).
+    const planned = 1_000 / (1 + 0.4 * (1 / 0.999 - 1));
+    expect(out.coins[1]! * 10).toBeCloseTo(0.4 * planned, 9);
+    expect(out.cash + out.coins[0]! * 100 + out.coins[1]! * 10).toBeCloseTo(planned, 9);
+  });
+
   it("fills at the fill price it is given (next open, slippage) while sizing at the decision price", () => {
     const out = new RebalanceResult(1);
-    const params = { commission: 0, buyFactor: 1.01, sellFactor: 0.99, minTradeUsd: 0 };
+    const params = { commission: 0, buyFactor: 1.01, sellFactor: 0.99, minTradeUsd: 0, band: 0 };
     rebalanceToWeights(params, 1_000, Float64Array.of(0), 0, Float64Array.of(100), Float64Array.of(120), all(1), 0, Float64Array.of(1), out);
     // Sized at 100 × 1.01: spends all 1,000 USD (capped at the cash); fills at 120 × 1.01.
     expect(out.legNotional[0]).toBe(1_000);

@@ -14,8 +14,10 @@ import { executeOrder, Fill } from "../env/fill.js";
  * fees of its target; the sides are re-derived until they agree). Then buying x_k = (w_k V' − h_k)·b/keep USD
  * and selling a_k = (h_k − w_k V')/p_k coins lands exactly on the targets when the fills are at the expected
  * prices; with one asset this is the single env's `rebalanceOrder` (checked in the tests).
- * A leg whose notional is at or below `minTradeUsd` is not traded (BELOW_MIN_TRADE); an asset without its own
- * bar (a filled bar, align.ts) is not traded (MISSING_BAR); buys are capped at the cash there is.
+ * A leg whose weight is within `band` of its target, or whose notional is at or below `minTradeUsd`, is not
+ * traded (BELOW_MIN_TRADE; the band is decided first and such legs are held fixed in the sizing, so the others
+ * still land on their targets); an asset without its own bar (a filled bar, align.ts) is not traded
+ * (MISSING_BAR); buys are capped at the cash there is.
  */
 
 /** Leg codes: the env's HoldCode values, plus a missing bar. */
@@ -39,6 +41,8 @@ export interface RebalanceParams {
   readonly sellFactor: number;
   /** A leg executes only if its notional is strictly above this (USD). */
   readonly minTradeUsd: number;
+  /** A leg executes only if the asset's weight is strictly more than this away from its target (0: always). */
+  readonly band: number;
 }
 
 /** What a rebalance did. Mutable scratch for K assets, reused every step. */
@@ -59,6 +63,8 @@ export class RebalanceResult {
   /** Fill price of each leg, NaN where it did not trade. */
   readonly legPrice: Float64Array;
   readonly legCode: Uint8Array;
+  /** 1 where the leg is sized and may trade (tradable and outside the band). */
+  readonly active: Uint8Array;
   readonly order = new Order();
   readonly fill = new Fill();
 
@@ -69,6 +75,7 @@ export class RebalanceResult {
     this.legFee = new Float64Array(assets);
     this.legPrice = new Float64Array(assets);
     this.legCode = new Uint8Array(assets);
+    this.active = new Uint8Array(assets);
   }
 }
 
@@ -94,6 +101,11 @@ export function rebalanceToWeights(
   const cs = 1 - keep * params.sellFactor;
   let value = cash;
   for (let k = 0; k < K; k++) value += coins[co + k]! * price[po + k]!;
+  // Legs inside the band (or without a bar) stay as they are; the others are sized around them.
+  const active = out.active;
+  for (let k = 0; k < K; k++) {
+    active[k] = tradable[po + k] === 0 ? 0 : Math.abs(targets[k]! * value - coins[co + k]! * price[po + k]!) > params.band * value ? 1 : 0;
+  }
 
   // The post-trade value V', with the legs' sides re-derived until they agree with it (at most K + 1 rounds).
   let planned = value;
@@ -101,7 +113,7 @@ export function rebalanceToWeights(
     let num = value;
     let den = 1;
     for (let k = 0; k < K; k++) {
-      if (tradable[po + k] === 0) continue;
+      if (active[k] === 0) continue;
       const h = coins[co + k]! * price[po + k]!;
       const w = targets[k]!;
       const gap = w * planned - h;
@@ -137,7 +149,7 @@ export function rebalanceToWeights(
   for (let pass = 0; pass < 2; pass++) {
     for (let k = 0; k < K; k++) {
       // An asset sold in the first pass is not bought back in the second (its gap is rounding, or fill-price luck).
-      if (tradable[po + k] === 0 || out.legCode[k] === LegCode.TRADE) continue;
+      if (active[k] === 0 || out.legCode[k] === LegCode.TRADE) continue;
       const p = price[po + k]!;
       const held = out.coins[k]!;
       const gap = targets[k]! * planned - held * p;
