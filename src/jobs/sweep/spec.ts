@@ -187,7 +187,9 @@ export function parseSweepFile(raw: unknown, where = "sweep"): SweepFile {
   const parsed = sweepFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new SweepSpecError(`${where}: ${formatPath(issue.path)}`, issue.message);
+    // A bad record key (a field path) carries its reason one level down.
+    const inner = issue.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+    throw new SweepSpecError(`${where}: ${formatPath(issue.path)}`, inner ?? issue.message);
   }
   const f = parsed.data;
   for (const k of SET_BY_SWEEP) {
@@ -274,14 +276,23 @@ export function sweepFolds(f: SweepFile, candles?: Candles): FoldSpec[] {
 /** Validates one trial's config the way its run will (train config, agent, env), naming the field. */
 function checkTrialConfig(kind: TrialKind, config: Record<string, unknown>): void {
   const run = { ...config, seed: 0, steps: 1, out: null, progress: "none" };
+  /** Runs a resolver whose fields are relative to `prefix` ("agent", "env"), re-throwing with the full path. */
+  const under = (prefix: string, f: () => unknown): void => {
+    try {
+      f();
+    } catch (err) {
+      if (err instanceof AgentError || err instanceof EnvError) throw new SweepSpecError(`${prefix}.${err.field ?? ""}`, err.message.replace(/^[a-z_]+ at [^:]+: /, "").replace(/^[a-z_]+: /, ""));
+      throw err;
+    }
+  };
   if (kind === "single") {
     const c = resolveTrainConfig(run as never);
-    resolveAgentConfig({ preset: c.preset, ...c.agent });
-    resolveEnvConfig({ preset: c.envPreset, ...c.env } as never);
+    under("agent", () => resolveAgentConfig({ preset: c.preset, ...c.agent }));
+    under("env", () => resolveEnvConfig({ preset: c.envPreset, ...c.env } as never));
   } else {
     const c = resolvePortfolioTrainConfig(run as never);
-    resolveAgentConfig({ preset: c.preset, ...c.agent });
-    resolvePortfolioConfig(c.env);
+    under("agent", () => resolveAgentConfig({ preset: c.preset, ...c.agent }));
+    under("env", () => resolvePortfolioConfig(c.env));
   }
 }
 
@@ -298,10 +309,10 @@ export function expandSweep(f: SweepFile, opts: { readonly candles?: Candles; re
     try {
       checkTrialConfig(f.kind, config);
     } catch (err) {
-      if (err instanceof AgentError || err instanceof EnvError) {
-        const values = Object.entries(varied).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
-        throw new SweepSpecError(`${where}: trial ${index}${values ? ` (${values})` : ""}: ${err.field ?? "config"}`, err.message.replace(/^[a-z_]+ at [^:]+: /, "").replace(/^[a-z_]+: /, ""));
-      }
+      const values = Object.entries(varied).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+      const trial = `${where}: trial ${index}${values ? ` (${values})` : ""}`;
+      if (err instanceof SweepSpecError) throw new SweepSpecError(`${trial}: ${err.where}`, err.message.slice(err.where.length + 2));
+      if (err instanceof AgentError || err instanceof EnvError) throw new SweepSpecError(`${trial}: ${err.field ?? "config"}`, err.message.replace(/^[a-z_]+ at [^:]+: /, "").replace(/^[a-z_]+: /, ""));
       throw err;
     }
     const id = `t-${sha256(canonicalJson({ format: TRIAL_FORMAT, kind: f.kind, config, seeds, folds, budget })).slice(0, 16)}`;
