@@ -22,6 +22,8 @@ export interface SweepOnQueueOptions {
   readonly log?: (line: string) => void;
   readonly onProgress?: (p: SweepProgress) => void;
   readonly progressEveryMs?: number;
+  /** How often the queue is polled (default 250 ms). */
+  readonly pollMs?: number;
   readonly signal?: AbortSignal;
   readonly command?: string;
 }
@@ -46,6 +48,7 @@ export async function runSweepOnQueue(opts: SweepOnQueueOptions): Promise<RunSwe
       log,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.progressEveryMs === undefined ? {} : { progressEveryMs: opts.progressEveryMs }),
+      ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.command === undefined ? {} : { command: opts.command }),
     });

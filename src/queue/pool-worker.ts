@@ -57,6 +57,16 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     child = fork(CHILD, [], { execArgv: ["--import", TSX], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
     return child;
   };
+  // The trial process first, warm: the worker takes no trial it cannot start at once.
+  await new Promise<void>((resolve, reject) => {
+    const c = ensureChild();
+    const onMessage = (m: ChildMessage): void => {
+      if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve());
+    };
+    const onExit = (code: number | null): void => reject(new Error(`${name}: the trial process exited (${code}) while starting`));
+    c.on("message", onMessage);
+    c.once("exit", onExit);
+  });
 
   const runInChild = (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> =>
     new Promise((resolve, reject) => {
@@ -86,7 +96,7 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     try {
       const result = await runInChild(job.data, (p) => {
         const now = Date.now();
-        if (now - lastSent < 250 && p.update !== 0) return;
+        if (now - lastSent < 100 && p.update !== 0) return;
         lastSent = now;
         const progress: TrialJobProgress = { ...p, worker: name };
         job.updateProgress(progress as unknown as object).catch(() => {});

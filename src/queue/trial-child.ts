@@ -34,4 +34,9 @@ process.on("message", (m: { type: "run" } & TrialJobData) => {
     (err: unknown) => send({ type: "error", message: err instanceof Error ? err.message : String(err) }),
   );
 });
-send({ type: "ready" });
+// Warm up before saying ready: the agent's train() loads the tfjs backend on every run (a few seconds the first
+// time), so the worker joins the pool only when a trial can start at once.
+import("../agent/backend.js")
+  .then((b) => b.selectBackend("auto"))
+  .catch(() => undefined)
+  .finally(() => send({ type: "ready" }));

@@ -92,8 +92,8 @@ const runName = (fold: number, seed: number): string => `fold-${fold}-seed-${see
 function readRun(path: string, fold: number, seed: number): RunResult | null {
   if (!existsSync(path)) return null;
   try {
-    const r = JSON.parse(readFileSync(path, "utf8")) as RunResult & { trialFormat?: number };
-    return r.fold === fold && r.seed === seed && r.trialFormat === TRIAL_FORMAT ? r : null;
+    const { trialFormat, ...r } = JSON.parse(readFileSync(path, "utf8")) as RunResult & { trialFormat?: number };
+    return r.fold === fold && r.seed === seed && trialFormat === TRIAL_FORMAT ? r : null;
   } catch {
     return null; // unreadable: run it again (atomic writes make this a foreign file, not a half-written one)
   }
