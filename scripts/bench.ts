@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [--only env,agent] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
+ * npm run bench [-- --json] [--only env,agent,sweep] [--runs 5] [--seconds 0.5] [--envs 64] [--preset seed]
  *                 [--data file.csv] [--long-run-episodes N] [--reference-episodes N]
  * Benchmarks composed from sections; each section returns flat figures. Human-readable lines go first;
  * with --json the LAST line is one JSON object merging every section's figures (vs-seed.sh reads it).
@@ -62,6 +62,14 @@ const SECTIONS: readonly Section[] = [
         referenceEpisodes: flags.referenceEpisodes,
         ...(flags.data !== undefined ? { data: flags.data } : {}),
       });
+    },
+  },
+  {
+    name: "sweep",
+    async run(_flags, log) {
+      // Imported on demand: starts its own redis-server and pool workers.
+      const { benchSweepThroughput } = await import("../src/queue/bench.js");
+      return { ...(await benchSweepThroughput({ log })) };
     },
   },
 ];
