@@ -1,122 +1,105 @@
 /**
- * npm run train -- [--data file.csv] [--train-start YYYY-MM-DD] [--train-end YYYY-MM-DD] [--preset seed|default]
- *                  [--env-preset seed|exposure|sharpe] [--episodes N | --steps N] [--seed S] [--out checkpoints/NAME]
- *                  [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--engine auto|fused|tfjs] [--resume DIR]
- *                  [--checkpoint-every N] [--max-seconds S] [--agent JSON] [--env JSON] [--progress auto|bar|lines|none]
- *                  [--seeds K] [--test-start YYYY-MM-DD] [--test-end YYYY-MM-DD] [--run NAME] [--no-report] [--json]
- *
- * Trains the LSTM-PPO agent (src/agent/train.ts) and writes a checkpoint folder with metrics.jsonl beside the
- * weights. Without --data it trains on the embedded synthetic market. --agent and --env take JSON overrides,
- * e.g. --agent '{"ppo":{"numEnvs":16}}'. --seeds K trains seeds S … S+K−1 into <out>/seed-<s>. Then every run is
- * backtested greedily in-sample (and out of sample: --test-start/--test-end, or after --train-end by default),
- * a table of mean [95 % CI] over the runs is printed and reports/<run>/report.html written (src/jobs/train-job.ts).
- * With --json the last line is a JSON summary. See docs/ppo.md.
+ * `npm run train`: trains the LSTM-PPO agent (src/agent/train.ts) into a checkpoint folder, K seeds with
+ * --seeds K, then backtests every run in- and out-of-sample and writes a report (src/jobs/train-job.ts).
+ * `npm run train -- --help` lists every flag; docs/ppo.md and docs/cli.md.
  */
-import { parseArgs } from "node:util";
-import { z } from "zod";
 import { basename } from "node:path";
-import { AgentError, type TrainConfigInput } from "../src/agent/index.js";
+import { AGENT_PRESET_NAMES, type TrainConfigInput } from "../src/agent/index.js";
+import { BACKEND_PREFERENCES } from "../src/agent/backend.js";
+import { ENGINE_PREFERENCES } from "../src/agent/create-engine.js";
+import { defineCommand, flag, forceFlag, runCommand } from "../src/cli/index.js";
+import { ENV_PRESET_NAMES } from "../src/env/index.js";
 import { runTrainJob } from "../src/jobs/train-job.js";
 
-const jsonObject = z.string().transform((text, ctx) => {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through to the issue below
-  }
-  ctx.addIssue({ code: "custom", message: `expected a JSON object, got ${text}` });
-  return z.NEVER;
+const NAME = /^[A-Za-z0-9._-]+$/;
+
+export const trainCommand = defineCommand({
+  name: "npm run train",
+  summary: "Train the LSTM-PPO agent, write a checkpoint, backtest it in- and out-of-sample and write a report.",
+  description:
+    "Flags left out take the config's defaults (with --resume: the checkpoint's own settings). --agent and --env take JSON " +
+    "overrides of the agent and env configs. --seeds K trains seeds S … S+K−1 into <out>/seed-<s>. SIGINT/SIGTERM stop at the " +
+    "next update: the checkpoint is saved marked interrupted (exit 130/143); --resume continues it. See docs/ppo.md.",
+  flags: {
+    data: flag.path("candle CSV (timestamp,open,high,low,close,volume) to train on", { placeholder: "FILE", unset: "the embedded synthetic market" }),
+    trainStart: flag.date("first training bar (inclusive, UTC)", { unset: "the data's first bar" }),
+    trainEnd: flag.date("end of the training bars (exclusive, UTC)", { unset: "the data's end" }),
+    preset: flag.choice(AGENT_PRESET_NAMES, "agent preset: seed (the article's agent) or default (this project's)", { unset: "default" }),
+    envPreset: flag.choice(ENV_PRESET_NAMES, "env preset (seed = the article's env)", { unset: "seed" }),
+    episodes: flag.int("training budget in episodes (× the episode length)", { min: 1, unset: "100 episodes, when --steps is not given" }),
+    steps: flag.int("training budget in env steps, the total (counting a resumed checkpoint's)", { min: 1, unset: "100 episodes" }),
+    seed: flag.int("seed of parameters, sampling, minibatches and env (the first seed with --seeds)", { min: 0, max: 0xffffffff, unset: "0" }),
+    out: flag.path("checkpoint folder to write (with --seeds K: the folder of the seed-<s> checkpoints)", { placeholder: "DIR", unset: "nothing saved (with --resume: the resumed folder)" }),
+    force: forceFlag(),
+    resume: flag.path("continue training this checkpoint (its agent, env, data range and seed)", { placeholder: "DIR", unset: "a new run" }),
+    checkpointEvery: flag.int("also save the checkpoint every N updates (marked partial)", { min: 0, unset: "0: only at the end" }),
+    maxSeconds: flag.number("stop after the update during which this many seconds passed (not reproducible)", { gt: 0, placeholder: "S", unset: "no limit" }),
+    backend: flag.choice(BACKEND_PREFERENCES, "tfjs backend", { unset: "auto (tfjs-node-gpu, tfjs-node, wasm, cpu)" }),
+    engine: flag.choice(ENGINE_PREFERENCES, "compute engine", { unset: "auto (fused for small networks without a GPU)" }),
+    agent: flag.json("agent config overrides, e.g. '{\"ppo\":{\"numEnvs\":16}}'", { unset: "the preset's" }),
+    env: flag.json("env config overrides at any depth", { unset: "the env preset's" }),
+    progress: flag.choice(["auto", "bar", "lines", "notebook", "none"] as const, "progress display", { unset: "auto: a bar on a terminal, a line every 10 % otherwise" }),
+    seeds: flag.int("independent runs K: seeds --seed … --seed + K − 1, each in <out>/seed-<s>", { min: 1, max: 1000, default: 1 }),
+    testStart: flag.date("start of the out-of-sample backtest window", { unset: "--train-end" }),
+    testEnd: flag.date("end of the out-of-sample backtest window (exclusive)", { unset: "the data's end" }),
+    run: flag.string("report folder name under reports/", { pattern: NAME, patternText: "a folder name of letters, digits, . _ -", placeholder: "NAME", unset: "the --out folder's name, else train" }),
+    backtest: flag.offSwitch("backtest every run in- and out-of-sample against the baselines (--no-backtest: training only)"),
+    report: flag.offSwitch("write reports/<run>/report.html (--no-report: print the backtest tables only)"),
+  },
+  json: true,
+  interruptible: true,
+  examples: [
+    "npm run train -- --steps 20000 --out checkpoints/try",
+    "npm run train -- --preset seed --data data/btc.csv --train-end 2019-06-27 --seeds 3 --out checkpoints/seed3",
+    "npm run train -- --resume checkpoints/try --steps 40000",
+    "npm run train -- --steps 20000 --out checkpoints/try --force --json",
+  ],
+  async run(f, ctx) {
+    // Only the flags given are passed: the config's defaults (and a resumed checkpoint's settings) fill the rest.
+    const input: Record<string, unknown> = {};
+    const put = (key: keyof TrainConfigInput, v: unknown): void => {
+      if (v !== undefined) input[key] = v;
+    };
+    put("data", f.data);
+    put("trainStart", f.trainStart);
+    put("trainEnd", f.trainEnd);
+    put("preset", f.preset);
+    put("envPreset", f.envPreset);
+    put("episodes", f.episodes);
+    put("steps", f.steps);
+    put("seed", f.seed);
+    // Resuming without --out continues the checkpoint in place.
+    put("out", f.out ?? f.resume);
+    put("force", f.force);
+    put("backend", f.backend);
+    put("engine", f.engine);
+    put("resume", f.resume);
+    put("checkpointEvery", f.checkpointEvery);
+    put("maxSeconds", f.maxSeconds);
+    put("agent", f.agent);
+    put("env", f.env);
+    put("progress", f.progress);
+    const out = f.out ?? f.resume;
+    const outName = out === undefined ? "" : basename(out);
+    const runName = f.run ?? (NAME.test(outName) ? outName : "train");
+    const job = await runTrainJob({
+      config: input as TrainConfigInput,
+      seeds: f.seeds,
+      ...(f.testStart === undefined && f.testEnd === undefined
+        ? {}
+        : { test: { ...(f.testStart === undefined ? {} : { start: f.testStart }), ...(f.testEnd === undefined ? {} : { end: f.testEnd }) } }),
+      backtest: f.backtest,
+      report: f.report ? { runName, command: ctx.commandLine, force: f.force } : null,
+      log: ctx.log,
+      trainWrite: ctx.write,
+      trainIsTTY: ctx.isTTY,
+      signal: ctx.signal,
+      resumeHint: (dir) => `npm run train -- --resume ${dir}`,
+    });
+    if (job.summary !== "") ctx.log(`\n${job.summary}`);
+    if (job.reportPath !== null) ctx.log(`\nreport: ${job.reportPath}`);
+    ctx.out(job.json);
+  },
 });
 
-const flagsSchema = z
-  .object({
-    data: z.string().optional(),
-    "train-start": z.string().optional(),
-    "train-end": z.string().optional(),
-    preset: z.enum(["seed", "default"]).optional(),
-    "env-preset": z.string().optional(),
-    episodes: z.coerce.number().int().min(1).optional(),
-    steps: z.coerce.number().int().min(1).optional(),
-    seed: z.coerce.number().int().min(0).optional(),
-    out: z.string().optional(),
-    backend: z.string().optional(),
-    engine: z.string().optional(),
-    resume: z.string().optional(),
-    "checkpoint-every": z.coerce.number().int().min(0).optional(),
-    "max-seconds": z.coerce.number().gt(0).optional(),
-    agent: jsonObject.optional(),
-    env: jsonObject.optional(),
-    progress: z.string().optional(),
-    /** Independent runs K: seeds --seed … --seed + K − 1, each in <out>/seed-<s>. */
-    seeds: z.coerce.number().int().min(1).max(1000).default(1),
-    /** Out-of-sample window [start, end) of the backtest (start default: --train-end); names as in scripts/backtest.ts. */
-    "test-start": z.string().optional(),
-    "test-end": z.string().optional(),
-    /** Report folder name under reports/ (default: the --out folder's name, else "train"). */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
-    "no-report": z.boolean().default(false),
-    json: z.boolean().default(false),
-  })
-  .strict();
-
-async function main(): Promise<void> {
-  const stringFlags = ["data", "train-start", "train-end", "preset", "env-preset", "episodes", "steps", "seed", "out", "backend", "engine", "resume", "checkpoint-every", "max-seconds", "agent", "env", "progress", "seeds", "test-start", "test-end", "run"];
-  const options: Record<string, { type: "string" | "boolean" }> = { json: { type: "boolean" }, "no-report": { type: "boolean" } };
-  for (const k of stringFlags) options[k] = { type: "string" };
-  const { values } = parseArgs({ options, strict: true });
-  const parsed = flagsSchema.safeParse(values);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    console.error(`npm run train: --${issue.path.join(".")}: ${issue.message}`);
-    process.exit(2);
-  }
-  const f = parsed.data;
-  // Only the flags given are passed: the config's defaults (and a resumed checkpoint's settings) fill the rest.
-  const input: Record<string, unknown> = {};
-  const put = (key: keyof TrainConfigInput, v: unknown): void => {
-    if (v !== undefined) input[key] = v;
-  };
-  put("data", f.data);
-  put("trainStart", f["train-start"]);
-  put("trainEnd", f["train-end"]);
-  put("preset", f.preset);
-  put("envPreset", f["env-preset"]);
-  put("episodes", f.episodes);
-  put("steps", f.steps);
-  put("seed", f.seed);
-  put("out", f.out);
-  put("backend", f.backend);
-  put("engine", f.engine);
-  put("resume", f.resume);
-  put("checkpointEvery", f["checkpoint-every"]);
-  put("maxSeconds", f["max-seconds"]);
-  put("agent", f.agent);
-  put("env", f.env);
-  put("progress", f.progress);
-  const outName = f.out === undefined ? "" : basename(f.out);
-  const runName = f.run ?? (/^[A-Za-z0-9._-]+$/.test(outName) ? outName : "train");
-  // With --json, stdout carries only the JSON line: progress and tables go to stderr.
-  const say = (line: string): void => void (f.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const job = await runTrainJob({
-    config: input as TrainConfigInput,
-    seeds: f.seeds,
-    ...(f["test-start"] === undefined && f["test-end"] === undefined
-      ? {}
-      : { test: { ...(f["test-start"] === undefined ? {} : { start: f["test-start"] }), ...(f["test-end"] === undefined ? {} : { end: f["test-end"] }) } }),
-    report: f["no-report"] ? null : { runName, command: `npm run train -- ${process.argv.slice(2).join(" ")}` },
-    log: say,
-    ...(f.json ? { trainWrite: (text: string) => void process.stderr.write(text) } : {}),
-  });
-  say(`\n${job.summary}`);
-  if (job.reportPath !== null) say(`\nreport: ${job.reportPath}`);
-  if (f.json) console.log(JSON.stringify(job.json));
-}
-
-main().catch((err: unknown) => {
-  if (err instanceof AgentError || (err instanceof Error && "code" in err)) {
-    console.error(`npm run train: ${err.message}`);
-    process.exit(1);
-  }
-  throw err;
-});
+await runCommand(trainCommand);

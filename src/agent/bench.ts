@@ -110,13 +110,13 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
     const rss0 = mib();
     let peak = rss0;
     // Warm-up (JIT), then timed runs; each run is a fresh training schedule on the same engine.
-    runPpo({ env, engine, config, totalSteps: Math.min(stepsPerRun, 10 * config.ppo.numEnvs * config.ppo.rolloutSteps), seed: 0, envSeed: 0 });
+    await runPpo({ env, engine, config, totalSteps: Math.min(stepsPerRun, 10 * config.ppo.numEnvs * config.ppo.rolloutSteps), seed: 0, envSeed: 0 });
     const rollout: number[] = [];
     const training: number[] = [];
     for (let r = 0; r < runs; r++) {
       rollout.push(rolloutStepsPerSecond(engine, env, Math.min(stepsPerRun, 20_000)));
       const t0 = performance.now();
-      const result = runPpo({
+      const result = await runPpo({
         env,
         engine,
         config,
@@ -154,7 +154,7 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
     const samples: number[] = [];
     const every = Math.max(1, Math.floor(longRun / 10));
     const t0 = performance.now();
-    runPpo({ env, engine, config, totalSteps: longRun * 500, seed: 9, envSeed: 9, onUpdate: (m, t) => void (m.update % every === 0 && samples.push(Math.round(t.rss_mib))) });
+    await runPpo({ env, engine, config, totalSteps: longRun * 500, seed: 9, envSeed: 9, onUpdate: (m, t) => void (m.update % every === 0 && samples.push(Math.round(t.rss_mib))) });
     const seconds = (performance.now() - t0) / 1000;
     figures["memory_long_run_episodes"] = longRun;
     figures["memory_long_run_rss_mib"] = samples;

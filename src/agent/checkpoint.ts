@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
+import { checkOutput, type OutputKind } from "../util/safe-output.js";
 import { agentConfigSchema, type AgentConfig } from "./config.js";
 import type { OptimizerState } from "./engine.js";
 import { AgentError } from "./errors.js";
@@ -83,6 +84,14 @@ export const manifestSchema = z
       optimizerStep: z.number().int(),
       /** Where this run resumed from, if it did. */
       resumedFrom: z.string().nullable(),
+      /**
+       * "complete": the whole budget; "partial": an intermediate save (--checkpoint-every) of a run still going;
+       * "interrupted": stopped by a signal after `updates` of `numUpdates` (resume with --resume);
+       * "time_limit": stopped by maxSeconds. Checkpoints written before this field are complete.
+       */
+      status: z.enum(["complete", "partial", "interrupted", "time_limit"]).default("complete"),
+      /** The signal that interrupted the run ("SIGINT", "SIGTERM"), else null. */
+      stopSignal: z.string().nullable().default(null),
     }),
     versions: z.object({ node: z.string(), tfjs: z.string(), project: z.string() }),
     /** The last update's metrics. */
@@ -93,6 +102,26 @@ export const manifestSchema = z
   .strict();
 
 export type CheckpointManifest = z.output<typeof manifestSchema>;
+export type CheckpointStatus = CheckpointManifest["training"]["status"];
+
+/** The files a checkpoint folder holds (anything else there means the folder is not only a checkpoint). */
+export const CHECKPOINT_FILES = ["manifest.json", "weights.bin", "optimizer.bin", "metrics.jsonl", "timing.jsonl"] as const;
+
+/** What a folder holds if it is one of this project's checkpoints ("a checkpoint of 40/40 updates, …"), else null. */
+export function describeCheckpoint(dir: string): string | null {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { format?: unknown; createdAt?: unknown; training?: { updates?: unknown; numUpdates?: unknown; status?: unknown } };
+    if (m.format !== CHECKPOINT_FORMAT) return null;
+    const t = m.training ?? {};
+    const status = typeof t.status === "string" ? t.status : "complete";
+    return `a checkpoint (${String(t.updates)}/${String(t.numUpdates)} updates, ${status}, written ${String(m.createdAt)})`;
+  } catch {
+    return null;
+  }
+}
+
+/** A checkpoint folder as an output (src/util/safe-output.ts): only this project's checkpoints are ever replaced. */
+export const CHECKPOINT_OUTPUT: OutputKind = { name: "checkpoint", type: "folder", entries: CHECKPOINT_FILES, describe: describeCheckpoint };
 
 export interface Checkpoint {
   readonly dir: string;
@@ -129,6 +158,9 @@ export interface SaveCheckpointInput {
 
 /** Writes the checkpoint folder `dir` atomically (temp folder + rename). Returns the manifest written. */
 export function saveCheckpoint(dir: string, input: SaveCheckpointInput): CheckpointManifest {
+  // Whatever the caller checked before: never replace anything but a checkpoint (replacing one is the
+  // caller's decision, made when it claimed the output).
+  checkOutput(dir, { kind: CHECKPOINT_OUTPUT, force: true });
   const target = resolve(dir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });

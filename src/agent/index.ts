@@ -31,14 +31,18 @@ export { explainedVarianceOf, lossCoefficients, runPpo, type PpoResult, type Ppo
 export { jsonLine, type UpdateMetrics, type UpdateTiming } from "./metrics.js";
 export {
   assertCompatible,
+  CHECKPOINT_FILES,
   CHECKPOINT_FORMAT,
+  CHECKPOINT_OUTPUT,
   CHECKPOINT_VERSION,
+  describeCheckpoint,
   loadCheckpoint,
   manifestSchema,
   saveCheckpoint,
   type Checkpoint,
   type CheckpointExpectation,
   type CheckpointManifest,
+  type CheckpointStatus,
 } from "./checkpoint.js";
 export { createPolicy, type ActOptions, type Policy, type PolicyDecision } from "./policy.js";
 export { loadPolicy, type LoadPolicyOptions } from "./load-policy.js";

@@ -27,9 +27,9 @@ async function setup(env: VecEnv, input: AgentConfigInput, kind: EngineKind, see
   return { config, engine };
 }
 
-function train(env: VecEnv, config: AgentConfig, engine: Engine, steps: number, seed: number): { policy: Policy<null>; metrics: UpdateMetrics[] } {
+async function train(env: VecEnv, config: AgentConfig, engine: Engine, steps: number, seed: number): Promise<{ policy: Policy<null>; metrics: UpdateMetrics[] }> {
   const metrics: UpdateMetrics[] = [];
-  const result = runPpo({ env, engine, config, totalSteps: steps, seed, envSeed: seed + 1000, onUpdate: (m) => void metrics.push(m) });
+  const result = await runPpo({ env, engine, config, totalSteps: steps, seed, envSeed: seed + 1000, onUpdate: (m) => void metrics.push(m) });
   const norm = result.state.observationNorm ? { stats: result.state.observationNorm, clip: config.ppo.observationClip } : null;
   return { policy: createPolicy(engine, norm, null), metrics };
 }
@@ -129,7 +129,7 @@ describe("recurrent state", () => {
         expect(Array.from(values)).toEqual(Array.from(buf.values));
       },
     });
-    runPpo({ env, engine: spy, config, totalSteps: 20 * 2 * 3, seed: 3, envSeed: 4 });
+    await runPpo({ env, engine: spy, config, totalSteps: 20 * 2 * 3, seed: 3, envSeed: 4 });
     expect(resets).toBeGreaterThan(4);
     expect(carried).toBeGreaterThan(20);
     expect(firstLossChecked).toBe(true);
@@ -146,7 +146,7 @@ describe("recurrent state", () => {
         checked++;
       },
     });
-    runPpo({ env, engine: spy, config, totalSteps: 100, seed: 1, envSeed: 2 });
+    await runPpo({ env, engine: spy, config, totalSteps: 100, seed: 1, envSeed: 2 });
     expect(checked).toBe(1);
   });
 
@@ -162,7 +162,7 @@ describe("recurrent state", () => {
         expect(stats.clipFraction).toBe(0);
       },
     });
-    runPpo({ env, engine: spy, config, totalSteps: 16, seed: 1, envSeed: 2 });
+    await runPpo({ env, engine: spy, config, totalSteps: 16, seed: 1, envSeed: 2 });
     expect(checked).toBe(true);
     engine.dispose();
   });
@@ -176,7 +176,7 @@ describe("determinism and bookkeeping", () => {
         const env = new PatternMarketEnv({ numEnvs: 2, episodeLength: 12 });
         const { config, engine } = await setup(env, { preset: "default", ppo: { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, numMinibatches: 2, updateEpochs: 2 } }, kind, 5);
         const out: string[] = [];
-        runPpo({ env, engine, config, totalSteps: 64, seed: 9, envSeed: 10, onUpdate: (m) => void out.push(jsonLine(m)) });
+        await runPpo({ env, engine, config, totalSteps: 64, seed: 9, envSeed: 10, onUpdate: (m) => void out.push(jsonLine(m)) });
         lines.push(out);
         engine.dispose();
       }
@@ -189,7 +189,7 @@ describe("determinism and bookkeeping", () => {
     const env = new CueMemoryEnv({ numEnvs: 2, delay: 1 });
     const { config, engine } = await setup(env, { preset: "default", ppo: { numEnvs: 2, rolloutSteps: 6, sequenceLength: 3, numMinibatches: 2 } }, "tfjs", 1);
     const counts: number[] = [];
-    runPpo({ env, engine, config, totalSteps: 6 * 2 * 5, seed: 1, envSeed: 2, onUpdate: () => void counts.push(tf.memory().numTensors) });
+    await runPpo({ env, engine, config, totalSteps: 6 * 2 * 5, seed: 1, envSeed: 2, onUpdate: () => void counts.push(tf.memory().numTensors) });
     expect(counts.length).toBe(5);
     expect(new Set(counts).size).toBe(1);
     engine.dispose();
@@ -203,7 +203,7 @@ describe("determinism and bookkeeping", () => {
       "fused",
       1,
     );
-    const { metrics } = train(env, config, engine, 4 * 2 * 4, 1);
+    const { metrics } = await train(env, config, engine, 4 * 2 * 4, 1);
     expect(metrics.map((m) => m.learning_rate)).toEqual([0.01, 0.0075, 0.005, 0.0025]);
     expect(metrics.map((m) => m.env_steps)).toEqual([8, 16, 24, 32]);
     // Episodes of 2 steps, 2 envs, 4 steps per env per update: 4 episodes per update.
@@ -216,7 +216,7 @@ describe("determinism and bookkeeping", () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 10 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rolloutSteps: 10 } }, "fused", 1);
     const boxEnv: VecEnv = { ...env, reset: env.reset.bind(env), step: env.step.bind(env), observationSize: 2, numEnvs: 1, observationSpace: env.observationSpace, actionSpace: { kind: "box", shape: [1], low: new Float64Array([0]), high: new Float64Array([1]), labels: ["exposure"] } };
-    expect(() => runPpo({ env: boxEnv, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).toThrow(/unsupported_action_space/);
+    await expect(runPpo({ env: boxEnv, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/unsupported_action_space/);
   });
 });
 
@@ -248,14 +248,14 @@ describe("learning", () => {
       "fused",
       1,
     );
-    const { policy } = train(env, config, engine, 50_000, 1);
+    const { policy } = await train(env, config, engine, 50_000, 1);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
   });
 
   it("captures ≥ 60% of the perfect-foresight profit with the seed preset (the article's update, 100k steps)", async () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 500 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rewardScale: 100 } }, "fused", 2);
-    const { policy } = train(env, config, engine, 100_000, 2);
+    const { policy } = await train(env, config, engine, 100_000, 2);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
   });
 
@@ -272,7 +272,7 @@ describe("learning", () => {
       "fused",
       1,
     );
-    const { policy } = train(env, config, engine, 30_000, 1);
+    const { policy } = await train(env, config, engine, 30_000, 1);
     const score = (forceZero: boolean): number => {
       const ev = new CueMemoryEnv({ numEnvs: 1, delay });
       let obs = ev.reset(77);

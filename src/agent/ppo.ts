@@ -50,7 +50,7 @@ export interface RunPpoOptions {
   readonly envSeed: number;
   readonly resume?: PpoResumeState;
   /** Called after every update; return true to stop early. */
-  readonly onUpdate?: (metrics: UpdateMetrics, timing: UpdateTiming, state: () => PpoState) => boolean | void;
+  readonly onUpdate?: (metrics: UpdateMetrics, timing: UpdateTiming, state: () => PpoState) => boolean | void | Promise<boolean | void>;
 }
 
 export interface PpoResult {
@@ -66,7 +66,7 @@ export function lossCoefficients(config: AgentConfig): LossCoefficients {
   return { clipCoef: p.clipCoef, valueClip: p.valueClip, valueLoss: p.valueLoss, valueCoef: p.valueCoef, entropyCoef: p.entropyCoef };
 }
 
-export function runPpo(opts: RunPpoOptions): PpoResult {
+export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const { env, engine, config } = opts;
   const ppo = config.ppo;
   const sizes = rolloutSizes(ppo);
@@ -294,7 +294,9 @@ export function runPpo(opts: RunPpoOptions): PpoResult {
       avg_steps_per_s: (envSteps - (resume?.envSteps ?? 0)) / elapsed,
       rss_mib: process.memoryUsage.rss() / 1048576,
     };
-    if (opts.onUpdate?.(lastMetrics, timing, snapshot) === true) break;
+    // The callback may be async: awaiting it between updates is where the loop yields (signals, displays).
+    const stop = opts.onUpdate?.(lastMetrics, timing, snapshot);
+    if ((stop instanceof Promise ? await stop : stop) === true) break;
   }
   return { updates: update, envSteps, episodes, lastMetrics, state: snapshot() };
 }

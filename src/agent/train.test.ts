@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { InterruptedError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { AgentError } from "./errors.js";
@@ -116,7 +117,11 @@ describe("train() on the embedded market", () => {
     const dir = join(root, "replace");
     await train({ ...TINY_DEFAULT, seed: 1, out: dir });
     const first = readFileSync(join(dir, "weights.bin"));
-    await train({ ...TINY_DEFAULT, seed: 2, out: dir });
+    // Replacing needs `force`, refused before any training otherwise.
+    await expect(train({ ...TINY_DEFAULT, seed: 2, out: dir })).rejects.toThrow(/output_exists at out: .* already holds a checkpoint/);
+    expect(readFileSync(join(dir, "weights.bin")).equals(first)).toBe(true);
+    const replaced = await train({ ...TINY_DEFAULT, seed: 2, out: dir, force: true });
+    expect(replaced.replaced).toMatch(/^a checkpoint \(\d+\/\d+ updates, complete, written /);
     expect(readFileSync(join(dir, "weights.bin")).equals(first)).toBe(false);
     expect(readdirSync(root).filter((n) => n.includes(".replace."))).toEqual([]);
   });
@@ -161,6 +166,32 @@ describe("train() on the embedded market", () => {
     expect(full.training.updates).toBe(8);
     expect(full.training.resumedFrom).not.toBeNull();
     expect(full.training.optimizerStep).toBe(half.training.optimizerStep * 2);
+  });
+
+  it("an aborted signal stops at the next update: checkpoint marked interrupted, resumable, --checkpoint-every saves are partial", async () => {
+    const dir = join(root, "interrupted");
+    const controller = new AbortController();
+    const partials: string[] = [];
+    const r = await train(
+      { ...TINY_DEFAULT, steps: 32 * 100, out: dir, checkpointEvery: 1 },
+      {
+        signal: controller.signal,
+        onUpdate: (m) => {
+          if (m.update === 2) partials.push(loadCheckpoint(dir).manifest.training.status);
+          if (m.update === 3) controller.abort(new InterruptedError("SIGTERM"));
+        },
+      },
+    );
+    expect(partials).toEqual(["partial"]);
+    expect(r.status).toBe("interrupted");
+    expect(r.stopSignal).toBe("SIGTERM");
+    const m = loadCheckpoint(dir).manifest;
+    expect([m.training.status, m.training.stopSignal, m.training.updates, m.training.numUpdates]).toEqual(["interrupted", "SIGTERM", 3, 100]);
+    const resumed = await train({ resume: dir, steps: 32 * 5, progress: "none", out: dir });
+    expect(resumed.status).toBe("complete");
+    expect(loadCheckpoint(dir).manifest.training.updates).toBe(5);
+    // A stopped checkpoint can always be resumed without a budget flag: it goes on to the planned budget.
+    await expectAgentErrorAsync(train({ resume: dir, progress: "none", out: dir }), "invalid_config");
   });
 
   it("validates its config at the edge, naming the field", async () => {

@@ -9,7 +9,7 @@ import { selectRange } from "../data/splits.js";
 import { createVecEnv, resolveEnvConfig, withFittedNormalization, ENV_PRESET_NAMES, type DeepPartial, type EnvConfig, type EnvConfigInput, type EnvPresetName } from "../env/index.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { BACKEND_PREFERENCES, selectBackend, type BackendInfo } from "./backend.js";
-import { assertCompatible, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest } from "./checkpoint.js";
+import { assertCompatible, CHECKPOINT_OUTPUT, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest, type CheckpointStatus } from "./checkpoint.js";
 import { AGENT_PRESET_NAMES, resolveAgentConfig, rolloutSizes, type AgentConfig, type AgentConfigInput } from "./config.js";
 import { chooseEngineKind, createEngine, ENGINE_PREFERENCES } from "./create-engine.js";
 import type { EngineKind } from "./engine.js";
@@ -20,6 +20,10 @@ import { layoutSignature, networkSpec } from "./network-spec.js";
 import { createPolicy, type Policy } from "./policy.js";
 import { runPpo, type PpoResumeState, type PpoState } from "./ppo.js";
 import { createProgress, type ProgressMode } from "./progress.js";
+import { autoProgressMode } from "../util/progress.js";
+import { claimOutput, type ClaimedOutput } from "../util/safe-output.js";
+import { stopSignalOf, throttledYield } from "../util/abort.js";
+import type { StopSignal } from "../util/errors.js";
 
 /**
  * The one entry point for training, used by `npm run train`, the notebooks and the evaluation helper
@@ -60,8 +64,10 @@ export const trainConfigSchema = z
     maxSeconds: z.number().gt(0).nullable().default(null),
     /** Continue training from this checkpoint folder (its agent, env, data range and seed are reused). */
     resume: z.string().nullable().default(null),
-    /** "auto": a bar on a TTY, a line per update otherwise; "none" for notebooks and tests. */
-    progress: z.enum(["auto", "bar", "lines", "none"]).default("auto"),
+    /** "auto": an in-place display in a notebook, a bar on a TTY, throttled lines otherwise (src/util/progress.ts); "none": silent. */
+    progress: z.enum(["auto", "bar", "lines", "notebook", "none"]).default("auto"),
+    /** Replace an existing checkpoint at `out` (only ever one this project wrote; anything else is refused). */
+    force: z.boolean().default(false),
   })
   .strict();
 
@@ -83,6 +89,12 @@ export interface TrainResult {
   readonly backend: BackendInfo;
   readonly seconds: number;
   readonly stepsPerSecond: number;
+  /** How the run ended (also in the manifest): "complete", "interrupted" (a signal), "time_limit" (maxSeconds). */
+  readonly status: "complete" | "interrupted" | "time_limit";
+  /** The signal that interrupted it, else null. */
+  readonly stopSignal: StopSignal | null;
+  /** The checkpoint this run replaced at `out` (--force, or resuming in place), described; null when none. */
+  readonly replaced: string | null;
 }
 
 export interface TrainHooks {
@@ -92,6 +104,14 @@ export interface TrainHooks {
   readonly write?: (text: string) => void;
   /** Whether `write` is a terminal (default: process.stdout.isTTY). */
   readonly isTTY?: boolean;
+  /**
+   * Stops the run at the next update boundary when aborted: the checkpoint is saved marked "interrupted"
+   * (resume it with `resume`), and the result says so. The loop yields to the event loop between updates so
+   * that signal handlers run.
+   */
+  readonly signal?: AbortSignal;
+  /** Prefix of the progress text ("seed 3 (2/5)"). */
+  readonly label?: string;
 }
 
 /** Parses a training config; throws AgentError("invalid_config") naming the field. */
@@ -154,7 +174,19 @@ export function candlesSha256(c: Candles): string {
 }
 
 export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
-  let config = resolveTrainConfig(input);
+  const config = resolveTrainConfig(input);
+  // The output is claimed before any work: refused when it is not this project's checkpoint, needs `force`
+  // to replace one (resuming in place needs none), checked writable, and locked against a second run.
+  const output = config.out === null ? null : claimOutput(config.out, { kind: CHECKPOINT_OUTPUT, force: config.force, field: "out", replaces: config.resume });
+  try {
+    return await trainInto(config, input, hooks, output);
+  } finally {
+    output?.release();
+  }
+}
+
+async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: TrainHooks, output: ClaimedOutput | null): Promise<TrainResult> {
+  let config = resolved;
   const write = hooks.write ?? ((s: string) => void process.stdout.write(s));
 
   // ---- Resume: the checkpoint's agent, env, data range and seed; the budget may be extended.
@@ -165,6 +197,7 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   if (config.resume !== null) {
     checkpoint = loadCheckpoint(config.resume);
     const m = checkpoint.manifest;
+    assertResumable(m, input);
     agent = m.agent;
     envRequest = resolveEnvConfig(m.env.config as EnvConfig);
     envPresetName = m.env.preset ?? config.envPreset;
@@ -198,12 +231,14 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   }
   const episodeLength = envConfig.episode.mode === "random_window" ? envConfig.episode.length : Math.max(1, data.candles.length - 1);
   const totalSteps = config.steps ?? (config.episodes ?? 100) * episodeLength;
+  const numUpdates = Math.max(1, Math.ceil(totalSteps / sizes.stepsPerUpdate));
 
   // ---- Network, backend, engine.
   const spec = networkSpec(env.observationSize, env.actionSpace.n, agent.network);
   const observationLabels = [...env.observationSpace.labels];
   const actionLabels = [...env.actionSpace.labels];
   if (checkpoint) assertCompatible(checkpoint.manifest, { observationLabels, actionLabels, agent });
+  if (checkpoint) assertBudgetLeft(checkpoint.manifest, numUpdates, totalSteps, input);
   const backend = await selectBackend(config.backend);
   const engineKind = chooseEngineKind(config.engine, spec, backend);
   const parameters = checkpoint ? checkpoint.parameters : initParameters(spec, agent.network.init, new Rng(deriveSeed(config.seed, 0)));
@@ -230,7 +265,12 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   if (checkpoint && checkpoint.manifest.data.candlesSha256 !== candleHash) {
     write(`note: the training candles differ from the checkpoint's (sha256 ${candleHash.slice(0, 12)} vs ${checkpoint.manifest.data.candlesSha256.slice(0, 12)})\n`);
   }
-  const manifestOf = (state: PpoState, lastMetrics: UpdateMetrics | null): Omit<CheckpointManifest, "format" | "formatVersion" | "createdAt" | "weights" | "optimizer"> => ({
+  const manifestOf = (
+    state: PpoState,
+    lastMetrics: UpdateMetrics | null,
+    status: CheckpointStatus,
+    stopSignal: StopSignal | null,
+  ): Omit<CheckpointManifest, "format" | "formatVersion" | "createdAt" | "weights" | "optimizer"> => ({
     agent,
     env: { preset: envPresetName, config: envConfig },
     network: { observationSize: spec.observationSize, actionCount: spec.actionCount, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
@@ -263,6 +303,8 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
       rng: { action: [...state.actionRng] as [number, number, number, number], minibatch: [...state.minibatchRng] as [number, number, number, number] },
       optimizerStep: engine.getOptimizerState().step,
       resumedFrom: checkpoint ? checkpoint.dir : null,
+      status,
+      stopSignal,
     },
     versions,
     metrics: lastMetrics ? { ...lastMetrics } : null,
@@ -272,28 +314,30 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   const timing: UpdateTiming[] = [];
   let metricsText = previousMetrics;
   let timingText = previousTiming;
-  const save = (state: PpoState, lastMetrics: UpdateMetrics | null): CheckpointManifest | null => {
+  const save = (state: PpoState, lastMetrics: UpdateMetrics | null, status: CheckpointStatus, stopSignal: StopSignal | null = null): CheckpointManifest | null => {
     if (config.out === null) return null;
     const opt = engine.getOptimizerState();
     return saveCheckpoint(config.out, {
-      manifest: manifestOf(state, lastMetrics),
+      manifest: manifestOf(state, lastMetrics, status, stopSignal),
       parameters: engine.getParameters(),
       optimizer: opt,
       files: { "metrics.jsonl": metricsText, "timing.jsonl": timingText },
     });
   };
 
-  const numUpdates = Math.max(1, Math.ceil(totalSteps / sizes.stepsPerUpdate));
-  const mode: ProgressMode = config.progress === "auto" ? ((hooks.isTTY ?? process.stdout.isTTY) ? "bar" : "lines") : config.progress;
-  const progress = createProgress(mode, write, numUpdates);
-  write(
-    mode === "none"
-      ? ""
-      : `train: agent ${agent.preset}, env ${envPresetName}, engine ${engineKind}, tfjs backend ${backend.name} (${backend.package}), ` +
-          `${data.candles.length} bars of ${data.source} [${first ?? "-"} … ${last ?? "-"}], ${totalSteps} env steps in ${numUpdates} updates, seed ${config.seed}\n`,
+  const mode: ProgressMode = config.progress === "auto" ? autoProgressMode(hooks.isTTY ?? process.stdout.isTTY === true, hooks.write === undefined) : config.progress;
+  const progress = createProgress(mode, write, numUpdates, hooks.label === undefined ? {} : { label: hooks.label });
+  if (output?.replacing != null) progress.line(`replacing ${config.out}: ${output.replacing}`);
+  progress.line(
+    `train: agent ${agent.preset}, env ${envPresetName}, engine ${engineKind}, tfjs backend ${backend.name} (${backend.package}), ` +
+      `${data.candles.length} bars of ${data.source} [${first ?? "-"} … ${last ?? "-"}], ${totalSteps} env steps in ${numUpdates} updates, seed ${config.seed}`,
   );
   const started = performance.now();
-  const result = runPpo({
+  const signal = hooks.signal;
+  // Yield between updates (at most every 50 ms): signal handlers, notebook displays and timers run there.
+  const maybeYield = throttledYield(50);
+  let status: TrainResult["status"] = "complete";
+  const result = await runPpo({
     env,
     engine,
     config: agent,
@@ -308,14 +352,26 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
       timingText += jsonLine(t);
       progress.update(m, t);
       hooks.onUpdate?.(m, t);
-      if (config.checkpointEvery > 0 && m.update % config.checkpointEvery === 0 && m.update < numUpdates) save(state(), m);
-      return config.maxSeconds !== null && (performance.now() - started) / 1000 >= config.maxSeconds;
+      if (config.checkpointEvery > 0 && m.update % config.checkpointEvery === 0 && m.update < numUpdates) save(state(), m, "partial");
+      if (config.maxSeconds !== null && (performance.now() - started) / 1000 >= config.maxSeconds && m.update < numUpdates) {
+        status = "time_limit";
+        return true;
+      }
+      const pause = maybeYield();
+      const stopped = (): boolean => {
+        if (signal?.aborted !== true || m.update >= numUpdates) return false;
+        status = "interrupted";
+        return true;
+      };
+      return pause === undefined ? stopped() : pause.then(stopped);
     },
   });
+  const finalStatus = status as TrainResult["status"];
+  const stopSignal = finalStatus === "interrupted" ? stopSignalOf(signal) : null;
   const seconds = (performance.now() - started) / 1000;
   progress.done();
-  const manifestBody = manifestOf(result.state, result.lastMetrics);
-  const written = save(result.state, result.lastMetrics);
+  const manifestBody = manifestOf(result.state, result.lastMetrics, finalStatus, stopSignal);
+  const written = save(result.state, result.lastMetrics, finalStatus, stopSignal);
   const manifest: CheckpointManifest = written ?? {
     format: "drl-trading-lab/ppo-checkpoint",
     formatVersion: 1,
@@ -327,18 +383,65 @@ export async function train(input: TrainConfigInput = {}, hooks: TrainHooks = {}
   const stepsDone = result.envSteps - (resume?.envSteps ?? 0);
   const stepsPerSecond = stepsDone / seconds;
   const lm = result.lastMetrics;
-  if (mode !== "none") {
-    write(
-      `done: ${result.updates} updates, ${result.envSteps} env steps, ${result.episodes} episodes in ${seconds.toFixed(1)} s ` +
-        `(${Math.round(stepsPerSecond)} env steps/s, engine ${engineKind}, backend ${backend.name})` +
-        (lm ? `; last update: profit ${fmt(lm.profit_mean)}, entropy ${fmt(lm.entropy)}, approx_kl ${fmt(lm.approx_kl)}, explained_variance ${fmt(lm.explained_variance)}` : "") +
-        (written ? `\ncheckpoint: ${config.out}` : "") +
-        "\n",
-    );
-  }
+  const ended =
+    finalStatus === "interrupted"
+      ? `interrupted by ${stopSignal ?? "a signal"} after ${result.updates} of ${numUpdates} updates`
+      : finalStatus === "time_limit"
+        ? `stopped by the ${config.maxSeconds} s time limit after ${result.updates} of ${numUpdates} updates`
+        : `done: ${result.updates} updates`;
+  progress.line(
+    `${ended}, ${result.envSteps} env steps, ${result.episodes} episodes in ${seconds.toFixed(1)} s ` +
+      `(${Math.round(stepsPerSecond)} env steps/s, engine ${engineKind}, backend ${backend.name})` +
+      (lm ? `; last update: profit ${fmt(lm.profit_mean)}, entropy ${fmt(lm.entropy)}, approx_kl ${fmt(lm.approx_kl)}, explained_variance ${fmt(lm.explained_variance)}` : ""),
+  );
+  if (written) progress.line(`checkpoint: ${config.out}${finalStatus === "complete" ? "" : ` (marked ${finalStatus}; continue it with --resume ${config.out})`}`);
   const norm = manifest.observation.normalization;
   const policy = createPolicy(engine, norm ? { stats: norm, clip: norm.clip } : null, manifest);
-  return { dir: written ? config.out : null, manifest, metrics, timing, policy, agent, env: envConfig, engine: engineKind, backend, seconds, stepsPerSecond };
+  return {
+    dir: written ? config.out : null,
+    manifest,
+    metrics,
+    timing,
+    policy,
+    agent,
+    env: envConfig,
+    engine: engineKind,
+    backend,
+    seconds,
+    stepsPerSecond,
+    status: finalStatus,
+    stopSignal,
+    replaced: output?.replacing ?? null,
+  };
+}
+
+/**
+ * `resume` continues a checkpoint as it is: flags that would change what it is (its agent or env preset or
+ * overrides, its seed) are refused, naming the field, instead of being silently ignored.
+ */
+function assertResumable(m: CheckpointManifest, input: TrainConfigInput): void {
+  const refuse = (field: string, message: string): never => {
+    throw new AgentError("invalid_config", `${message}; a resumed run keeps the checkpoint's settings (leave it out)`, field);
+  };
+  if (input.preset !== undefined && input.preset !== m.agent.preset) refuse("preset", `the checkpoint was trained with the "${m.agent.preset}" agent preset, not "${input.preset}"`);
+  if (input.envPreset !== undefined && input.envPreset !== m.env.preset) refuse("envPreset", `the checkpoint was trained on the "${m.env.preset ?? "custom"}" env preset, not "${input.envPreset}"`);
+  if (input.agent !== undefined && Object.keys(input.agent).length > 0) refuse("agent", "the checkpoint's agent config cannot be changed");
+  if (input.env !== undefined && Object.keys(input.env).length > 0) refuse("env", "the checkpoint's env config cannot be changed");
+  if (input.seed !== undefined && input.seed !== m.training.seed) refuse("seed", `the checkpoint's seed is ${m.training.seed}, not ${input.seed}`);
+}
+
+/** A resumed run must have updates left to do: the budget is the total, counting what the checkpoint did. */
+function assertBudgetLeft(m: CheckpointManifest, numUpdates: number, totalSteps: number, input: TrainConfigInput): void {
+  if (numUpdates > m.training.updates) return;
+  const field = input.episodes != null && input.steps == null ? "episodes" : "steps";
+  const given = input.steps != null || input.episodes != null;
+  throw new AgentError(
+    "invalid_config",
+    given
+      ? `the checkpoint has already trained ${m.training.envSteps} env steps (${m.training.updates} updates); the budget (${totalSteps} env steps) is the total, so give more than that`
+      : `the checkpoint already completed its budget of ${m.training.totalSteps} env steps; give --steps larger than ${m.training.envSteps} to train on`,
+    field,
+  );
 }
 
 function readOptional(path: string): string {

@@ -6,12 +6,15 @@
  * (checkpoint in `out` itself, progress shown) and an explicit out-of-sample window.
  */
 import { join } from "node:path";
-import { train, type Policy, type TrainConfigInput, type TrainResult } from "../agent/index.js";
+import { CHECKPOINT_OUTPUT, train, type Policy, type TrainConfigInput, type TrainResult } from "../agent/index.js";
+import { InterruptedError } from "../util/errors.js";
+import { checkOutput, unsafeOutputReason, type ClaimedOutput } from "../util/safe-output.js";
+import { OutputError } from "../util/errors.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
-import { writeRunReport } from "../report/run-report.js";
+import { claimReportOutput, writeRunReport } from "../report/run-report.js";
 import { readTrainingLog } from "../report/training-log.js";
 import { agentBacktestPolicy } from "../eval/agent-policy.js";
 import { backtestJson } from "./backtest-job.js";
@@ -25,14 +28,25 @@ export interface TrainJobOptions {
   readonly seeds?: number;
   /** Out-of-sample window [start, end); start defaults to the train end. Omitted: [train end, data end) when the data goes on. */
   readonly test?: { readonly start?: string; readonly end?: string };
+  /** Backtest the runs against the baselines (default true); false: training only (no tables, no report). */
+  readonly backtest?: boolean;
   /** Write reports/<runName>/report.html; null: no report. */
-  readonly report: { readonly runName: string; readonly reportsDir?: string; readonly command: string } | null;
+  readonly report: { readonly runName: string; readonly reportsDir?: string; readonly command: string; readonly force?: boolean } | null;
   /** Bootstrap resamples of the summary (default 2000). */
   readonly resamples?: number;
   /** Progress lines of the job (one per seed, the backtests). */
   readonly log?: (line: string) => void;
   /** Where the training progress goes (default: stdout); only the training's own `progress` setting decides whether it shows. */
   readonly trainWrite?: (text: string) => void;
+  /** Whether `trainWrite` is a terminal (bar) or not (throttled lines). */
+  readonly trainIsTTY?: boolean;
+  /**
+   * Stops the job at the next training update: the running seed's checkpoint is saved marked "interrupted",
+   * finished seeds are kept, and the job throws InterruptedError saying what was kept and how to resume.
+   */
+  readonly signal?: AbortSignal;
+  /** How users resume a checkpoint, for the interruption message (default: `npm run train -- --resume DIR`). */
+  readonly resumeHint?: (dir: string) => string;
 }
 
 export interface TrainJobResult {
@@ -58,15 +72,66 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   if (k > 1 && base.resume != null) throw new EvalError("invalid_options", "cannot resume several seeds at once; resume each seed-<s> folder on its own", "--resume");
   const first = base.seed ?? 0;
   const seeds = Array.from({ length: k }, (_, i) => first + i);
-  const runs: TrainResult[] = [];
+  const outOf = (seed: number): string | null => (base.out == null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`));
+  // Every output is checked before the first update: a refused seed folder or report must not cost a training run.
+  if (k > 1 && base.out != null) {
+    const unsafe = unsafeOutputReason(base.out);
+    if (unsafe !== null) throw new OutputError("unsafe_output", `refusing to write seed checkpoints under ${JSON.stringify(base.out)}: ${unsafe}; name a new folder`, "out", base.out);
+  }
   for (const seed of seeds) {
-    const out = base.out == null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`);
-    if (k > 1) log(`seed ${seed} (${runs.length + 1}/${k})${out === null ? "" : ` → ${out}`}`);
-    const r = await train({ ...base, seed, out }, opts.trainWrite === undefined ? {} : { write: opts.trainWrite });
+    const out = outOf(seed);
+    if (out !== null) checkOutput(out, { kind: CHECKPOINT_OUTPUT, force: base.force === true, field: "out", replaces: base.resume ?? null });
+  }
+  const reportClaim: ClaimedOutput | null = opts.report === null || opts.backtest === false ? null : claimReportOutput(opts.report.reportsDir ?? "reports", opts.report.runName, opts.report.force === true);
+  try {
+    return await trainAndBacktest(opts, k, seeds, outOf, reportClaim, log);
+  } finally {
+    reportClaim?.release();
+  }
+}
+
+async function trainAndBacktest(
+  opts: TrainJobOptions,
+  k: number,
+  seeds: readonly number[],
+  outOf: (seed: number) => string | null,
+  reportClaim: ClaimedOutput | null,
+  log: (line: string) => void,
+): Promise<TrainJobResult> {
+  const base = opts.config;
+  const first = seeds[0]!;
+  const runs: TrainResult[] = [];
+  const resumeHint = opts.resumeHint ?? ((dir: string) => `npm run train -- --resume ${dir}`);
+  for (const seed of seeds) {
+    const out = outOf(seed);
+    const label = k > 1 ? `seed ${seed} (${runs.length + 1}/${k})` : undefined;
+    if (label !== undefined) log(`${label}${out === null ? "" : ` → ${out}`}`);
+    const r = await train(
+      { ...base, seed, out },
+      {
+        ...(opts.trainWrite === undefined ? {} : { write: opts.trainWrite }),
+        ...(opts.trainIsTTY === undefined ? {} : { isTTY: opts.trainIsTTY }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...(label === undefined ? {} : { label }),
+      },
+    );
     runs.push(r);
+    if (r.status === "interrupted") {
+      const done = runs.slice(0, -1);
+      const kept = done.length === 0 ? "" : `finished: ${done.map((d) => d.dir ?? `seed ${d.manifest.training.seed}`).join(", ")}; `;
+      const notStarted = seeds.length - runs.length;
+      const here =
+        r.dir === null
+          ? `seed ${seed} stopped after ${r.manifest.training.updates} of ${r.manifest.training.numUpdates} updates (nothing saved: no --out)`
+          : `${r.dir} saved after ${r.manifest.training.updates} of ${r.manifest.training.numUpdates} updates, marked interrupted; resume: ${resumeHint(r.dir)}`;
+      throw new InterruptedError(r.stopSignal ?? "SIGINT", `${kept}${here}${notStarted > 0 ? `; ${notStarted} seed(s) not started` : ""}; no backtest was run`);
+    }
   }
   const checkpoints = runs.flatMap((r) => (r.dir === null ? [] : [r.dir]));
   const policies: Policy<unknown>[] = runs.map((r) => r.policy);
+  if (opts.backtest === false) {
+    return { seeds, runs, checkpoints, results: [], summary: "", reportPath: null, json: trainJobJson(runs, seeds, [], null, base.out ?? null) };
+  }
   // The manifest holds what was actually trained on (also after --resume, which may take it from the checkpoint).
   const d = runs[0]!.manifest.data;
   const { candles, report: csv } = d.source === "embedded" ? readEmbeddedMarket() : readCandlesCsv(d.source);
@@ -104,7 +169,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
         checkpoints,
       },
     });
-    reportPath = writeRunReport(report, opts.report.reportsDir ?? "reports").html;
+    reportPath = writeRunReport(report, opts.report.reportsDir ?? "reports", reportClaim === null ? {} : { claimed: reportClaim }).html;
   }
   return { seeds, runs, checkpoints, results, summary: summaryText(results), reportPath, json: trainJobJson(runs, seeds, results, reportPath, base.out ?? null) };
 }

@@ -8,6 +8,7 @@
  * drawdowns, the metrics table with confidence intervals over seeds, the Sharpe-difference test; then
  * free sections (walk-forward, deflated Sharpe); and the run's config, seeds, data hash and versions.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { escapeHtml, htmlTable, writeHtmlPage, type PageSection, type PageSpec } from "../charts/index.js";
 import type { BacktestTrace } from "../eval/backtest.js";
@@ -17,6 +18,7 @@ import type { SeedSummary } from "../eval/seeds.js";
 import type { SharpeDifferenceTest } from "../eval/stats.js";
 import type { WindowEvaluation } from "../eval/evaluate.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { checkOutput, claimOutput, type CheckedOutput, type ClaimedOutput, type OutputKind } from "../util/safe-output.js";
 import { clearTitle, drawdownsFigure, equityFigure, holdingsFigure, tradesFigure } from "./backtest-figures.js";
 import { formatMetric, formatWithCi, METRIC_LABELS, METRIC_UNITS } from "./format.js";
 import type { Provenance } from "./provenance.js";
@@ -147,6 +149,7 @@ export function runReportPage(report: RunReport): PageSpec {
 /** JSON twin of the report: every window's metrics (and summaries), the bound, the tests, the provenance. */
 export function runReportSummary(report: RunReport): Record<string, unknown> {
   return {
+    format: REPORT_FORMAT,
     title: report.title,
     runName: report.runName,
     windows: report.windows.map((w) => ({
@@ -164,16 +167,65 @@ export interface WrittenReport {
   readonly dir: string;
   readonly html: string;
   readonly json: string;
+  /** The report this one replaced (described), or null. */
+  readonly replaced: string | null;
 }
 
-/** Writes `<reportsDir>/<runName>/report.html` and `summary.json`, atomically. */
-export function writeRunReport(report: RunReport, reportsDir = "reports"): WrittenReport {
+/** Marks summary.json as this project's (with the title and provenance fields of older reports). */
+export const REPORT_FORMAT = "drl-trading-lab/run-report";
+/** The files a report folder holds. */
+export const REPORT_FILES = ["report.html", "summary.json", "trace.csv"] as const;
+
+/** What a folder holds if it is one of this project's reports, else null. */
+export function describeReport(dir: string): string | null {
+  try {
+    const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Record<string, unknown>;
+    const mine = s["format"] === REPORT_FORMAT || (typeof s["title"] === "string" && typeof s["provenance"] === "object" && s["provenance"] !== null);
+    if (!mine) return null;
+    const created = (s["provenance"] as { createdAt?: unknown } | null)?.createdAt;
+    return `a report ("${String(s["title"])}"${typeof created === "string" ? `, written ${created}` : ""})`;
+  } catch {
+    return null;
+  }
+}
+
+/** A report folder as an output (src/util/safe-output.ts). */
+export const REPORT_OUTPUT: OutputKind = { name: "report", type: "folder", entries: REPORT_FILES, describe: describeReport };
+
+/** Checks, before any work, that `<reportsDir>/<runName>` may be written (`field`: the flag naming it). */
+export function checkReportOutput(reportsDir: string, runName: string, force: boolean, field = "run"): CheckedOutput {
+  return checkOutput(join(reportsDir, runName), { kind: REPORT_OUTPUT, force, field });
+}
+
+/** Claims (checks and locks) `<reportsDir>/<runName>` for a job that writes its report at the end. */
+export function claimReportOutput(reportsDir: string, runName: string, force: boolean, field = "run"): ClaimedOutput {
+  return claimOutput(join(reportsDir, runName), { kind: REPORT_OUTPUT, force, field });
+}
+
+export interface WriteReportOptions {
+  /** Replace an existing report of this project (never anything else). */
+  readonly force?: boolean;
+  /** The folder, already claimed by the job (claimReportOutput); the job releases it. */
+  readonly claimed?: ClaimedOutput;
+}
+
+/**
+ * Writes `<reportsDir>/<runName>/report.html` and `summary.json`, atomically. The folder is claimed first
+ * (unless the job did): a folder that is not this project's report is never written into, an existing
+ * report is replaced only with `force`.
+ */
+export function writeRunReport(report: RunReport, reportsDir = "reports", opts: WriteReportOptions = {}): WrittenReport {
   const dir = join(reportsDir, report.runName);
-  const html = join(dir, "report.html");
-  const json = join(dir, "summary.json");
-  writeHtmlPage(html, runReportPage(report));
-  writeFileAtomic(json, `${JSON.stringify(runReportSummary(report), null, 2)}\n`);
-  return { dir, html, json };
+  const claim = opts.claimed ?? claimOutput(dir, { kind: REPORT_OUTPUT, force: opts.force === true, field: "run" });
+  try {
+    const html = join(dir, "report.html");
+    const json = join(dir, "summary.json");
+    writeHtmlPage(html, runReportPage(report));
+    writeFileAtomic(json, `${JSON.stringify(runReportSummary(report), null, 2)}\n`);
+    return { dir, html, json, replaced: claim.replacing };
+  } finally {
+    if (opts.claimed === undefined) claim.release();
+  }
 }
 
 /** A report window from an evaluation: the agent's first run as the subject, summarised over all its runs. */
