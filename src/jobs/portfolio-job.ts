@@ -9,7 +9,12 @@ import { loadPortfolioMarket, portfolioAgentPolicy, evaluatePortfolioWindow, typ
 import { collectVersions } from "../report/provenance.js";
 import { portfolioSummaryText, portfolioWindowJson, writePortfolioReport, type PortfolioReportWindow } from "../report/portfolio-report.js";
 import { EvalError } from "../eval/errors.js";
-import { portfolioWindowModel, resolvePortfolioTrainConfig, trainPortfolio, type PortfolioTrainConfigInput, type PortfolioTrainResult } from "./portfolio-train.js";
+import { CHECKPOINT_OUTPUT } from "../agent/index.js";
+import { claimReportOutput } from "../report/run-report.js";
+import { stopSignalOf } from "../util/abort.js";
+import { InterruptedError, OutputError } from "../util/errors.js";
+import { checkOutput, unsafeOutputReason, type ClaimedOutput } from "../util/safe-output.js";
+import { portfolioWindowModel, resolvePortfolioTrainConfig, trainPortfolio, type PortfolioTrainConfig, type PortfolioTrainConfigInput, type PortfolioTrainResult } from "./portfolio-train.js";
 
 export interface PortfolioJobOptions {
   /** Training config; `seed` is the first seed; `out` is the checkpoint (K = 1) or the parent of seed-<s> (K ≥ 2). */
@@ -18,11 +23,13 @@ export interface PortfolioJobOptions {
   readonly seeds?: number;
   /** End of the out-of-sample window [trainEnd, testEnd) (default: the data's end); no window without a trainEnd. */
   readonly testEnd?: string | null;
-  /** Write reports/<runName>/report.html; null: no report. */
-  readonly report: { readonly runName: string; readonly reportsDir?: string; readonly command: string } | null;
+  /** Write reports/<runName>/report.html; null: no report. `force` replaces the project's own report there. */
+  readonly report: { readonly runName: string; readonly reportsDir?: string; readonly command: string; readonly force?: boolean } | null;
   readonly resamples?: number;
   readonly log?: (line: string) => void;
   readonly trainWrite?: (text: string) => void;
+  /** Stops after the seed being trained (its checkpoint marked interrupted); throws InterruptedError saying what was kept. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PortfolioJobWindow extends PortfolioReportWindow {
@@ -44,15 +51,46 @@ export async function runPortfolioJob(opts: PortfolioJobOptions): Promise<Portfo
   if (!(Number.isInteger(k) && k >= 1)) throw new EvalError("invalid_options", `expected a positive integer, got ${k}`, "--seeds");
   const log = opts.log ?? (() => {});
   const base = resolvePortfolioTrainConfig(opts.config);
+  const outOf = (seed: number): string | null => (base.out === null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`));
+  const seeds = Array.from({ length: k }, (_, i) => base.seed + i);
+  // Every output is checked before the first update: a refused seed folder or report must not cost a training run.
+  if (k > 1 && base.out !== null) {
+    const unsafe = unsafeOutputReason(base.out);
+    if (unsafe !== null) throw new OutputError("unsafe_output", `refusing to write seed checkpoints under ${JSON.stringify(base.out)}: ${unsafe}; name a new folder`, "out", base.out);
+  }
+  for (const seed of seeds) {
+    const out = outOf(seed);
+    if (out !== null) checkOutput(out, { kind: CHECKPOINT_OUTPUT, force: base.force, field: "out" });
+  }
+  const reportClaim = opts.report === null ? null : claimReportOutput(opts.report.reportsDir ?? "reports", opts.report.runName, opts.report.force === true);
+  try {
+    return await trainAndEvaluate(opts, base, seeds, outOf, reportClaim, log);
+  } finally {
+    reportClaim?.release();
+  }
+}
+
+async function trainAndEvaluate(
+  opts: PortfolioJobOptions,
+  base: PortfolioTrainConfig,
+  seeds: readonly number[],
+  outOf: (seed: number) => string | null,
+  reportClaim: ClaimedOutput | null,
+  log: (line: string) => void,
+): Promise<PortfolioJobResult> {
+  const k = seeds.length;
   const data = loadPortfolioMarket(base.data);
   for (const line of data.market.report.lines) log(line);
-  const seeds = Array.from({ length: k }, (_, i) => base.seed + i);
   const runs: PortfolioTrainResult[] = [];
   for (const seed of seeds) {
-    const out = base.out === null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`);
-    const r = await trainPortfolio({ ...opts.config, seed, out }, { data, ...(opts.trainWrite ? { write: opts.trainWrite } : {}) });
+    const out = outOf(seed);
+    const r = await trainPortfolio({ ...opts.config, seed, out }, { data, ...(opts.trainWrite ? { write: opts.trainWrite } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     log(`seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(1)} s${out === null ? "" : ` → ${out}`}`);
     runs.push(r);
+    if (r.status === "interrupted") {
+      const kept = runs.flatMap((x) => (x.dir === null ? [] : [x.dir]));
+      throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped during seed ${seed}${kept.length > 0 ? `; checkpoints kept: ${kept.join(", ")} (the last one marked interrupted)` : ""}; no backtest or report was written`);
+    }
   }
   const day = (iso: string | null): string => (iso === null ? "…" : iso.slice(0, 10));
   const first = new Date(data.market.timestamp[0]!).toISOString();
@@ -90,6 +128,7 @@ export async function runPortfolioJob(opts: PortfolioJobOptions): Promise<Portfo
         },
       },
       opts.report.reportsDir ?? "reports",
+      reportClaim === null ? {} : { claimed: reportClaim },
     ).html;
   }
   const json = {

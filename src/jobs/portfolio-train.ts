@@ -12,6 +12,7 @@ import {
   AGENT_PRESET_NAMES,
   AgentError,
   BACKEND_PREFERENCES,
+  CHECKPOINT_OUTPUT,
   chooseEngineKind,
   createEngine,
   createPolicy,
@@ -50,7 +51,9 @@ import {
   type PortfolioConfigInput,
   type PortfolioModel,
 } from "../portfolio/index.js";
+import { stopSignalOf, throttledYield } from "../util/abort.js";
 import { deriveSeed, Rng } from "../util/rng.js";
+import { claimOutput } from "../util/safe-output.js";
 
 export const portfolioTrainConfigSchema = z
   .object({
@@ -78,6 +81,8 @@ export const portfolioTrainConfigSchema = z
     engine: z.enum(ENGINE_PREFERENCES).default("auto"),
     /** "auto": a line per update unless on a TTY (a bar); "none" for notebooks, tests and sweep workers. */
     progress: z.enum(["auto", "bar", "lines", "none"]).default("auto"),
+    /** Replace an existing checkpoint of this project at `out` (never anything else). */
+    force: z.boolean().default(false),
   })
   .strict();
 
@@ -97,6 +102,8 @@ export interface PortfolioTrainResult {
   readonly backend: BackendInfo | null;
   readonly seconds: number;
   readonly stepsPerSecond: number;
+  /** "complete", or "interrupted" (the signal stopped it between updates; the checkpoint says so). */
+  readonly status: "complete" | "interrupted";
 }
 
 export interface PortfolioTrainHooks {
@@ -106,6 +113,8 @@ export interface PortfolioTrainHooks {
   readonly onUpdate?: (metrics: UpdateMetrics) => boolean | void;
   /** The aligned market, when the caller already loaded it (a job training several seeds). */
   readonly data?: LoadedPortfolioMarket;
+  /** Stops training between updates (src/cli aborts it on SIGINT/SIGTERM); the checkpoint is saved as "interrupted". */
+  readonly signal?: AbortSignal;
 }
 
 /** Parses the config; throws AgentError("invalid_config") naming the field. */
@@ -138,6 +147,16 @@ export function portfolioTrainingEnv(config: PortfolioTrainConfig, data: LoadedP
 
 export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hooks: PortfolioTrainHooks = {}): Promise<PortfolioTrainResult> {
   const config = resolvePortfolioTrainConfig(input);
+  // Claimed before any work, as train() does: only this project's checkpoint is replaced, and only with `force`.
+  const output = config.out === null ? null : claimOutput(config.out, { kind: CHECKPOINT_OUTPUT, force: config.force, field: "out" });
+  try {
+    return await trainInto(config, hooks);
+  } finally {
+    output?.release();
+  }
+}
+
+async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHooks): Promise<PortfolioTrainResult> {
   const write = hooks.write ?? ((s: string) => void process.stdout.write(s));
   const agent = resolveAgentConfig({ preset: config.preset, ...config.agent });
   const data = hooks.data ?? loadPortfolioMarket(config.data);
@@ -169,7 +188,11 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
   const metrics: UpdateMetrics[] = [];
   let metricsText = "";
   const started = performance.now();
-  const result = runPpo({
+  // Yield between updates (at most every 50 ms), so that signal handlers and timers run.
+  const maybeYield = throttledYield(50);
+  let status: PortfolioTrainResult["status"] = "complete";
+  const signal = hooks.signal;
+  const result = await runPpo({
     env,
     engine,
     config: agent,
@@ -180,9 +203,17 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
       metrics.push(mm);
       metricsText += jsonLine(mm);
       progress.update(mm, t);
-      return hooks.onUpdate?.(mm) === true;
+      const stop = (): boolean => {
+        if (hooks.onUpdate?.(mm) === true) return true;
+        if (signal?.aborted !== true || mm.update >= numUpdates) return false;
+        status = "interrupted";
+        return true;
+      };
+      const pause = maybeYield();
+      return pause === undefined ? stop() : pause.then(stop);
     },
   });
+  const finalStatus = status as PortfolioTrainResult["status"];
   const seconds = (performance.now() - started) / 1000;
   progress.done();
   const iso = (row: number) => new Date(m.timestamp[row]!).toISOString();
@@ -220,6 +251,8 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
       rng: { action: [...state.actionRng] as [number, number, number, number], minibatch: [...state.minibatchRng] as [number, number, number, number] },
       optimizerStep: engine.getOptimizerState().step,
       resumedFrom: null,
+      status: finalStatus,
+      stopSignal: finalStatus === "interrupted" ? stopSignalOf(signal) : null,
     },
     versions: projectVersions(),
     metrics: result.lastMetrics ? { ...result.lastMetrics } : null,
@@ -237,8 +270,8 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
   const norm = manifest.observation.normalization;
   const policy = createPolicy(engine, norm ? { stats: norm, clip: norm.clip } : null, manifest);
   const stepsPerSecond = result.envSteps / seconds;
-  if (mode !== "none") write(`done: ${result.updates} updates, ${result.envSteps} env steps in ${seconds.toFixed(1)} s (${Math.round(stepsPerSecond)} steps/s)${written ? `\ncheckpoint: ${config.out}` : ""}\n`);
-  return { dir: written ? config.out : null, manifest, metrics, policy, agent, env: envConfig, data, engine: engineKind, backend, seconds, stepsPerSecond };
+  if (mode !== "none") write(`done${finalStatus === "interrupted" ? " (interrupted)" : ""}: ${result.updates} updates, ${result.envSteps} env steps in ${seconds.toFixed(1)} s (${Math.round(stepsPerSecond)} steps/s)${written ? `\ncheckpoint: ${config.out}` : ""}\n`);
+  return { dir: written ? config.out : null, manifest, metrics, policy, agent, env: envConfig, data, engine: engineKind, backend, seconds, stepsPerSecond, status: finalStatus };
 }
 
 /** A portfolio checkpoint's policy and env config, checked against the model it will run on. */

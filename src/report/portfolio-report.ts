@@ -11,6 +11,8 @@ import type { PortfolioWindowEvaluation, StrategyRun } from "../portfolio/evalua
 import type { MetricField } from "../eval/metrics.js";
 import type { SharpeDifferenceTest } from "../eval/stats.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { claimOutput } from "../util/safe-output.js";
+import { REPORT_OUTPUT, type WriteReportOptions } from "./run-report.js";
 import { clearTitle } from "./backtest-figures.js";
 import { formatMetric, formatWithCi, METRIC_LABELS, METRIC_UNITS, textTable } from "./format.js";
 import type { Provenance } from "./provenance.js";
@@ -170,11 +172,20 @@ export function portfolioWindowJson(w: PortfolioReportWindow): Record<string, un
   };
 }
 
-export function writePortfolioReport(report: PortfolioReport, reportsDir = "reports"): { dir: string; html: string; json: string } {
+/**
+ * Writes `<reportsDir>/<runName>/report.html` and `summary.json` atomically, into a folder claimed as a report
+ * (src/util/safe-output.ts): never into a folder the project did not write; an existing report only with `force`.
+ */
+export function writePortfolioReport(report: PortfolioReport, reportsDir = "reports", opts: WriteReportOptions = {}): { dir: string; html: string; json: string; replaced: string | null } {
   const dir = join(reportsDir, report.runName);
-  const html = join(dir, "report.html");
-  const json = join(dir, "summary.json");
-  writeHtmlPage(html, { title: report.title, sections: portfolioReportSections(report) });
-  writeFileAtomic(json, `${JSON.stringify(portfolioReportSummary(report), null, 2)}\n`);
-  return { dir, html, json };
+  const claim = opts.claimed ?? claimOutput(dir, { kind: REPORT_OUTPUT, force: opts.force === true, field: "run" });
+  try {
+    const html = join(dir, "report.html");
+    const json = join(dir, "summary.json");
+    writeHtmlPage(html, { title: report.title, sections: portfolioReportSections(report) });
+    writeFileAtomic(json, `${JSON.stringify(portfolioReportSummary(report), null, 2)}\n`);
+    return { dir, html, json, replaced: claim.replacing };
+  } finally {
+    if (opts.claimed === undefined) claim.release();
+  }
 }

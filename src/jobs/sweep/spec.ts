@@ -181,7 +181,7 @@ export function readSweepFile(path: string): SweepFile {
   return parseSweepFile(raw, path);
 }
 
-const SET_BY_SWEEP = ["seed", "steps", "episodes", "out", "progress", "resume", "trainStart", "trainEnd", "maxSeconds"] as const;
+const SET_BY_SWEEP = ["seed", "steps", "episodes", "out", "progress", "resume", "trainStart", "trainEnd", "maxSeconds", "force", "checkpointEvery"] as const;
 
 export function parseSweepFile(raw: unknown, where = "sweep"): SweepFile {
   const parsed = sweepFileSchema.safeParse(raw);

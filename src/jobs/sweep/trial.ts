@@ -170,6 +170,8 @@ async function singleRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: str
       trainStart: fold.trainStart,
       trainEnd: fold.trainEnd,
       out,
+      // The sweep owns its trial folders: a checkpoint left by an interrupted attempt is this run's, replaced.
+      force: true,
       progress: "none",
     },
     {
@@ -207,7 +209,7 @@ async function singleRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: str
 
 async function portfolioRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: string, data: LoadedPortfolioMarket, progress: Progress): Promise<Omit<RunResult, "seconds">> {
   const r = await trainPortfolio(
-    { ...(spec.config as object), seed, steps: spec.budget.steps, trainStart: fold.trainStart, trainEnd: fold.trainEnd, out, progress: "none" },
+    { ...(spec.config as object), seed, steps: spec.budget.steps, trainStart: fold.trainStart, trainEnd: fold.trainEnd, out, force: true, progress: "none" },
     { data, write: () => {}, onUpdate: (m) => progress(m.update, Math.ceil(spec.budget.steps / Math.max(1, m.env_steps / m.update))) },
   );
   if (r.metrics.length > 0 && r.manifest.training.updates < r.manifest.training.numUpdates) throw new TrialStopped(`trial ${spec.id} stopped during fold ${fold.index} seed ${seed}`);
