@@ -1,96 +1,80 @@
 /**
- * npm run portfolio -- [--asset BTC/USD=btc.csv --asset ETH/USD=eth.csv] [--missing-bars drop|fill]
- *                      [--train-start DATE] [--train-end DATE] [--test-end DATE] [--steps N] [--seeds K] [--seed S]
- *                      [--preset seed|default] [--agent JSON] [--env JSON] [--engine auto|fused|tfjs]
- *                      [--out DIR] [--run NAME] [--no-report] [--json]
- *
- * Trains the agent on the multi-asset portfolio env for K seeds and backtests them in- and out-of-sample
- * against the equal-weight buy-and-hold (held and rebalanced), each asset's buy-and-hold and the
- * perfect-foresight bound (src/jobs/portfolio-job.ts). Without --asset: the embedded synthetic BTC/ETH pair,
- * trained until 2022-07-01 and tested after. docs/portfolio.md.
+ * `npm run portfolio`: trains the agent on the multi-asset portfolio env for K seeds and backtests them in- and
+ * out-of-sample against the equal-weight buy-and-hold (held and rebalanced), each asset's buy-and-hold and the
+ * perfect-foresight bound, with a report (src/jobs/portfolio-job.ts). docs/portfolio.md.
  */
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import { AGENT_PRESET_NAMES } from "../src/agent/index.js";
+import { ENGINE_PREFERENCES } from "../src/agent/create-engine.js";
+import { defineCommand, flag, forceFlag, runCommand } from "../src/cli/index.js";
 import { runPortfolioJob } from "../src/jobs/portfolio-job.js";
 
-const jsonObject = z.string().transform((text, ctx) => {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  ctx.addIssue({ code: "custom", message: `expected a JSON object, got ${text}` });
-  return z.NEVER;
-});
-const asset = z.string().regex(/^[^=]+=.+$/, "expected SYMBOL=FILE.csv, e.g. BTC/USD=data/btc.csv").transform((s) => ({ symbol: s.slice(0, s.indexOf("=")), csv: s.slice(s.indexOf("=") + 1) }));
+const NAME = /^[A-Za-z0-9._-]+$/;
 
-const flagsSchema = z
-  .object({
-    asset: z.array(asset).optional(),
-    "missing-bars": z.enum(["drop", "fill"]).default("drop"),
-    "train-start": z.string().optional(),
-    "train-end": z.string().optional(),
-    "test-end": z.string().optional(),
-    steps: z.coerce.number().int().min(1).default(100_000),
-    seeds: z.coerce.number().int().min(1).max(100).default(3),
-    seed: z.coerce.number().int().min(0).default(0),
-    preset: z.enum(["seed", "default"]).default("default"),
-    agent: jsonObject.optional(),
-    env: jsonObject.optional(),
-    engine: z.enum(["auto", "fused", "tfjs"]).default("auto"),
-    out: z.string().default("checkpoints/portfolio"),
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
-    "no-report": z.boolean().default(false),
-    json: z.boolean().default(false),
-  })
-  .strict();
-
-async function main(): Promise<number> {
-  const strings = ["missing-bars", "train-start", "train-end", "test-end", "steps", "seeds", "seed", "preset", "agent", "env", "engine", "out", "run"];
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = { asset: { type: "string", multiple: true }, "no-report": { type: "boolean" }, json: { type: "boolean" } };
-  for (const k of strings) options[k] = { type: "string" };
-  const { values } = parseArgs({ options, strict: true });
-  const parsed = flagsSchema.safeParse(values);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    console.error(`npm run portfolio: --${String(issue.path[0])}: ${issue.message}`);
-    return 2;
-  }
-  const f = parsed.data;
-  const say = (line: string): void => void (f.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const embedded = f.asset === undefined;
-  const job = await runPortfolioJob({
-    config: {
-      preset: f.preset,
-      ...(f.agent ? { agent: f.agent } : {}),
-      ...(f.env ? { env: f.env } : {}),
-      data: { assets: f.asset ?? null, missingBars: f["missing-bars"] },
-      trainStart: f["train-start"] ?? null,
-      trainEnd: f["train-end"] ?? (embedded ? "2022-07-01" : null),
-      steps: f.steps,
-      seed: f.seed,
-      engine: f.engine,
-      out: f.out,
-      progress: f.json ? "none" : "auto",
-    },
-    seeds: f.seeds,
-    testEnd: f["test-end"] ?? null,
-    report: f["no-report"] ? null : { runName: f.run ?? (basename(f.out) || "portfolio"), command: `npm run portfolio -- ${process.argv.slice(2).join(" ")}` },
-    log: say,
-    trainWrite: (t) => void (f.json ? process.stderr : process.stdout).write(t),
-  });
-  say(`\n${job.summary}`);
-  if (job.reportPath) say(`\nreport: ${job.reportPath}`);
-  if (f.json) process.stdout.write(`${JSON.stringify(job.json)}\n`);
-  return 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`npm run portfolio: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+export const portfolioCommand = defineCommand({
+  name: "npm run portfolio",
+  summary: "Train the agent on several assets at once, backtest it against the equal-weight portfolio and write a report.",
+  description:
+    "Without --asset: the embedded synthetic BTC/ETH pair (offline), trained before 2022-07-01 and tested after. Actions are " +
+    "target weights (--env '{\"actions\":{\"levels\":[0,0.25,0.5,0.75,1]}}' for finer ones). SIGINT/SIGTERM stop after the " +
+    "current update (its checkpoint marked interrupted). See docs/portfolio.md.",
+  flags: {
+    asset: flag.list("an asset as SYMBOL=FILE.csv (repeat the flag for each asset)", {
+      placeholder: "SYMBOL=FILE",
+      unset: "the embedded synthetic BTC/USD + ETH/USD pair",
+      item: (s) => (/^[^=]+=.+$/.test(s) ? null : `expected SYMBOL=FILE.csv, got ${JSON.stringify(s)}`),
+    }),
+    missingBars: flag.choice(["drop", "fill"] as const, "a timestamp some asset lacks: drop it for every asset, or fill it flat and untradable", { default: "drop" }),
+    trainStart: flag.date("first training bar (inclusive, UTC)", { unset: "the aligned data's first bar" }),
+    trainEnd: flag.date("end of the training bars (exclusive, UTC); the out-of-sample window starts here", { unset: "2022-07-01 for the embedded pair, else the data's end" }),
+    testEnd: flag.date("end of the out-of-sample window (exclusive)", { unset: "the data's end" }),
+    steps: flag.int("env steps per seed", { min: 1, default: 100_000 }),
+    seeds: flag.int("independent runs K: seeds --seed … --seed + K − 1", { min: 1, max: 100, default: 3 }),
+    seed: flag.int("the first seed", { min: 0, max: 0xffffffff, default: 0 }),
+    preset: flag.choice(AGENT_PRESET_NAMES, "agent preset", { default: "default" }),
+    agent: flag.json("agent config overrides, e.g. '{\"ppo\":{\"numEnvs\":16}}'", { unset: "the preset's" }),
+    env: flag.json("portfolio env config overrides (src/portfolio/config.ts)", { unset: "the defaults" }),
+    engine: flag.choice(ENGINE_PREFERENCES, "compute engine", { default: "auto" }),
+    out: flag.path("checkpoint folder (with --seeds K: the folder of the seed-<s> checkpoints)", { placeholder: "DIR", default: "checkpoints/portfolio" }),
+    force: forceFlag(),
+    run: flag.string("report folder name under reports/", { pattern: NAME, patternText: "a folder name of letters, digits, . _ -", placeholder: "NAME", unset: "the --out folder's name" }),
+    report: flag.offSwitch("write reports/<run>/report.html (--no-report: print the tables only)"),
   },
-);
+  json: true,
+  interruptible: true,
+  examples: [
+    "npm run portfolio",
+    "npm run portfolio -- --asset BTC/USD=data/btc.csv --asset ETH/USD=data/eth.csv --train-start 2019-01-01 --train-end 2022-01-01 --steps 300000",
+    "npm run portfolio -- --seeds 5 --env '{\"reward\":{\"base\":{\"kind\":\"profit_vs_hold\"}}}' --out checkpoints/pf-profit --json",
+  ],
+  async run(f, ctx) {
+    const assets = f.asset.length === 0 ? null : f.asset.map((a) => ({ symbol: a.slice(0, a.indexOf("=")), csv: a.slice(a.indexOf("=") + 1) }));
+    const job = await runPortfolioJob({
+      config: {
+        preset: f.preset,
+        ...(f.agent === undefined ? {} : { agent: f.agent }),
+        ...(f.env === undefined ? {} : { env: f.env }),
+        data: { assets, missingBars: f.missingBars },
+        trainStart: f.trainStart ?? null,
+        trainEnd: f.trainEnd ?? (assets === null ? "2022-07-01" : null),
+        steps: f.steps,
+        seed: f.seed,
+        engine: f.engine,
+        out: f.out,
+        force: f.force,
+        progress: ctx.json ? "none" : ctx.isTTY ? "bar" : "lines",
+      },
+      seeds: f.seeds,
+      testEnd: f.testEnd ?? null,
+      report: f.report ? { runName: f.run ?? (NAME.test(basename(f.out)) ? basename(f.out) : "portfolio"), command: ctx.commandLine, force: f.force } : null,
+      log: ctx.log,
+      trainWrite: ctx.write,
+      signal: ctx.signal,
+    });
+    ctx.log(`\n${job.summary}`);
+    if (job.reportPath !== null) ctx.log(`\nreport: ${job.reportPath}`);
+    ctx.out(job.json);
+  },
+});
+
+await runCommand(portfolioCommand);

@@ -5,6 +5,7 @@
  * result lives in the job's return value, and in the trial's files). docs/sweeps.md.
  */
 import { Queue, type Job } from "bullmq";
+import { Redis } from "ioredis";
 import type { TrialOutcome, TrialQueue, TrialState, TrialStatus } from "../jobs/sweep/queue.js";
 import type { TrialSpec } from "../jobs/sweep/spec.js";
 import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
@@ -35,6 +36,39 @@ export function connectionFor(url: string): { url: string; maxRetriesPerRequest:
   return { url, maxRetriesPerRequest: null };
 }
 
+/** The queue adapter's errors: a Redis that cannot be reached, named by the flag that gave it. */
+export class QueueError extends Error {
+  override readonly name = "QueueError";
+  constructor(
+    readonly code: "redis_unreachable",
+    message: string,
+    readonly field = "--redis",
+  ) {
+    super(`${code} at ${field}: ${message}`);
+  }
+}
+
+/**
+ * Checks that Redis answers (one PING within `timeoutMs`), so that a wrong URL fails at once with one line
+ * instead of BullMQ retrying forever; throws QueueError("redis_unreachable").
+ */
+export async function probeRedis(url: string, timeoutMs = 5_000): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  let first: Error | null = null;
+  client.on("error", (err: Error) => (first ??= err)); // the first one says why (ECONNREFUSED, ENOTFOUND, auth)
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+  } catch (err) {
+    const why = (first as Error | null)?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new QueueError("redis_unreachable", `cannot reach Redis at ${url.replace(/\/\/[^@/]*@/, "//…@")}: ${why}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 function stateOf(s: string): TrialState {
   if (s === "completed" || s === "failed" || s === "active") return s;
   if (s === "unknown") return "missing";
@@ -44,8 +78,12 @@ function stateOf(s: string): TrialState {
 export class BullmqTrialQueue implements TrialQueue {
   private constructor(readonly queue: Queue<TrialJobData, TrialResult>) {}
 
-  static async connect(redisUrl: string, opts: { readonly queueName?: string } = {}): Promise<BullmqTrialQueue> {
-    const queue = new Queue<TrialJobData, TrialResult>(opts.queueName ?? DEFAULT_QUEUE_NAME, { connection: connectionFor(redisUrl) });
+  static async connect(redisUrl: string, opts: { readonly queueName?: string; readonly onError?: (err: Error) => void } = {}): Promise<BullmqTrialQueue> {
+    const connection = connectionFor(redisUrl);
+    await probeRedis(redisUrl);
+    const queue = new Queue<TrialJobData, TrialResult>(opts.queueName ?? DEFAULT_QUEUE_NAME, { connection });
+    // Connection errors after the probe (Redis restarting) are retried by BullMQ; they are reported, not thrown.
+    queue.on("error", opts.onError ?? (() => {}));
     await queue.waitUntilReady();
     return new BullmqTrialQueue(queue);
   }

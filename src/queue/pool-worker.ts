@@ -15,7 +15,7 @@ import { hostname } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WaitingError, Worker, type Job } from "bullmq";
 import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
-import { connectionFor, DEFAULT_QUEUE_NAME, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
+import { connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
 
 export interface PoolWorkerOptions {
   readonly redis: string;
@@ -44,6 +44,7 @@ type ChildMessage = { type: "ready" } | { type: "progress"; progress: TrialProgr
 let counter = 0;
 
 export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWorker> {
+  await probeRedis(opts.redis);
   const name = opts.name ?? `${hostname()}:${process.pid}:${counter++}`;
   const log = opts.log ?? (() => {});
   const lockMs = opts.lockMs ?? 30_000;
@@ -124,7 +125,12 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     stalledInterval: lockMs,
     maxStalledCount: 3,
   });
-  worker.on("error", (err) => log(`${name}: ${err.message}`));
+  // Connection errors are retried by BullMQ; one line each (not ioredis's stack traces).
+  let lastError = "";
+  worker.on("error", (err) => {
+    if (err.message !== lastError) log(`${name}: ${err.message}`);
+    lastError = err.message;
+  });
   await worker.waitUntilReady();
 
   return {

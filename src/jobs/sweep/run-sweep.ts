@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { writeHtmlPage } from "../../charts/index.js";
 import { collectVersions } from "../../report/provenance.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
+import { claimOutput, type OutputKind } from "../../util/safe-output.js";
+import { stopSignalOf } from "../../util/abort.js";
+import { InterruptedError } from "../../util/errors.js";
 import type { TrialOutcome, TrialQueue, TrialStatus } from "./queue.js";
 import { sweepReportSections, sweepText } from "./report.js";
 import { SweepSpecError, type ExpandedSweep } from "./spec.js";
@@ -59,9 +62,6 @@ export interface RunSweepResult {
   readonly json: Record<string, unknown>;
 }
 
-export class SweepAborted extends Error {
-  override readonly name = "SweepAborted";
-}
 
 interface SweepRecord {
   readonly format: typeof SWEEP_RECORD_FORMAT;
@@ -112,7 +112,32 @@ function progressLine(name: string, p: SweepProgress): string {
   return `sweep ${name}: ${p.completed}/${p.total} done, ${p.active.length} running${running ? ` (${running})` : ""}, ${p.waiting} waiting, ${p.failed} failed, ${p.seconds.toFixed(0)} s`;
 }
 
+/** What a sweep's folder holds, if it is one ("the sweep \"example\" (4 trials, created …)"), else null. */
+export function describeSweepFolder(dir: string): string | null {
+  try {
+    const r = JSON.parse(readFileSync(join(dir, "sweep.json"), "utf8")) as Partial<SweepRecord>;
+    return r.format === SWEEP_RECORD_FORMAT ? `the sweep "${String(r.name)}" (${r.trials?.length ?? "?"} trials, created ${String(r.createdAt)})` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A sweep's output folder as an output (src/util/safe-output.ts): its record, its trials' files, the table and reports. */
+export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
+
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
+  // The folder is claimed (checked and locked) before anything is queued: never a folder the project did not
+  // write as a sweep, and not while another submitter waits on it. Continuing its own sweep needs no --force;
+  // recordSweep refuses another sweep's folder.
+  const claim = claimOutput(opts.root, { kind: SWEEP_OUTPUT, field: "out", replaces: opts.root });
+  try {
+    return await submitAndWait(opts);
+  } finally {
+    claim.release();
+  }
+}
+
+async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   const t0 = performance.now();
   const { sweep, queue } = opts;
   const log = opts.log ?? (() => {});
@@ -128,8 +153,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   let lastLine = "";
   let lastAt = -Infinity;
   for (;;) {
-    if (opts.signal?.aborted) throw new SweepAborted(`stopped waiting for sweep ${sweep.file.name}; its trials stay queued (npm run sweep -- --file ${opts.file} --resume picks it up)`);
-    const statuses = await queue.status(ids);
+    if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (npm run sweep -- --file ${opts.file} --resume picks it up)`);
+    // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
+    const statuses = await untilAborted(queue.status(ids), opts.signal);
+    if (statuses === null) continue;
     const p: SweepProgress = {
       total: ids.length,
       completed: statuses.filter((s) => s.state === "completed").length,
@@ -172,6 +199,20 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const json = sweepJson(summary, { tablePath, reportPath, summaryPath, reused });
   writeFileAtomic(summaryPath, `${JSON.stringify({ ...json, provenance }, null, 2)}\n`);
   return { summary, table, tablePath, reportPath, summaryPath, reused, seconds: (performance.now() - t0) / 1000, json };
+}
+
+/** The promise's value, or null as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | null> {
+  if (signal === undefined) return p;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
 }
 
 /** The `--json` object: `trials` has one entry per trial (varied values, seeds, out-of-sample metrics), ranked. */

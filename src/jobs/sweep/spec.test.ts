@@ -20,7 +20,7 @@ function where(run: () => unknown): string {
   try {
     run();
   } catch (e) {
-    if (e instanceof SweepSpecError) return e.message;
+    if (e instanceof SweepSpecError) return `${e.where}: ${e.detail}`;
     throw e;
   }
   return "no error";

@@ -25,14 +25,17 @@ import { resolvePortfolioTrainConfig } from "../portfolio-train.js";
 /** Version of the trial format: part of every trial id (a new format never reuses an old result). */
 export const TRIAL_FORMAT = 1;
 
+/** A sweep file (or a sweep folder) that cannot be used, naming the file and the field. */
 export class SweepSpecError extends Error {
   override readonly name = "SweepSpecError";
+  readonly code = "invalid_sweep";
   constructor(
     /** The file (or "sweep") and the field, e.g. `sweeps/example.json: grid["agent.ppo.learningRate"]`. */
     readonly where: string,
-    message: string,
+    /** What is wrong, without the place. */
+    readonly detail: string,
   ) {
-    super(`${where}: ${message}`);
+    super(`invalid_sweep at ${where}: ${detail}`);
   }
 }
 
@@ -311,7 +314,7 @@ export function expandSweep(f: SweepFile, opts: { readonly candles?: Candles; re
     } catch (err) {
       const values = Object.entries(varied).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
       const trial = `${where}: trial ${index}${values ? ` (${values})` : ""}`;
-      if (err instanceof SweepSpecError) throw new SweepSpecError(`${trial}: ${err.where}`, err.message.slice(err.where.length + 2));
+      if (err instanceof SweepSpecError) throw new SweepSpecError(`${trial}: ${err.where}`, err.detail);
       if (err instanceof AgentError || err instanceof EnvError) throw new SweepSpecError(`${trial}: ${err.field ?? "config"}`, err.message.replace(/^[a-z_]+ at [^:]+: /, "").replace(/^[a-z_]+: /, ""));
       throw err;
     }
