@@ -11,7 +11,7 @@ let redis: LocalRedis;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sweep-cli-"));
   redis = await startRedisServer();
-});
+}, 60_000);
 afterAll(async () => {
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -29,7 +29,7 @@ describe("npm run sweep / worker / portfolio: help and errors", () => {
       for (const f of flags) expect(r.stdout).toContain(f);
       expect(r.stdout).toContain("Examples:");
     }
-  });
+  }, 120_000);
 
   it.each([
     ["scripts/sweep.ts", ["--redis", "redis://127.0.0.1:1"], "npm run sweep: missing_value at --file"],
@@ -83,5 +83,5 @@ describe("npm run sweep: a real run", () => {
     const again = await runScript("scripts/sweep.ts", [...args.filter((a) => a !== "1" && a !== "--workers"), "--workers", "0", "--resume"]);
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout.trim()) as { reused: number }).reused).toBe(1);
-  });
+  }, 240_000);
 });

@@ -34,7 +34,7 @@ describe("portfolio job", () => {
     expect(summary.alignment.droppedRows).toBe(14);
     expect(Object.keys(job.json["windows"] as object)).toEqual(["in-sample", "out-of-sample"]);
     expect(existsSync(join(dir, "run", "seed-1", "manifest.json"))).toBe(true);
-  });
+  }, 180_000);
 
   it("is reproducible from its seed, and a checkpoint reloads to the same decisions", async () => {
     const a = await trainPortfolio({ ...CONFIG, seed: 5, out: join(dir, "cp") });
@@ -46,5 +46,5 @@ describe("portfolio job", () => {
     const x = runPortfolioBacktest(model, portfolioAgentPolicy(a.policy, model));
     const y = runPortfolioBacktest(model, portfolioAgentPolicy(loaded.policy, model));
     expect(Array.from(y.value)).toEqual(Array.from(x.value));
-  });
+  }, 180_000);
 });

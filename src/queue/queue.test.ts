@@ -1,7 +1,8 @@
 /**
  * The sweep on a real redis-server with two worker processes, one of them killed (SIGKILL) mid-trial: BullMQ's
  * stalled-job check hands its trial to the other worker, the sweep completes with every trial's result exactly
- * once, and the taken-over trial's result is the one a fresh run from the same seeds gives.
+ * once, and the taken-over trial's result is the one a fresh run from the same seeds gives. Generous timeouts:
+ * worker processes start in seconds on an idle machine, in tens of seconds on a busy one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,7 +28,7 @@ let b: WorkerProc;
 beforeAll(async () => {
   redis = await startRedisServer();
   [a, b] = await Promise.all([startWorker("A", 1_500), startWorker("B", 1_500)]);
-});
+}, 240_000);
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
   await redis?.stop();
@@ -37,7 +38,7 @@ afterAll(async () => {
 const SWEEP: SweepFileInput = {
   name: "killed",
   base: { preset: "default", envPreset: "seed", engine: "fused" },
-  grid: { "agent.ppo.learningRate": [0.001, 0.002, 0.003] },
+  grid: { "agent.ppo.learningRate": [0.001, 0.002] },
   seeds: [0, 1],
   windows: { split: { trainStart: "2022-10-01", trainEnd: "2022-11-15", testEnd: "2022-12-15" } },
   budget: { steps: 16_384 },
@@ -120,9 +121,9 @@ describe("sweep on BullMQ with two worker processes", () => {
     // B finished the killed trial (A is dead); the queue holds each trial once, completed.
     const queue = await BullmqTrialQueue.connect(redis.url, { queueName: "test-trials" });
     const statuses = await queue.status(sweep.trials.map((t) => t.id));
-    expect(statuses.map((s) => s.state)).toEqual(["completed", "completed", "completed"]);
+    expect(statuses.map((s) => s.state)).toEqual(["completed", "completed"]);
     expect(statuses.find((s) => s.id === k.trial)!.worker).toBe("B");
-    expect(await queue.queue.getJobCounts("completed", "failed", "active", "wait")).toEqual({ completed: 3, failed: 0, active: 0, wait: 0 });
+    expect(await queue.queue.getJobCounts("completed", "failed", "active", "wait")).toEqual({ completed: 2, failed: 0, active: 0, wait: 0 });
     const outcome = await queue.outcome(k.trial);
     await queue.close();
     expect(b.output()).toMatch(new RegExp(`B: trial ${k.trial} \\(\\d\\) started \\(attempt \\d, after a stalled worker\\)`));
@@ -134,15 +135,14 @@ describe("sweep on BullMQ with two worker processes", () => {
     expect(got.resumedRuns).toBe(1);
     const strip = (res: TrialResult) => res.runs.map(({ seconds: _s, trainSeconds: _t, checkpoint: _c, ...run }) => run);
     expect(strip(got)).toEqual(strip(fresh));
-
-  });
+  }, 300_000);
 
   it("a resubmitted sweep reuses the finished trials; a worker stopped mid-trial hands its trial back at once", async () => {
     const file = join(dir, "killed.json");
     const lines: string[] = [];
     const r = await runSweepOnQueue({ file, redis: redis.url, workers: 0, out: join(dir, "out"), queueName: "test-trials", log: (l) => lines.push(l) });
-    expect(r.reused).toBe(3);
-    expect(lines[0]).toMatch(/3 trial\(s\), 3 already done/);
+    expect(r.reused).toBe(2);
+    expect(lines[0]).toMatch(/2 trial\(s\), 2 already done/);
 
     // SIGTERM during a trial: the job is back to waiting as the worker exits (its 1.5 s lock has not expired, so
     // this is the hand-back, not the stalled check); then the sweep is aborted, its trial left queued.
@@ -179,5 +179,5 @@ describe("sweep on BullMQ with two worker processes", () => {
     expect(exitState).toBe("waiting");
     expect(b.output()).toMatch(new RegExp(`B: trial ${two.id} handed back to the queue`));
     await queue.close();
-  });
+  }, 240_000);
 });

@@ -39,7 +39,7 @@ describe("runSweep (in-process queue)", () => {
     expect(typeof trials[0]!.outOfSample.sharpe.mean).toBe("number");
     for (const t of sweep.trials) expect(existsSync(join(root, "trials", t.id, "result.json"))).toBe(true);
     expect(lines[0]).toMatch(/^sweep tiny: 2 trial\(s\), 0 already done/);
-  });
+  }, 180_000);
 
   it("a resubmission finds its runs on disk: the same results, nothing trained again", async () => {
     const queue = new InProcessTrialQueue();
