@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -100,6 +101,13 @@ describe("sweep files", () => {
     expect(folds[0]!.testEnd).toBe(folds[1]!.trainEnd);
     expect(Date.parse(folds[1]!.testEnd!)).toBeLessThanOrEqual(Date.parse("2023-01-01"));
     expect(Date.parse(folds[1]!.trainEnd) - Date.parse(folds[1]!.trainStart!)).toBe(180 * 86_400_000);
+  });
+
+  it("the sweep files that ship (sweeps/) are valid and expand", () => {
+    const folder = fileURLToPath(new URL("../../../sweeps/", import.meta.url));
+    const files = readdirSync(folder).filter((f) => /\.(json|ya?ml)$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(["example.json", "portfolio.yaml"]));
+    for (const f of files) expect(expandSweep(readSweepFile(join(folder, f)), { where: f }).trials.length).toBeGreaterThan(0);
   });
 
   it("setPath creates objects and refuses to go through a value", () => {
