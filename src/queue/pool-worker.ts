@@ -52,26 +52,30 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
   let closing = false;
   let completed = 0;
 
-  const ensureChild = (): ChildProcess => {
-    if (child !== null && child.exitCode === null && child.signalCode === null && child.connected) return child;
+  let ready: Promise<ChildProcess> | null = null;
+  /** The trial process, started and warmed up (it says "ready") whenever none is alive: messages sent before it listens would be lost. */
+  const ensureChild = (): Promise<ChildProcess> => {
+    const alive = child !== null && child.exitCode === null && child.signalCode === null && child.connected;
+    if (alive && ready !== null) return ready;
     // The child runs the project's TypeScript through tsx, as the scripts do.
-    child = fork(CHILD, [], { execArgv: ["--import", TSX], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
-    return child;
+    const c = fork(CHILD, [], { execArgv: ["--import", TSX], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
+    child = c;
+    ready = new Promise<ChildProcess>((resolve, reject) => {
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve(c));
+      };
+      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`));
+      c.on("message", onMessage);
+      c.once("exit", onExit);
+    });
+    return ready;
   };
   // The trial process first, warm: the worker takes no trial it cannot start at once.
-  await new Promise<void>((resolve, reject) => {
-    const c = ensureChild();
-    const onMessage = (m: ChildMessage): void => {
-      if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve());
-    };
-    const onExit = (code: number | null): void => reject(new Error(`${name}: the trial process exited (${code}) while starting`));
-    c.on("message", onMessage);
-    c.once("exit", onExit);
-  });
+  await ensureChild();
 
-  const runInChild = (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> =>
-    new Promise((resolve, reject) => {
-      const c = ensureChild();
+  const runInChild = async (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> => {
+    const c = await ensureChild();
+    return new Promise((resolve, reject) => {
       const onMessage = (m: ChildMessage): void => {
         if (m.type === "progress") onProgress(m.progress);
         else if (m.type === "result") (cleanup(), resolve(m.result));
@@ -89,6 +93,7 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       c.once("exit", onExit);
       c.send({ type: "run", ...data });
     });
+  };
 
   const processor = async (job: Job<TrialJobData, TrialResult>, token?: string): Promise<TrialResult> => {
     const { trial } = job.data;
