@@ -60,6 +60,12 @@ export function deflationLines(summary: SweepSummary): string[] {
       `deflated Sharpe ratio for N = ${d.trials} trial(s) tried: ${d.dsr.toFixed(3)} (the probability that its true Sharpe beats ${d.sr0.toPrecision(3)} per bar, the expected best of ${d.trials} unskilled trials; without the correction, P(true Sharpe > 0) = ${d.psrVsZero.toFixed(3)}).`,
     );
   }
+  const di = summary.deflatedInformation;
+  if (di !== null) {
+    lines.push(
+      `against the benchmark: best information ratio ${di.best}, ${Number.isFinite(di.annualisedRatio) ? di.annualisedRatio.toFixed(2) : "–"} annualised; deflated for N = ${di.trials}: ${Number.isFinite(di.dsr) ? di.dsr.toFixed(3) : "–"} (the probability that it beats the benchmark by more than the best of ${di.trials} unskilled trials would by luck).`,
+    );
+  }
   for (const f of summary.failed) lines.push(`failed: ${f.id} (trial ${f.index}): ${f.reason}`);
   return lines;
 }

@@ -235,6 +235,7 @@ export function sweepJson(summary: SweepSummary, paths: { tablePath: string; rep
     })),
     failed: summary.failed,
     deflatedSharpe: summary.deflated,
+    deflatedInformationRatio: summary.deflatedInformation,
     table: paths.tablePath,
     report: paths.reportPath,
     summary: paths.summaryPath,

@@ -3,7 +3,7 @@ import { computeMetrics, type BacktestMetrics } from "../../eval/metrics.js";
 import { deflatedSharpeOfBest } from "../../eval/stats.js";
 import { Rng } from "../../util/rng.js";
 import type { TrialSpec } from "./spec.js";
-import { summariseSweep, trialReturns } from "./summary.js";
+import { summariseSweep, trialBenchmarkReturns, trialReturns } from "./summary.js";
 import type { RunResult, TrialResult } from "./trial.js";
 
 /** Metrics of an equity curve built from one-step returns, through the evaluation module. */
@@ -17,7 +17,7 @@ function metricsOf(returns: readonly number[]): BacktestMetrics {
 
 function run(fold: number, seed: number, returns: number[]): RunResult {
   const m = metricsOf(returns);
-  return { fold, seed, inSample: { agent: m, benchmark: m }, outOfSample: { agent: m, benchmark: m }, oosReturns: returns, oosBenchmarkReturns: returns.map(() => 0), envSteps: 1, trainSeconds: 0, seconds: 0, engine: "fused", checkpoint: null };
+  return { fold, seed, inSample: { agent: m, benchmark: m }, outOfSample: { agent: m, benchmark: m }, oosReturns: returns, oosBenchmarkReturns: returns.map((_, t) => 0.001 * ((t % 3) - 1)), envSteps: 1, trainSeconds: 0, seconds: 0, engine: "fused", checkpoint: null };
 }
 
 function trial(id: string, index: number, runs: RunResult[]): { spec: TrialSpec; result: TrialResult } {
@@ -30,6 +30,8 @@ describe("sweep summary", () => {
     const t = trial("a", 0, [run(0, 0, [0.01, 0.02]), run(0, 1, [0.03, 0.0]), run(1, 0, [-0.01]), run(1, 1, [0.05, 0.01])]);
     // Fold 1 seed 0 ended after one bar (ruin): its second bar's mean is seed 1's alone.
     expect(Array.from(trialReturns(t.result))).toEqual([0.02, 0.01, 0.02, 0.01]);
+    // The benchmark over the same bars: the same for every seed of a fold (its longest series).
+    expect(Array.from(trialBenchmarkReturns(t.result))).toEqual([-0.001, 0, -0.001, 0]);
   });
 
   it("ranks by the out-of-sample metric and deflates the best Sharpe for the trials actually tried", () => {
@@ -49,6 +51,11 @@ describe("sweep summary", () => {
     expect(s.deflated?.dsr).toBe(direct.dsr);
     expect(s.deflated?.best).toBe(direct.best);
     expect(s.deflated?.trials).toBe(3);
+    // The deflated information ratio: the same function over the active returns (trial − benchmark).
+    const active = deflatedSharpeOfBest(trials.map((t) => ({ name: t.spec.id, returns: trialReturns(t.result).map((x, i) => x - trialBenchmarkReturns(t.result)[i]!) })));
+    expect(s.deflatedInformation?.dsr).toBe(active.dsr);
+    expect(s.deflatedInformation?.trials).toBe(3);
+    expect(s.deflatedInformation?.dsr).not.toBe(s.deflated?.dsr);
     const m = s.trials[0]!.outOfSample.metrics.sharpe;
     expect(m.runs).toBe(2);
     expect(m.ci).not.toBeNull();

@@ -43,6 +43,12 @@ export interface SweepSummary {
   readonly trialsTried: number;
   /** The best trial by out-of-sample Sharpe, deflated for trialsTried (null without a trial). */
   readonly deflated: (BestTrialDeflation & { readonly annualisedSharpe: number; readonly observations: number }) | null;
+  /**
+   * The deflated information ratio: the same deflation applied to the trials' active returns (trial − benchmark,
+   * bar by bar), the best trial being the one with the highest information ratio. Does the best trial beat the
+   * benchmark by more than luck over N trials would? (null without a trial).
+   */
+  readonly deflatedInformation: (BestTrialDeflation & { readonly annualisedRatio: number; readonly observations: number }) | null;
   readonly level: number;
 }
 
@@ -71,6 +77,18 @@ export function trialReturns(result: TrialResult): Float64Array {
       }
       parts.push(c > 0 ? s / c : 0);
     }
+  }
+  return Float64Array.from(parts);
+}
+
+/** The benchmark's out-of-sample returns over the same bars as trialReturns (the same for every seed of a fold). */
+export function trialBenchmarkReturns(result: TrialResult): Float64Array {
+  const parts: number[] = [];
+  for (const fold of result.folds) {
+    const runs = result.runs.filter((r) => r.fold === fold.index);
+    const n = Math.max(0, ...runs.map((r) => r.oosReturns.length));
+    const bench = runs.reduce<readonly number[]>((b, r) => (r.oosBenchmarkReturns.length > b.length ? r.oosBenchmarkReturns : b), []);
+    for (let t = 0; t < n; t++) parts.push(bench[t] ?? 0);
   }
   return Float64Array.from(parts);
 }
@@ -122,7 +140,19 @@ export function summariseSweep(
     const periodMs = best.result.runs[0] ? periodOf(best.result.runs[0].outOfSample.agent) : 3_600_000;
     deflated = { ...d, annualisedSharpe: d.sharpe * Math.sqrt(periodsPerYear(periodMs)), observations: best.returns.length };
   }
-  return { rankMetric, trials: ranked, failed, trialsTried: withReturns.length, deflated, level: 0.95 };
+  let deflatedInformation: SweepSummary["deflatedInformation"] = null;
+  if (withReturns.length > 0) {
+    // Active returns per bar; their deflated Sharpe ratio is the deflated information ratio.
+    const active = withReturns.map((t) => {
+      const bench = trialBenchmarkReturns(t.result);
+      return { name: t.name, returns: t.returns.map((x, i) => x - bench[i]!), result: t.result };
+    });
+    const d = deflatedSharpeOfBest(active);
+    const best = active.find((t) => t.name === d.best)!;
+    const periodMs = best.result.runs[0] ? periodOf(best.result.runs[0].outOfSample.agent) : 3_600_000;
+    deflatedInformation = { ...d, annualisedRatio: d.sharpe * Math.sqrt(periodsPerYear(periodMs)), observations: best.returns.length };
+  }
+  return { rankMetric, trials: ranked, failed, trialsTried: withReturns.length, deflated, deflatedInformation, level: 0.95 };
 }
 
 /** The bar length behind a metrics record (years and steps give it back). */
