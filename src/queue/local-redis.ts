@@ -15,7 +15,7 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
-/** A port the OS says is free on 127.0.0.1 (bound, read, released). */
+/** A port the OS says is free on 127.0.0.1 (bound, read, released), never 6379. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -23,7 +23,8 @@ export function freePort(): Promise<number> {
     srv.listen(0, "127.0.0.1", () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
+      // Never Redis's own port, where a real server may run.
+      srv.close(() => (port === 6379 ? freePort().then(resolve, reject) : resolve(port)));
     });
   });
 }
