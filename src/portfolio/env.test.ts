@@ -75,7 +75,7 @@ describe("portfolio env", () => {
     ]);
   });
 
-  it("the vec env's env i is a single env seeded with deriveSeed(seed, i), auto-reset included", () => {
+  it("the vec env steps each env exactly as a single env started on the same row, and truncates it on time", () => {
     const config: PortfolioConfigInput = { actions: { kind: "softmax_weights" }, episode: { mode: "random_window", length: 40 } };
     const vec = createPortfolioVecEnv({ market: pair, config, numEnvs: 2 });
     const singles = [0, 1].map(() => createPortfolioEnv({ market: pair, config }));
