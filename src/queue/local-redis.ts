@@ -44,6 +44,9 @@ export async function startRedisServer(opts: { readonly binary?: string; readonl
   const child = spawn(opts.binary ?? "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // A test runner may end this process without running its teardown: the server must not outlive it.
+  const killOnExit = (): void => void child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let exited: string | null = null;
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
@@ -54,6 +57,7 @@ export async function startRedisServer(opts: { readonly binary?: string; readonl
   while (!(await canConnect(port))) {
     if (exited !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
+      process.removeListener("exit", killOnExit);
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${exited ?? "timed out"}${output ? `; it said: ${output.trim()}` : ""} (is redis-server installed? scripts/setup-system.sh installs it)`);
     }
@@ -64,6 +68,7 @@ export async function startRedisServer(opts: { readonly binary?: string; readonl
     port,
     process: child,
     async stop() {
+      process.removeListener("exit", killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");

@@ -51,6 +51,8 @@ function startWorker(name: string, lockMs: number): Promise<{ proc: ChildProcess
     stdio: ["ignore", "pipe", "pipe"],
   });
   procs.push(proc);
+  // If the test process ends without its teardown, the workers must not outlive it.
+  process.once("exit", () => void proc.kill("SIGKILL"));
   let out = "";
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
