@@ -65,6 +65,13 @@ const SECTIONS: readonly Section[] = [
     },
   },
   {
+    name: "agent-big",
+    async run(_flags, log) {
+      const { benchBigNetworks } = await import("../src/agent/bench.js");
+      return benchBigNetworks({ log });
+    },
+  },
+  {
     name: "sweep",
     async run(_flags, log) {
       // Imported on demand: starts its own redis-server and pool workers.

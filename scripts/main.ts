@@ -16,7 +16,7 @@ const flagsSchema = z.object({
   /** Training budget in env steps: ≈ 70 s on an idle 2-core machine (59k steps/s), ≈ 2 minutes under load. */
   steps: z.coerce.number().int().positive().default(4_000_000),
   /** Training stops after the update during which this many seconds passed (a cap for slow machines). */
-  "budget-seconds": z.coerce.number().positive().default(270),
+  "budget-seconds": z.coerce.number().positive().default(240),
   /** Skip training (baselines and report only). */
   "no-train": z.boolean().default(false),
   /** First out-of-sample bar (in-sample ends just before it). */

@@ -101,7 +101,7 @@ if (f.json !== undefined) {
       last: new Date(w.last).toISOString(),
       firstClose: w.firstClose,
       lastClose: w.lastClose,
-      deflated: w.deflated,
+      deflation: w.deflation,
       presets: w.perPreset.map((p) => ({ preset: p.preset, runs: p.evaluation.agentMetrics, summary: p.evaluation.agentSummary })),
       baselines: Object.fromEntries((w.perPreset[0]?.evaluation.baselineMetrics ?? []).map((b) => [b.name, b.metrics])),
     })),

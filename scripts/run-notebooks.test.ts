@@ -50,7 +50,7 @@ describe("run-notebooks", () => {
       `import { Rng } from "${src}/util/rng.js";\nimport { EMBEDDED_MARKET_PATH } from "${src}/data/embedded.js";\n` +
         `const u: number = new Rng(1).uniform();\nconsole.log("uniform", u, EMBEDDED_MARKET_PATH.endsWith("synthetic-btc-1h.csv"));`,
       `import { lineFigure } from "${src}/charts/index.js";\nimport { showFigure } from "${src}/notebook/index.js";\n` +
-        `showFigure(lineFigure([{ name: "a", y: [1, 2, 3] }]));\nshowFigure(lineFigure([{ name: "b", y: [3, 1] }]));`,
+        `const axes = { xTitle: "step", yTitle: "value" };\nshowFigure(lineFigure([{ name: "a", y: [1, 2, 3] }], axes));\nshowFigure(lineFigure([{ name: "b", y: [3, 1] }], axes));`,
     ]);
     notebook("b-raises.ipynb", [`console.log("before");`, `throw new Error("boom from the notebook");`, `console.log("never runs");`]);
     notebook("c-type-error.ipynb", [`import { Rng } from "${src}/util/rng.js";\nconst s: string = new Rng(1).uniform();`]);

@@ -4,16 +4,17 @@ import type { Candles } from "../data/candles.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { loadEmbeddedMarket } from "../data/embedded.js";
 import { selectRange } from "../data/splits.js";
-import { createVecEnv, type EnvPresetName } from "../env/index.js";
+import { createVecEnv, resolveEnvConfig, withFittedNormalization, type EnvPresetName } from "../env/index.js";
+import { envActionOf, headForSpace, sampleHead, type HeadAction } from "./policy-head.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { selectBackend, type BackendPreference } from "./backend.js";
-import { resolveAgentConfig, type AgentPresetName } from "./config.js";
+import { resolveAgentConfig, rolloutSizes, type AgentPresetName } from "./config.js";
 import { chooseEngineKind, createEngine, type EnginePreference } from "./create-engine.js";
 import type { Engine } from "./engine.js";
 import { initParameters } from "./init.js";
 import { networkSpec } from "./network-spec.js";
 import { runPpo } from "./ppo.js";
-import { sampleFromLogProbs } from "./sample-action.js";
+import { allocRolloutBuffer } from "./rollout-buffer.js";
 
 /**
  * The agent's benchmark figures (merged into `npm run bench` by scripts/bench.ts; vs-seed.sh reads
@@ -64,14 +65,24 @@ function loadCandles(opts: AgentBenchOptions): { candles: Candles; label: string
   return { candles, label: opts.data ?? "embedded" };
 }
 
+/** A file of the shared folder beside the project (../shared from a checkout, ../../shared from a worktree), or null. */
+function sharedFile(rel: string): string | null {
+  for (const up of ["../../../shared/", "../../../../shared/"]) {
+    const p = new URL(up + rel, import.meta.url).pathname;
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
 /** Policy and env steps only: the rollout half of training. */
 function rolloutStepsPerSecond(engine: Engine, env: ReturnType<typeof createVecEnv>, steps: number): number {
   const N = env.numEnvs;
-  const A = engine.spec.actionCount;
+  const head = engine.spec.head;
   const state = new Float64Array(N * engine.spec.stateSize);
-  const logProbs = new Float64Array(N * A);
+  const logProbs = new Float64Array(N * engine.spec.policyParams);
   const values = new Float64Array(N);
-  const actions = new Int32Array(N);
+  const actions = head.kind === "categorical" ? new Int32Array(N) : new Float32Array(N);
+  const taken: HeadAction = { index: 0, u: 0 };
   const obs = new Float32Array(N * env.observationSize);
   const rng = new Rng(1);
   obs.set(env.reset(1));
@@ -80,8 +91,8 @@ function rolloutStepsPerSecond(engine: Engine, env: ReturnType<typeof createVecE
   for (let t = 0; t < iterations; t++) {
     engine.step(obs, N, state, logProbs, values);
     for (let i = 0; i < N; i++) {
-      const a = sampleFromLogProbs(logProbs, i, A, rng.uniform());
-      actions[i] = a;
+      sampleHead(head, logProbs, i, rng.uniform(), head.kind === "categorical" ? 0 : rng.normal(), taken);
+      actions[i] = envActionOf(head, taken.index, taken.u);
     }
     const r = env.step(actions);
     for (let j = 0; j < obs.length; j++) obs[j] = r.observations[j]!;
@@ -101,9 +112,11 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
   const presets: AgentPresetName[] = ["seed", "default"];
   for (const preset of presets) {
     const config = resolveAgentConfig({ preset });
-    const env = createVecEnv({ candles, config: envPreset, numEnvs: config.ppo.numEnvs });
-    if (env.actionSpace.kind !== "discrete") throw new Error(`env preset ${envPreset} is not discrete`);
-    const spec = networkSpec(env.observationSize, env.actionSpace.n, config.network);
+    // The env as train() builds it: the preset's own observation (fitted feature scaling) and actions.
+    let envConfig = resolveEnvConfig({ preset: envPreset, ...(config.observation ? { observation: config.observation } : {}), ...(config.actions ? { actions: config.actions } : {}) });
+    if (envConfig.observation.features.kind === "specs") envConfig = withFittedNormalization(envConfig, candles);
+    const env = createVecEnv({ candles, config: envConfig, numEnvs: config.ppo.numEnvs });
+    const spec = networkSpec(env.observationSize, headForSpace(env.actionSpace), config.network);
     const kind = chooseEngineKind(opts.engine ?? "auto", spec, backend);
     const adam = { beta1: config.ppo.adamBeta1, beta2: config.ppo.adamBeta2, epsilon: config.ppo.adamEpsilon };
     const engine = await createEngine(kind, spec, initParameters(spec, config.network.init, new Rng(1)), adam);
@@ -145,7 +158,7 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
   if (longRun > 0) {
     const config = resolveAgentConfig({ preset: "seed" });
     const env = createVecEnv({ candles, config: envPreset, numEnvs: 1 });
-    const spec = networkSpec(env.observationSize, (env.actionSpace as { n: number }).n, config.network);
+    const spec = networkSpec(env.observationSize, headForSpace(env.actionSpace), config.network);
     const engine = await createEngine(chooseEngineKind(opts.engine ?? "auto", spec, backend), spec, initParameters(spec, "torch", new Rng(2)), {
       beta1: 0.9,
       beta2: 0.999,
@@ -165,8 +178,8 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
 
   const refEpisodes = opts.referenceEpisodes ?? 0;
   if (refEpisodes > 0) {
-    const script = opts.referenceScript ?? new URL("../../../shared/bench/seed_ref/seed_ppo_lstm.py", import.meta.url).pathname;
-    const csv = opts.referenceData ?? new URL("../../../shared/data/btc_usd_1h.csv", import.meta.url).pathname;
+    const script = opts.referenceScript ?? sharedFile("bench/seed_ref/seed_ppo_lstm.py") ?? "../shared/bench/seed_ref/seed_ppo_lstm.py";
+    const csv = opts.referenceData ?? sharedFile("data/btc_usd_1h.csv") ?? "../shared/data/btc_usd_1h.csv";
     if (!existsSync(script) || !existsSync(csv) || !existsSync("/usr/bin/python3")) {
       figures["reference_env_steps_per_s"] = null;
       log(`reference: skipped (needs ${script}, ${csv} and /usr/bin/python3 with torch)`);
@@ -190,6 +203,88 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
         log(`reference (PyTorch, 1 thread, ${refEpisodes} episodes): ${sps} env steps/s; ratio ${(ours / sps).toFixed(1)}×`);
       }
     }
+  }
+  return figures;
+}
+
+export interface BigNetworkBenchOptions {
+  /** Samples per PPO update step (the PyTorch script's --batch; default 2048). */
+  readonly batch?: number;
+  /** Timed update steps (after 3 warm-up steps). */
+  readonly updates?: number;
+  /** tfjs backends to time the MLP on (default: the selected one). */
+  readonly engine?: EnginePreference;
+  /** Run ../shared/bench/big_net_torch.py side by side (needs /usr/bin/python3 with torch); default true when present. */
+  readonly torch?: boolean;
+  readonly torchScript?: string;
+  readonly torchThreads?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Big networks: one PPO update step (forward, backward, global-norm clip, Adam) on `batch` samples of
+ *   - the second seed system's policy and value MLPs (obs 7 → 256 → 128 → heads, separate trunks), tfjs engine;
+ *   - a dense(128) → LSTM(128) network on 32 sequences of batch/32 steps, fused and tfjs engines;
+ * in samples per second, next to PyTorch's figure for the MLP taken in the same run (big_net_torch.py).
+ */
+export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promise<AgentBenchFigures> {
+  const log = opts.log ?? (() => undefined);
+  const B = opts.batch ?? 2048;
+  const updates = opts.updates ?? 8;
+  const backend = await selectBackend("auto");
+  const figures: AgentBenchFigures = { big_batch: B, big_backend: backend.name };
+  const coefs = { clipCoef: 0.2, valueClip: null, valueLoss: "mse" as const, valueCoef: 0.5, entropyCoef: 0.01 };
+  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+  const time = async (label: string, kind: "fused" | "tfjs", net: Parameters<typeof resolveAgentConfig>[0], seqLen: number): Promise<number> => {
+    const config = resolveAgentConfig(net);
+    const spec = networkSpec(7, 3, config.network);
+    const engine = await createEngine(kind, spec, initParameters(spec, "orthogonal", new Rng(1)), adam);
+    const sizes = rolloutSizes({ ...config.ppo, numEnvs: B / seqLen / 1, rolloutSteps: seqLen, sequenceLength: seqLen, numMinibatches: 1 });
+    const buf = allocRolloutBuffer(sizes, 7, spec.stateSize, false);
+    const rng = new Rng(2);
+    for (let i = 0; i < buf.observations.length; i++) buf.observations[i] = rng.normal();
+    for (let k = 0; k < buf.actions.length; k++) {
+      buf.actions[k] = rng.int(3);
+      buf.logProbs[k] = -1.0986;
+      buf.lossAdvantages[k] = rng.normal();
+      buf.returns[k] = rng.normal();
+      buf.episodeStarts[k] = k % seqLen === 0 ? 1 : 0;
+    }
+    const seqs = Array.from({ length: sizes.numSequences }, (_, s) => s);
+    const step = (): void => {
+      engine.lossAndGradients(buf, seqs, coefs);
+      engine.applyGradients(3e-4, 0.5);
+    };
+    for (let i = 0; i < 3; i++) step();
+    const t0 = performance.now();
+    for (let i = 0; i < updates; i++) step();
+    const sps = (B * updates) / ((performance.now() - t0) / 1000);
+    engine.dispose();
+    log(`big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}: ${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B}`);
+    return Math.round(sps);
+  };
+  const mlp = { network: { trunk: "mlp" as const, mlpUnits: [256, 128], sharedTrunk: false } };
+  figures["big_mlp_update_samples_per_s_tfjs"] = await time("MLP 256→128 ×2", "tfjs", mlp, 1);
+  const lstm = { network: { denseUnits: 128, lstmUnits: 128, sharedTrunk: true, lstmBias: "single" as const } };
+  figures["big_lstm128_update_samples_per_s_fused"] = await time("dense 128 → LSTM 128", "fused", lstm, B / 32);
+  figures["big_lstm128_update_samples_per_s_tfjs"] = await time("dense 128 → LSTM 128", "tfjs", lstm, B / 32);
+
+  const script = opts.torchScript ?? sharedFile("bench/big_net_torch.py") ?? "../shared/bench/big_net_torch.py";
+  if (opts.torch !== false && existsSync(script) && existsSync("/usr/bin/python3")) {
+    const run = spawnSync("/usr/bin/python3", [script, "--batch", String(B), "--threads", String(opts.torchThreads ?? 2)], { encoding: "utf8" });
+    try {
+      const t = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as { torch_update_samples_per_s: number };
+      figures["big_mlp_update_samples_per_s_torch"] = t.torch_update_samples_per_s;
+      const ours = figures["big_mlp_update_samples_per_s_tfjs"] as number;
+      figures["big_mlp_ratio_tfjs_vs_torch"] = Math.round((ours / t.torch_update_samples_per_s) * 100) / 100;
+      log(`big networks: PyTorch (CPU, ${opts.torchThreads ?? 2} threads), same MLP and batch: ${t.torch_update_samples_per_s.toLocaleString("en-US")} samples/s; ratio tfjs/PyTorch ${figures["big_mlp_ratio_tfjs_vs_torch"]}×`);
+    } catch {
+      figures["big_mlp_update_samples_per_s_torch"] = null;
+      log(`big networks: PyTorch reference failed (${run.stderr.trim().split("\n").at(-1) ?? "no output"})`);
+    }
+  } else {
+    figures["big_mlp_update_samples_per_s_torch"] = null;
+    log(`big networks: PyTorch reference skipped (needs ${script} and /usr/bin/python3 with torch)`);
   }
   return figures;
 }

@@ -19,9 +19,33 @@ import { layoutSignature, networkSpec, type NetworkSpec } from "./network-spec.j
  */
 
 export const CHECKPOINT_FORMAT = "drl-trading-lab/ppo-checkpoint";
-export const CHECKPOINT_VERSION = 1;
+/** 2: the policy head in `network.head`, the LSTM bias layout in `agent.network.lstmBias` (version 1 had one bias, a categorical head). */
+export const CHECKPOINT_VERSION = 2;
 
 const rngStateSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+
+const policyHeadSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("categorical"), actions: z.number().int().min(1) }).strict(),
+  z.object({ kind: z.literal("gaussian"), low: z.number(), high: z.number() }).strict(),
+  z.object({ kind: z.literal("hybrid"), sides: z.number().int().min(2), sized: z.array(z.boolean()).readonly(), sideSigns: z.array(z.number()).readonly() }).strict(),
+]);
+
+/**
+ * A version-1 manifest as version 2: one LSTM bias ("single") and a categorical head over its actions. Only
+ * what the manifest says is filled in; the layout check below still has the last word.
+ */
+function upgradeManifest(json: unknown): unknown {
+  if (typeof json !== "object" || json === null) return json;
+  const m = json as Record<string, unknown> & { formatVersion?: unknown; agent?: { network?: Record<string, unknown> }; network?: Record<string, unknown> };
+  if (m.formatVersion !== 1) return json;
+  const network = m.network ?? {};
+  return {
+    ...m,
+    formatVersion: 2,
+    agent: { ...m.agent, network: { lstmBias: "single", ...m.agent?.network } },
+    network: { ...network, head: { kind: "categorical", actions: network["actionCount"] } },
+  };
+}
 
 export const manifestSchema = z
   .object({
@@ -39,7 +63,10 @@ export const manifestSchema = z
     }),
     network: z.object({
       observationSize: z.number().int().min(1),
-      actionCount: z.number().int().min(1),
+      /** Categorical choices of the head (0 for a Gaussian head). */
+      actionCount: z.number().int().min(0),
+      /** The policy's distribution (policy-head.ts). */
+      head: policyHeadSchema,
       parameterCount: z.number().int().min(1),
       /** Names and shapes of the parameter blocks, in order (network-spec.ts). */
       layout: z.string(),
@@ -94,6 +121,15 @@ export const manifestSchema = z
       stopSignal: z.string().nullable().default(null),
     }),
     versions: z.object({ node: z.string(), tfjs: z.string(), project: z.string() }),
+    /** What was trained with that a config cannot say: a reward scheme and features of the user's own. */
+    custom: z
+      .object({
+        /** The RewardScheme passed to train() (name and memory size), or null: the env config's reward. */
+        reward: z.object({ name: z.string(), stateSize: z.number().int().min(0) }).nullable(),
+        /** Custom features appended to the observation, by name and columns; a loader must be given them. */
+        features: z.array(z.object({ name: z.string(), columns: z.array(z.string()) })),
+      })
+      .prefault({ reward: null, features: [] }),
     /** The last update's metrics. */
     metrics: z.record(z.string(), z.union([z.number(), z.null()])).nullable(),
     weights: z.object({ file: z.literal("weights.bin"), dtype: z.literal("float64"), sha256: z.string() }),
@@ -211,13 +247,13 @@ export function loadCheckpoint(dir: string): Checkpoint {
   } catch (err) {
     throw new AgentError("checkpoint_corrupt", `manifest.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, manifestPath);
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = manifestSchema.safeParse(upgradeManifest(json));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new AgentError("checkpoint_corrupt", `manifest.json does not match the checkpoint format: ${issue.message}`, `manifest.json:${issue.path.join(".")}`);
   }
   const manifest = parsed.data;
-  const spec = networkSpec(manifest.network.observationSize, manifest.network.actionCount, manifest.agent.network);
+  const spec = networkSpec(manifest.network.observationSize, manifest.network.head, manifest.agent.network);
   if (layoutSignature(spec) !== manifest.network.layout || spec.parameterCount !== manifest.network.parameterCount) {
     throw new AgentError("checkpoint_corrupt", "the manifest's layout does not match its network config", "manifest.json:network.layout");
   }
@@ -280,9 +316,10 @@ export function assertCompatible(manifest: CheckpointManifest, expected: Checkpo
   if (expected.agent) {
     const a = expected.agent.network;
     const b = manifest.agent.network;
-    for (const key of ["denseUnits", "lstmUnits", "sharedTrunk"] as const) {
+    for (const key of ["trunk", "denseUnits", "lstmUnits", "sharedTrunk", "lstmBias"] as const) {
       if (a[key] !== b[key]) fail(`agent.network.${key}`, a[key], b[key]);
     }
+    if (a.trunk === "mlp" && a.mlpUnits.join(",") !== b.mlpUnits.join(",")) fail("agent.network.mlpUnits", a.mlpUnits, b.mlpUnits);
     if (expected.agent.ppo.observationNorm !== manifest.agent.ppo.observationNorm) {
       fail("agent.ppo.observationNorm", expected.agent.ppo.observationNorm, manifest.agent.ppo.observationNorm);
     }

@@ -13,10 +13,10 @@ export type EnginePreference = (typeof ENGINE_PREFERENCES)[number];
  */
 export const FUSED_MAX_PARAMETERS = 20_000;
 
-/** "auto": the fused engine for small networks unless a GPU backend is present; tfjs otherwise. */
+/** "auto": the fused engine for small LSTM networks unless a GPU backend is present; tfjs otherwise (and for MLP trunks). */
 export function chooseEngineKind(preference: EnginePreference, spec: NetworkSpec, backend: BackendInfo | null): EngineKind {
   if (preference !== "auto") return preference;
-  if (backend?.gpu) return "tfjs";
+  if (backend?.gpu || spec.trunk === "mlp") return "tfjs";
   return spec.parameterCount <= FUSED_MAX_PARAMETERS ? "fused" : "tfjs";
 }
 

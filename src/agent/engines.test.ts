@@ -3,11 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../util/rng.js";
 import { selectBackend } from "./backend.js";
 import { resolveAgentConfig } from "./config.js";
-import { createEngine } from "./create-engine.js";
+import { chooseEngineKind, createEngine } from "./create-engine.js";
 import type { Engine, EngineKind, LossCoefficients } from "./engine.js";
 import { FusedEngine } from "./fused-engine.js";
 import { initParameters } from "./init.js";
 import { networkSpec, type NetworkSpec } from "./network-spec.js";
+import type { PolicyHead } from "./policy-head.js";
 import { allSequences, randomBuffer } from "./test-helpers.js";
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -15,17 +16,47 @@ const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 interface Case {
   readonly name: string;
   readonly sharedTrunk: boolean;
+  readonly lstmBias: "pair" | "single";
+  readonly head: PolicyHead;
   readonly coefs: LossCoefficients;
 }
 
+// Every size distinct (observations 5, dense 7, LSTM 6, gates 24, policy outputs 2, 1 or 4), so that a transposed
+// or mis-indexed weight cannot pass.
 const CASES: Case[] = [
-  { name: "shared trunk, huber, entropy bonus", sharedTrunk: true, coefs: { clipCoef: 0.1, valueClip: null, valueLoss: "huber", valueCoef: 1, entropyCoef: 0.05 } },
-  { name: "separate trunks, clipped mse", sharedTrunk: false, coefs: { clipCoef: 0.2, valueClip: 0.3, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.01 } },
+  {
+    name: "shared trunk, bias pair, 2 actions, huber, entropy bonus",
+    sharedTrunk: true,
+    lstmBias: "pair",
+    head: { kind: "categorical", actions: 2 },
+    coefs: { clipCoef: 0.1, valueClip: null, valueLoss: "huber", valueCoef: 1, entropyCoef: 0.05 },
+  },
+  {
+    name: "separate trunks, one bias, 2 actions, clipped mse",
+    sharedTrunk: false,
+    lstmBias: "single",
+    head: { kind: "categorical", actions: 2 },
+    coefs: { clipCoef: 0.2, valueClip: 0.3, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.01 },
+  },
+  {
+    name: "shared trunk, squashed Gaussian head, entropy bonus",
+    sharedTrunk: true,
+    lstmBias: "single",
+    head: { kind: "gaussian", low: 0, high: 1 },
+    coefs: { clipCoef: 0.2, valueClip: null, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.03 },
+  },
+  {
+    name: "separate trunks, hybrid head (3 sides, 2 sized), bias pair",
+    sharedTrunk: false,
+    lstmBias: "pair",
+    head: { kind: "hybrid", sides: 3, sized: [false, true, true], sideSigns: [0, 1, -1] },
+    coefs: { clipCoef: 0.2, valueClip: 0.3, valueLoss: "huber", valueCoef: 0.5, entropyCoef: 0.04 },
+  },
 ];
 
-function tinySpec(sharedTrunk: boolean): NetworkSpec {
-  const cfg = resolveAgentConfig({ network: { denseUnits: 4, lstmUnits: 3, sharedTrunk } });
-  return networkSpec(3, 3, cfg.network);
+function tinySpec(c: Pick<Case, "sharedTrunk" | "lstmBias" | "head">): NetworkSpec {
+  const cfg = resolveAgentConfig({ network: { denseUnits: 7, lstmUnits: 6, sharedTrunk: c.sharedTrunk, lstmBias: c.lstmBias } });
+  return networkSpec(5, c.head, cfg.network);
 }
 
 async function makeEngine(kind: EngineKind, spec: NetworkSpec, seed: number): Promise<Engine> {
@@ -60,7 +91,7 @@ beforeAll(async () => {
 
 describe.each(CASES)("loss gradients ($name)", (c) => {
   it("fused engine: analytic gradient = central finite differences (float64, tight)", async () => {
-    const spec = tinySpec(c.sharedTrunk);
+    const spec = tinySpec(c);
     const engine = await makeEngine("fused", spec, 1);
     const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
     const seqs = allSequences(buf);
@@ -84,7 +115,7 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
   });
 
   it("generated and loop kernels give bit-identical forward passes, losses, gradients and updates", async () => {
-    const spec = tinySpec(c.sharedTrunk);
+    const spec = tinySpec(c);
     const p = initParameters(spec, "torch", new Rng(6)).map((x) => x * 2);
     const gen = new FusedEngine(spec, p, ADAM, { kernels: "generated" });
     const loops = new FusedEngine(spec, p, ADAM, { kernels: "loops" });
@@ -108,7 +139,7 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
     expect(Array.from(loops.getParameters())).toEqual(Array.from(gen.getParameters()));
     const state = new Float64Array(2 * spec.stateSize).fill(0.1);
     const s2 = state.slice();
-    const [la, lb, va, vb] = [new Float64Array(6), new Float64Array(6), new Float64Array(2), new Float64Array(2)];
+    const [la, lb, va, vb] = [new Float64Array(2 * spec.policyParams), new Float64Array(2 * spec.policyParams), new Float64Array(2), new Float64Array(2)];
     gen.step(buf.observations, 2, state, la, va);
     loops.step(buf.observations, 2, s2, lb, vb);
     expect(Array.from(s2)).toEqual(Array.from(state));
@@ -116,7 +147,7 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
   });
 
   it("fused engine with loop kernels: analytic gradient = central finite differences", async () => {
-    const spec = tinySpec(c.sharedTrunk);
+    const spec = tinySpec(c);
     const engine = new FusedEngine(spec, initParameters(spec, "torch", new Rng(1)).map((x) => x * 2), ADAM, { kernels: "loops" });
     const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
     const seqs = allSequences(buf);
@@ -127,7 +158,7 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
   });
 
   it("tfjs engine: analytic gradient ≈ central finite differences (float32, loose)", async () => {
-    const spec = tinySpec(c.sharedTrunk);
+    const spec = tinySpec(c);
     const engine = await makeEngine("tfjs", spec, 1);
     const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 11 });
     const seqs = allSequences(buf);
@@ -141,7 +172,7 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
   });
 
   it("fused and tfjs agree: forward, loss statistics, gradients, optimiser step", async () => {
-    const spec = tinySpec(c.sharedTrunk);
+    const spec = tinySpec(c);
     const fused = await makeEngine("fused", spec, 2);
     const tfe = await makeEngine("tfjs", spec, 2);
     const buf = randomBuffer(fused, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 12 });
@@ -192,8 +223,8 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
     const obs = new Float32Array(rows * spec.observationSize).map((_, i) => Math.sin(i + 1));
     const stateF = new Float64Array(rows * spec.stateSize).map((_, i) => 0.3 * Math.cos(i));
     const stateT = stateF.slice();
-    const lpF = new Float64Array(rows * spec.actionCount);
-    const lpT = new Float64Array(rows * spec.actionCount);
+    const lpF = new Float64Array(rows * spec.policyParams);
+    const lpT = new Float64Array(rows * spec.policyParams);
     const vF = new Float64Array(rows);
     const vT = new Float64Array(rows);
     tfe.setParameters(pf);
@@ -211,14 +242,14 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
 
 describe("engine state", () => {
   it("valueOf leaves the recurrent state untouched and equals the value of a step", async () => {
-    const spec = tinySpec(false);
+    const spec = tinySpec(CASES[1]!);
     const e = await makeEngine("fused", spec, 3);
     const obs = new Float32Array(spec.observationSize).fill(0.7);
     const state = new Float64Array(spec.stateSize).fill(0.2);
     const before = state.slice();
     const v = e.valueOf(obs, 0, state, 0);
     expect(Array.from(state)).toEqual(Array.from(before));
-    const lp = new Float64Array(spec.actionCount);
+    const lp = new Float64Array(spec.policyParams);
     const vs = new Float64Array(1);
     e.step(obs, 1, state, lp, vs);
     expect(vs[0]).toBe(v);
@@ -226,13 +257,13 @@ describe("engine state", () => {
   });
 
   it("tfjs engine: tensor count does not grow across steps, evaluations and updates", async () => {
-    const spec = tinySpec(true);
+    const spec = tinySpec(CASES[3]!);
     const e = await makeEngine("tfjs", spec, 4);
     const buf = randomBuffer(e, { numEnvs: 2, rolloutSteps: 4, sequenceLength: 2, seed: 5 });
     const seqs = allSequences(buf);
     const coefs = CASES[0]!.coefs;
     const round = (): void => {
-      const lp = new Float64Array(2 * spec.actionCount);
+      const lp = new Float64Array(2 * spec.policyParams);
       const v = new Float64Array(2);
       const state = new Float64Array(2 * spec.stateSize);
       e.step(buf.observations, 2, state, lp, v);
@@ -251,4 +282,36 @@ describe("engine state", () => {
     e.dispose();
     expect(tf.memory().numTensors).toBeLessThan(before);
   });
+});
+
+describe("MLP trunk (tfjs engine): the second seed system's policy and value MLPs, scaled down", () => {
+  const coefs: LossCoefficients = { clipCoef: 0.2, valueClip: null, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.02 };
+  for (const head of [{ kind: "categorical", actions: 3 }, { kind: "hybrid", sides: 3, sized: [false, true, true], sideSigns: [0, 1, -1] }] as PolicyHead[]) {
+    it(`${head.kind} head: analytic gradient ≈ central finite differences; no recurrent state`, async () => {
+      const cfg = resolveAgentConfig({ network: { trunk: "mlp", mlpUnits: [9, 7], sharedTrunk: false } });
+      const spec = networkSpec(5, head, cfg.network);
+      expect(spec.stateSize).toBe(0);
+      expect(spec.blocks.map((b) => b.name).slice(0, 4)).toEqual(["pi_trunk.mlp0.kernel", "pi_trunk.mlp0.bias", "pi_trunk.mlp1.kernel", "pi_trunk.mlp1.bias"]);
+      expect(chooseEngineKind("auto", spec, null)).toBe("tfjs");
+      await expect(createEngine("fused", spec, new Float64Array(spec.parameterCount), ADAM)).rejects.toThrow(/invalid_config/);
+      const engine = await makeEngine("tfjs", spec, 8);
+      const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 21 });
+      const seqs = allSequences(buf);
+      engine.lossAndGradients(buf, seqs, coefs);
+      const grad = engine.getGradients();
+      // A small step: ReLU kinks are closer than in the LSTM cases (float32 noise ~1e-7 / 2e-3 stays small).
+      const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, coefs).loss, 2e-3, 2);
+      // ReLU and clip kinks: a difference quotient that straddles one misses; at most 5% of them may.
+      const misses = index.filter((i, n) => !(Math.abs(grad[i]! - fd[n]!) < 3e-3 + 0.03 * Math.abs(fd[n]!)));
+      expect(misses.length).toBeLessThanOrEqual(Math.ceil(0.05 * index.length));
+      // A step is the same for any state (there is none): rows are independent.
+      const obs = new Float32Array(2 * 5).map((_, i) => Math.cos(i));
+      const out = new Float64Array(2 * spec.policyParams);
+      engine.step(obs, 2, new Float64Array(0), out, new Float64Array(2));
+      const one = new Float64Array(spec.policyParams);
+      engine.step(obs.subarray(5), 1, new Float64Array(0), one, new Float64Array(1));
+      for (let j = 0; j < spec.policyParams; j++) expect(one[j]).toBeCloseTo(out[spec.policyParams + j]!, 6);
+      engine.dispose();
+    });
+  }
 });

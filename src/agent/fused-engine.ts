@@ -1,6 +1,8 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
+import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
+import { headChoices, headEntropy, headGradient, headLogProb } from "./policy-head.js";
 import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 
@@ -32,7 +34,12 @@ export class FusedEngine implements Engine {
   private readonly O: number;
   private readonly D: number;
   private readonly H: number;
+  /** Policy-layer outputs (logits, then the Gaussian mean). */
   private readonly A: number;
+  /** Categorical choices of the head. */
+  private readonly C: number;
+  /** Head parameters per row (log-probabilities, then μ and log std). */
+  private readonly W: number;
   private readonly S: number;
   private readonly trunks: readonly TrunkLayout[];
 
@@ -76,12 +83,15 @@ export class FusedEngine implements Engine {
   readonly kernelKind: "generated" | "loops";
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
+    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the tfjs engine (engine \"tfjs\" or \"auto\")", "engine");
     this.spec = spec;
     this.adam = adam;
     this.O = spec.observationSize;
     this.D = spec.denseUnits;
     this.H = spec.lstmUnits;
-    this.A = spec.actionCount;
+    this.A = spec.policyOutputs;
+    this.C = headChoices(spec.head);
+    this.W = spec.policyParams;
     this.S = spec.stateSize;
     this.trunks = spec.trunks;
     const P = spec.parameterCount;
@@ -155,10 +165,14 @@ export class FusedEngine implements Engine {
   // ---------------------------------------------------------------------------------------------------------
   // Forward pieces shared by the rollout and the replay.
 
-  /** Policy head: log-softmax of h·Wπ + bπ into out[oo … oo+A). */
+  /**
+   * Policy head: the head parameters of h into out[oo … oo+W): log-softmax of the C logits of h·Wπ + bπ, then
+   * (Gaussian part) the mean, the next output, and the log std parameter.
+   */
   private policyHead(h: Float64Array, ho: number, out: Float64Array, oo: number): void {
     const p = this.p;
     const A = this.A;
+    const C = this.C;
     const H = this.H;
     const piT = this.piT;
     const b = this.spec.piBias;
@@ -168,12 +182,15 @@ export class FusedEngine implements Engine {
       const r = j * H;
       for (let k = 0; k < H; k++) s += h[ho + k]! * piT[r + k]!;
       out[oo + j] = s;
-      if (s > max) max = s;
+      if (j < C && s > max) max = s;
     }
-    let sum = 0;
-    for (let j = 0; j < A; j++) sum += fastExp(out[oo + j]! - max);
-    const lse = max + Math.log(sum);
-    for (let j = 0; j < A; j++) out[oo + j] -= lse;
+    if (C > 0) {
+      let sum = 0;
+      for (let j = 0; j < C; j++) sum += fastExp(out[oo + j]! - max);
+      const lse = max + Math.log(sum);
+      for (let j = 0; j < C; j++) out[oo + j] -= lse;
+    }
+    if (this.spec.piLogStd >= 0) out[oo + C + 1] = p[this.spec.piLogStd]!;
   }
 
   /** Value head: h·Wv + bv. */
@@ -229,10 +246,10 @@ export class FusedEngine implements Engine {
           state.set(this.sc, so + H);
         }
       }
-      this.policyHead(state, r * S, logProbsOut, r * this.A);
+      this.policyHead(state, r * S, logProbsOut, r * this.W);
       valuesOut[r] = this.valueHead(state, r * S + last * 2 * H);
       if (record) {
-        for (let j = 0; j < this.A; j++) this.wsLogp[k * this.A + j] = logProbsOut[r * this.A + j]!;
+        for (let j = 0; j < this.W; j++) this.wsLogp[k * this.W + j] = logProbsOut[r * this.W + j]!;
         this.wsV[k] = valuesOut[r]!;
       }
     }
@@ -267,7 +284,7 @@ export class FusedEngine implements Engine {
     this.wsC = this.trunks.map(() => new Float64Array(steps * H));
     this.wsTC = this.trunks.map(() => new Float64Array(steps * H));
     this.wsH = this.trunks.map(() => new Float64Array(steps * H));
-    this.wsLogp = new Float64Array(steps * this.A);
+    this.wsLogp = new Float64Array(steps * this.W);
     this.wsV = new Float64Array(steps);
     this.seqVersion.fill(-1);
   }
@@ -314,7 +331,7 @@ export class FusedEngine implements Engine {
     const hV = this.wsH[this.trunks.length - 1]!;
     for (let i = 0; i < L; i++) {
       const k = start + i;
-      this.policyHead(hPi, k * H, this.wsLogp, k * this.A);
+      this.policyHead(hPi, k * H, this.wsLogp, k * this.W);
       this.wsV[k] = this.valueHead(hV, k * H);
     }
     this.seqVersion[s] = this.version;
@@ -383,7 +400,7 @@ export class FusedEngine implements Engine {
       const start = s * L;
       for (let k = start; k < start + L; k++) {
         valuesOut[k] = this.wsV[k]!;
-        if (logProbsOut) logProbsOut[k] = this.wsLogp[k * this.A + buf.actions[k]!]!;
+        if (logProbsOut) logProbsOut[k] = headLogProb(this.spec.head, this.wsLogp, k, buf.actions[k]!, buf.actionValues[k]!);
       }
     }
   }
@@ -420,6 +437,8 @@ export class FusedEngine implements Engine {
     const vK = this.spec.vKernel;
     const vB = this.spec.vBias;
     const dlogits = this.dlogits;
+    const head = this.spec.head;
+    const logStdAt = this.spec.piLogStd;
     let sumPg = 0;
     let sumVl = 0;
     let sumEnt = 0;
@@ -436,10 +455,10 @@ export class FusedEngine implements Engine {
       }
       for (let i = L - 1; i >= 0; i--) {
         const k = start + i;
-        // Per-step loss terms and their gradients with respect to the logits and the value.
-        const lo = k * A;
+        // Per-step loss terms and their gradients with respect to the policy layer's outputs and the value.
         const a = buf.actions[k]!;
-        const logRatio = this.wsLogp[lo + a]! - buf.logProbs[k]!;
+        const u = buf.actionValues[k]!;
+        const logRatio = headLogProb(head, this.wsLogp, k, a, u) - buf.logProbs[k]!;
         const ratio = fastExp(logRatio);
         const adv = buf.lossAdvantages[k]!;
         const unclipped = -adv * ratio;
@@ -456,18 +475,9 @@ export class FusedEngine implements Engine {
         sumKl += ratio - 1 - logRatio;
         sumOldKl -= logRatio;
         if (Math.abs(ratio - 1) > eps) clipped++;
-        let ent = 0;
-        for (let j = 0; j < A; j++) {
-          const lp = this.wsLogp[lo + j]!;
-          ent -= fastExp(lp) * lp;
-        }
-        sumEnt += ent;
-        const entScale = coefs.entropyCoef * invN;
-        for (let j = 0; j < A; j++) {
-          const lp = this.wsLogp[lo + j]!;
-          const pj = fastExp(lp);
-          dlogits[j] = dLogp * ((j === a ? 1 : 0) - pj) + entScale * pj * (lp + ent);
-        }
+        sumEnt += headEntropy(head, this.wsLogp, k);
+        const dLogStd = headGradient(head, this.wsLogp, k, a, u, dLogp, coefs.entropyCoef * invN, dlogits);
+        if (logStdAt >= 0) g[logStdAt] += dLogStd;
         const value = this.wsV[k]!;
         const target = buf.returns[k]!;
         const d1 = value - target;

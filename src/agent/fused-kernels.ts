@@ -132,6 +132,9 @@ function loopKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
   const whT = new Float64Array(G * H);
   const dz = new Float64Array(G);
   const da = new Float64Array(D);
+  // b_ih + b_hh (pair) or the one bias, summed once per parameter change as the generated code does per step.
+  const bias = new Float64Array(G);
+  const b2 = tr.lstmBias2;
   const transpose = (p: Float64Array, src: number, rows: number, cols: number, dst: Float64Array): void => {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = p[src + r * cols + c]!;
   };
@@ -141,6 +144,7 @@ function loopKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
       transpose(p, tr.denseKernel, O, D, wdT);
       transpose(p, tr.lstmKernel, D, G, wxT);
       transpose(p, tr.lstmRecurrentKernel, H, G, whT);
+      for (let j = 0; j < G; j++) bias[j] = b2 >= 0 ? p[tr.lstmBias + j]! + p[b2 + j]! : p[tr.lstmBias + j]!;
     },
     project(p, x, xo, a, ao, proj, po) {
       for (let j = 0; j < D; j++) {
@@ -150,7 +154,7 @@ function loopKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
         a[ao + j] = s > 0 ? s : 0;
       }
       for (let j = 0; j < G; j++) {
-        let s = p[tr.lstmBias + j]!;
+        let s = bias[j]!;
         const r = j * D;
         for (let k = 0; k < D; k++) s += a[ao + k]! * wxT[r + k]!;
         proj[po + j] = s;
@@ -181,6 +185,7 @@ function loopKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
         dcN[j] = dc * fg;
       }
       for (let j = 0; j < G; j++) g[tr.lstmBias + j] += dz[j]!;
+      if (b2 >= 0) for (let j = 0; j < G; j++) g[b2 + j] += dz[j]!;
       for (let q = 0; q < D; q++) {
         const aq = a[ao + q]!;
         let acc = 0;
@@ -239,7 +244,8 @@ function generatedKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
     emit(`const s${j} = ${sum(`p[${tr.denseBias + j}]`, O, (k) => `x${k} * p[${tr.denseKernel + k * D + j}]`)};`);
     emit(`const a${j} = s${j} > 0 ? s${j} : 0; a[ao + ${j}] = a${j};`);
   }
-  for (let j = 0; j < G; j++) emit(`proj[po + ${j}] = ${sum(`p[${tr.lstmBias + j}]`, D, (k) => `a${k} * p[${tr.lstmKernel + k * G + j}]`)};`);
+  const biasOf = (j: number): string => (tr.lstmBias2 >= 0 ? `(p[${tr.lstmBias + j}] + p[${tr.lstmBias2 + j}])` : `p[${tr.lstmBias + j}]`);
+  for (let j = 0; j < G; j++) emit(`proj[po + ${j}] = ${sum(biasOf(j), D, (k) => `a${k} * p[${tr.lstmKernel + k * G + j}]`)};`);
   emit("}");
 
   emit("function recur(p, proj, po, hp, hpo, cp, cpo, gates, go, c, co, tc, tco, h, ho) {");
@@ -260,7 +266,7 @@ function generatedKernels(spec: NetworkSpec, tr: TrunkLayout): TrunkKernels {
   }
   emit("}");
   emit("function backwardInput(p, g, a, ao) {");
-  for (let j = 0; j < G; j++) emit(`const dz${j} = dz[${j}]; g[${tr.lstmBias + j}] += dz${j};`);
+  for (let j = 0; j < G; j++) emit(`const dz${j} = dz[${j}]; g[${tr.lstmBias + j}] += dz${j};${tr.lstmBias2 >= 0 ? ` g[${tr.lstmBias2 + j}] += dz${j};` : ""}`);
   for (let q = 0; q < D; q++) {
     const row = tr.lstmKernel + q * G;
     emit(`{ const aq = a[ao + ${q}]; let acc = 0;`);

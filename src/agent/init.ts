@@ -6,8 +6,9 @@ import type { NetworkSpec } from "./network-spec.js";
  * Initial parameters in the shared layout.
  *
  * "torch" reproduces PyTorch's defaults, as the article's network gets them: nn.Linear(in, out) draws weight
- * and bias from U(−1/√in, 1/√in); nn.LSTM draws every weight and both of its biases from U(−1/√H, 1/√H), and
- * our one LSTM bias is the sum b_ih + b_hh of two such draws.
+ * and bias from U(−1/√in, 1/√in); nn.LSTM draws every weight and both of its biases from U(−1/√H, 1/√H) (with
+ * lstmBias "single", our one bias is the sum b_ih + b_hh of the same two draws). A Gaussian head's log std
+ * starts at 0 (σ = 1 before the squash).
  *
  * "orthogonal" is CleanRL's: orthogonal weights (gain √2 for the dense layer, 1 for the LSTM, 0.01 for the
  * policy head, 1 for the value head), zero biases.
@@ -17,12 +18,17 @@ export function initParameters(spec: NetworkSpec, scheme: NetworkConfig["init"],
   const O = spec.observationSize;
   const D = spec.denseUnits;
   const H = spec.lstmUnits;
-  const A = spec.actionCount;
+  const A = spec.policyOutputs;
   const uniform = (offset: number, size: number, bound: number): void => {
     for (let i = 0; i < size; i++) p[offset + i] = (2 * rng.uniform() - 1) * bound;
   };
   if (scheme === "torch") {
     for (const t of spec.trunks) {
+      for (const l of t.mlp) {
+        uniform(l.kernel, l.inputs * l.units, 1 / Math.sqrt(l.inputs));
+        uniform(l.bias, l.units, 1 / Math.sqrt(l.inputs));
+      }
+      if (t.mlp.length > 0) continue;
       uniform(t.denseKernel, O * D, 1 / Math.sqrt(O));
       uniform(t.denseBias, D, 1 / Math.sqrt(O));
       uniform(t.lstmKernel, D * 4 * H, 1 / Math.sqrt(H));
@@ -31,7 +37,10 @@ export function initParameters(spec: NetworkSpec, scheme: NetworkConfig["init"],
       for (let i = 0; i < 4 * H; i++) {
         const bIh = (2 * rng.uniform() - 1) * k;
         const bHh = (2 * rng.uniform() - 1) * k;
-        p[t.lstmBias + i] = bIh + bHh;
+        if (t.lstmBias2 >= 0) {
+          p[t.lstmBias + i] = bIh;
+          p[t.lstmBias2 + i] = bHh;
+        } else p[t.lstmBias + i] = bIh + bHh;
       }
     }
     uniform(spec.piKernel, H * A, 1 / Math.sqrt(H));
@@ -41,6 +50,8 @@ export function initParameters(spec: NetworkSpec, scheme: NetworkConfig["init"],
     return p;
   }
   for (const t of spec.trunks) {
+    for (const l of t.mlp) orthogonalKernel(p, l.kernel, l.inputs, l.units, Math.SQRT2, rng);
+    if (t.mlp.length > 0) continue;
     orthogonalKernel(p, t.denseKernel, O, D, Math.SQRT2, rng);
     orthogonalKernel(p, t.lstmKernel, D, 4 * H, 1, rng);
     orthogonalKernel(p, t.lstmRecurrentKernel, H, 4 * H, 1, rng);

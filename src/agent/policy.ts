@@ -2,23 +2,32 @@ import type { Rng } from "../util/rng.js";
 import type { Engine } from "./engine.js";
 import { AgentError } from "./errors.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
+import { envActionOf, headChoices, sampleHead, sigmoid, type HeadAction, type PolicyHead } from "./policy-head.js";
 
 /**
  * A trained policy for evaluation and live trading: it keeps its own LSTM state, applies the observation
- * normalisation it was trained with, and picks an action greedily (arg-max probability) or by sampling.
+ * normalisation it was trained with, and picks an action greedily (the distribution's mode: the most probable
+ * side or action, the Gaussian's mean before the squash) or by sampling, for every kind of head.
  * Stable API: the evaluation helper and the live trader depend on it (docs/ppo.md, "Policy").
  */
 export interface ActOptions {
-  /** "greedy" (default): the most probable action (the lowest index on ties); "sample": a draw from π. */
+  /** "greedy" (default): the mode (the most probable action or side, lowest index on ties; u = μ); "sample": a draw from π. */
   readonly mode?: "greedy" | "sample";
   /** Required for "sample". */
   readonly rng?: Rng;
 }
 
 export interface PolicyDecision {
+  /** What the env takes: the action index, the bounded value, or the signed size of a hybrid side (encodeSideSize). */
   readonly action: number;
-  /** π(a | history) for every action. */
+  /** π(a | history) for every categorical choice (actions or sides); empty for a Gaussian head. */
   readonly probabilities: readonly number[];
+  /** The categorical index chosen: the action, or the side of a hybrid head; null for a Gaussian head. */
+  readonly side: number | null;
+  /** Hybrid: the size in [0, 1] (0 for a side without one); Gaussian: the value in [low, high]; null: categorical. */
+  readonly size: number | null;
+  /** The Gaussian part: the pre-squash value u, its mean and std; null for a categorical head. */
+  readonly gaussian: { readonly u: number; readonly mean: number; readonly std: number } | null;
   /** V(history): the critic's estimate of the (scaled) return to come. */
   readonly value: number;
 }
@@ -27,7 +36,10 @@ export interface Policy<M = unknown> {
   /** What the policy was trained with (the checkpoint's manifest, when loaded from one). */
   readonly manifest: M;
   readonly observationSize: number;
+  /** Categorical choices (actions or sides; 0 for a Gaussian head). */
   readonly actionCount: number;
+  /** The policy's distribution (policy-head.ts). */
+  readonly head: PolicyHead;
   /** Zeroes the LSTM state: call at the start of every episode (backtest run, live session). */
   reset(): void;
   /** Acts on one raw observation (as the env returns it) and advances the LSTM state. */
@@ -40,17 +52,21 @@ export interface Policy<M = unknown> {
 export function createPolicy<M>(engine: Engine, normalization: { stats: ObservationNormStats; clip: number } | null, manifest: M): Policy<M> {
   const spec = engine.spec;
   const O = spec.observationSize;
-  const A = spec.actionCount;
+  const head = spec.head;
+  const C = headChoices(head);
+  const W = spec.policyParams;
   const norm = normalization ? new RunningObservationNorm(O, normalization.clip, normalization.stats) : null;
   const state = new Float64Array(spec.stateSize);
   const raw = new Float32Array(O);
   const obs = new Float32Array(O);
-  const logProbs = new Float64Array(A);
+  const params = new Float64Array(W);
   const value = new Float64Array(1);
+  const taken: HeadAction = { index: 0, u: 0 };
   return {
     manifest,
     observationSize: O,
-    actionCount: A,
+    actionCount: C,
+    head,
     reset(): void {
       state.fill(0);
     },
@@ -65,25 +81,19 @@ export function createPolicy<M>(engine: Engine, normalization: { stats: Observat
       }
       if (norm) norm.normalize(raw, 0, obs, 0);
       else obs.set(raw);
-      engine.step(obs, 1, state, logProbs, value);
-      const probabilities = Array.from(logProbs, (lp) => Math.exp(lp));
-      let action = 0;
-      if ((options.mode ?? "greedy") === "greedy") {
-        for (let j = 1; j < A; j++) if (logProbs[j]! > logProbs[action]!) action = j;
-      } else {
-        const rng = options.rng;
-        if (!rng) throw new AgentError("invalid_config", "sampling needs an rng: act(obs, { mode: \"sample\", rng })", "rng");
-        let u = rng.uniform();
-        action = A - 1;
-        for (let j = 0; j < A; j++) {
-          u -= probabilities[j]!;
-          if (u < 0) {
-            action = j;
-            break;
-          }
-        }
-      }
-      return { action, probabilities, value: value[0]! };
+      engine.step(obs, 1, state, params, value);
+      const probabilities = Array.from(params.subarray(0, C), (lp) => Math.exp(lp));
+      const greedy = (options.mode ?? "greedy") === "greedy";
+      const rng = options.rng;
+      if (!greedy && !rng) throw new AgentError("invalid_config", "sampling needs an rng: act(obs, { mode: \"sample\", rng })", "rng");
+      // Same draws as the training rollout: a uniform for the categorical part, then a normal for the Gaussian one.
+      const u1 = greedy || C === 0 ? 0 : rng!.uniform();
+      const z = greedy || head.kind === "categorical" ? 0 : rng!.normal();
+      sampleHead(head, params, 0, u1, z, taken, greedy);
+      const action = envActionOf(head, taken.index, taken.u);
+      const gaussian = head.kind === "categorical" ? null : { u: taken.u, mean: params[C]!, std: Math.exp(params[C + 1]!) };
+      const size = head.kind === "categorical" ? null : head.kind === "gaussian" ? action : head.sized[taken.index] ? sigmoid(taken.u) : 0;
+      return { action, probabilities, value: value[0]!, side: head.kind === "gaussian" ? null : taken.index, size, gaussian };
     },
     getState(): Float64Array {
       return state.slice();

@@ -12,6 +12,7 @@ import { jsonLine, type UpdateMetrics } from "./metrics.js";
 import { networkSpec } from "./network-spec.js";
 import { createPolicy, type Policy } from "./policy.js";
 import { runPpo } from "./ppo.js";
+import { headForSpace } from "./policy-head.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 import { CueMemoryEnv, PatternMarketEnv } from "./toy-envs.js";
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
 
 async function setup(env: VecEnv, input: AgentConfigInput, kind: EngineKind, seed: number): Promise<{ config: AgentConfig; engine: Engine }> {
   const config = resolveAgentConfig(input);
-  const spec = networkSpec(env.observationSize, env.actionSpace.kind === "discrete" ? env.actionSpace.n : 0, config.network);
+  const spec = networkSpec(env.observationSize, headForSpace(env.actionSpace), config.network);
   const adam = { beta1: config.ppo.adamBeta1, beta2: config.ppo.adamBeta2, epsilon: config.ppo.adamEpsilon };
   const engine = await createEngine(kind, spec, initParameters(spec, config.network.init, new Rng(seed)), adam);
   return { config, engine };
@@ -212,11 +213,14 @@ describe("determinism and bookkeeping", () => {
     expect(metrics.every((m) => m.epochs === 1)).toBe(true);
   });
 
-  it("refuses a continuous action space with a named error", async () => {
+  it("refuses a box of two values, and a network made for another head, with named errors", async () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 10 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rolloutSteps: 10 } }, "fused", 1);
-    const boxEnv: VecEnv = { ...env, reset: env.reset.bind(env), step: env.step.bind(env), observationSize: 2, numEnvs: 1, observationSpace: env.observationSpace, actionSpace: { kind: "box", shape: [1], low: new Float64Array([0]), high: new Float64Array([1]), labels: ["exposure"] } };
-    await expect(runPpo({ env: boxEnv, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/unsupported_action_space/);
+    const withSpace = (actionSpace: VecEnv["actionSpace"]): VecEnv => ({ ...env, reset: env.reset.bind(env), step: env.step.bind(env), observationSize: 2, numEnvs: 1, observationSpace: env.observationSpace, actionSpace });
+    const box2 = withSpace({ kind: "box", shape: [2], low: new Float64Array([0, 0]), high: new Float64Array([1, 1]), labels: ["a", "b"] });
+    await expect(runPpo({ env: box2, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/unsupported_action_space/);
+    const box1 = withSpace({ kind: "box", shape: [1], low: new Float64Array([0]), high: new Float64Array([1]), labels: ["exposure"] });
+    await expect(runPpo({ env: box1, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/invalid_config at network/);
   });
 });
 
@@ -250,14 +254,14 @@ describe("learning", () => {
     );
     const { policy } = await train(env, config, engine, 50_000, 1);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
-  });
+  }, 240_000);
 
   it("captures ≥ 60% of the perfect-foresight profit with the seed preset (the article's update, 100k steps)", async () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 500 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rewardScale: 100 } }, "fused", 2);
     const { policy } = await train(env, config, engine, 100_000, 2);
     expect(patternShare(policy)).toBeGreaterThan(0.6);
-  });
+  }, 240_000);
 
   it("solves a cue-memory task with its LSTM state, and cannot with the state forced to zero", async () => {
     const delay = 4;
@@ -297,5 +301,5 @@ describe("learning", () => {
     expect(score(false)).toBeGreaterThan(0.95);
     // Without memory the query step carries no information about the cue: chance level.
     expect(score(true)).toBeLessThan(0.65);
-  });
+  }, 240_000);
 });

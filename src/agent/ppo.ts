@@ -6,8 +6,8 @@ import { AgentError } from "./errors.js";
 import { articleAdvantages, rolloutAdvantages } from "./gae.js";
 import type { UpdateMetrics, UpdateTiming } from "./metrics.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
-import { allocRolloutBuffer } from "./rollout-buffer.js";
-import { sampleFromLogProbs } from "./sample-action.js";
+import { allocRolloutBuffer, type RolloutBuffer } from "./rollout-buffer.js";
+import { envActionOf, headForSpace, headLogProb, sampleHead, type HeadAction } from "./policy-head.js";
 
 /**
  * Recurrent PPO, top to bottom in one function (CleanRL's ppo_atari_lstm.py layout):
@@ -70,28 +70,21 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const { env, engine, config } = opts;
   const ppo = config.ppo;
   const sizes = rolloutSizes(ppo);
-  const { numEnvs: N, rolloutSteps: T, sequenceLength: L, numSequences, sequencesPerMinibatch, stepsPerUpdate } = sizes;
-  if (env.actionSpace.kind !== "discrete") {
-    throw new AgentError(
-      "unsupported_action_space",
-      "the agent supports discrete actions only (a categorical policy); continuous target exposure is not implemented — use actions.kind \"reference\" or \"exposure_levels\"",
-      "env.actions",
-    );
-  }
+  const { numEnvs: N, rolloutSteps: T, sequenceLength: L, numSequences, stepsPerUpdate } = sizes;
+  const head = headForSpace(env.actionSpace);
   if (env.numEnvs !== N) throw new AgentError("invalid_config", `the env steps ${env.numEnvs} envs, the agent expects numEnvs = ${N}`, "ppo.numEnvs");
   const O = env.observationSize;
   const spec = engine.spec;
-  if (spec.observationSize !== O || spec.actionCount !== env.actionSpace.n) {
+  if (spec.observationSize !== O || JSON.stringify(spec.head) !== JSON.stringify(head)) {
     throw new AgentError(
       "invalid_config",
-      `the network takes ${spec.observationSize} observations and ${spec.actionCount} actions; the env has ${O} and ${env.actionSpace.n}`,
+      `the network takes ${spec.observationSize} observations and acts with ${JSON.stringify(spec.head)}; the env has ${O} observations and needs ${JSON.stringify(head)}`,
       "network",
     );
   }
-  const A = spec.actionCount;
+  const W = spec.policyParams;
   const S = spec.stateSize;
   const article = ppo.advantageMode === "article";
-  const coefs = lossCoefficients(config);
   const numUpdates = Math.max(1, Math.ceil(opts.totalSteps / stepsPerUpdate));
 
   // Training state (restored on resume).
@@ -109,11 +102,13 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const finalObs = new Float32Array(O);
   const state = new Float64Array(N * S);
   const episodeStart = new Uint8Array(N).fill(1);
-  const logProbs = new Float64Array(N * A);
+  const headParams = new Float64Array(N * W);
   const values = new Float64Array(N);
-  const actions = new Int32Array(N);
-  const replayValues = new Float64Array(N * T);
-  const replayNextValues = new Float64Array(N * T);
+  // What the env takes: action indices for a categorical head, values for a Gaussian or hybrid one.
+  const actions = head.kind === "categorical" ? new Int32Array(N) : new Float32Array(N);
+  const taken: HeadAction = { index: 0, u: 0 };
+  const gaussian = head.kind !== "categorical";
+  const replay = { values: new Float64Array(N * T), nextValues: new Float64Array(N * T) };
   const order = Int32Array.from({ length: numSequences }, (_, s) => s);
   const finished = { count: 0, profitSum: 0, profitMin: Infinity, profitMax: -Infinity, totalReturnSum: 0, rewardSum: 0, lengthSum: 0 };
 
@@ -167,14 +162,15 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
         if (t % L === 0) copyRow(state, i, buf.sequenceStates, k / L, S);
       }
       record.t = t;
-      engine.step(obs, N, state, logProbs, values, record);
+      engine.step(obs, N, state, headParams, values, record);
       for (let i = 0; i < N; i++) {
-        // Sample a ~ π(·|history).
-        const a = sampleFromLogProbs(logProbs, i, A, actionRng.uniform());
-        actions[i] = a;
+        // Sample a ~ π(·|history): the categorical index, then (Gaussian part) u = μ + σ·z.
+        sampleHead(head, headParams, i, actionRng.uniform(), gaussian ? actionRng.normal() : 0, taken);
+        actions[i] = envActionOf(head, taken.index, taken.u);
         const k = i * T + t;
-        buf.actions[k] = a;
-        buf.logProbs[k] = logProbs[i * A + a]!;
+        buf.actions[k] = taken.index;
+        buf.actionValues[k] = taken.u;
+        buf.logProbs[k] = headLogProb(head, headParams, i, taken.index, taken.u);
         buf.values[k] = values[i]!;
       }
       const res = env.step(actions);
@@ -221,42 +217,8 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
     episodes += finished.count;
     const tRollout = performance.now();
 
-    // ---- Targets. Rollout mode: GAE once, from the rollout's values. Article mode: recomputed every epoch below.
-    if (!article) rolloutAdvantages(buf, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
-    const articleTargets = (): void => {
-      engine.evaluate(buf, order, "observations", replayValues);
-      engine.evaluate(buf, order, "next", replayNextValues);
-      for (let s = 0; s < numSequences; s++) {
-        articleAdvantages(buf, s * L, L, replayValues, replayNextValues, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
-      }
-    };
-
-    // ---- Epochs of minibatches of whole sequences.
-    let sumPolicy = 0, sumValue = 0, sumEntropy = 0, sumKl = 0, sumOldKl = 0, sumClip = 0, sumNorm = 0, minibatches = 0;
-    let explainedVariance: number | null = null;
-    let epochsRun = 0;
-    for (let epoch = 0; epoch < ppo.updateEpochs; epoch++) {
-      if (article) articleTargets();
-      if (epoch === 0) explainedVariance = explainedVarianceOf(buf.values, buf.returns);
-      shuffle(order, minibatchRng);
-      let epochKl = 0;
-      for (let mb = 0; mb < ppo.numMinibatches; mb++) {
-        const seqs = order.subarray(mb * sequencesPerMinibatch, (mb + 1) * sequencesPerMinibatch);
-        prepareLossAdvantages(buf.advantages, buf.lossAdvantages, seqs, L, ppo.normalizeAdvantages);
-        const stats = engine.lossAndGradients(buf, seqs, coefs);
-        sumNorm += engine.applyGradients(learningRate, ppo.maxGradNorm);
-        sumPolicy += stats.policyLoss;
-        sumValue += stats.valueLoss;
-        sumEntropy += stats.entropy;
-        sumKl += stats.approxKl;
-        sumOldKl += stats.oldApproxKl;
-        sumClip += stats.clipFraction;
-        epochKl += stats.approxKl;
-        minibatches++;
-      }
-      epochsRun++;
-      if (ppo.targetKl !== null && epochKl / ppo.numMinibatches > ppo.targetKl) break;
-    }
+    // ---- Targets and the epochs of minibatch updates (ppoUpdate, below: also what the PyTorch fixture test drives).
+    const u = ppoUpdate({ buf, engine, config, order, minibatchRng, learningRate, scratch: replay });
     update++;
     const tEnd = performance.now();
 
@@ -272,16 +234,16 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
       total_return_mean: mean(finished.totalReturnSum),
       episode_reward_mean: mean(finished.rewardSum),
       episode_length_mean: mean(finished.lengthSum),
-      policy_loss: sumPolicy / minibatches,
-      value_loss: sumValue / minibatches,
-      entropy: sumEntropy / minibatches,
-      approx_kl: sumKl / minibatches,
-      old_approx_kl: sumOldKl / minibatches,
-      clip_fraction: sumClip / minibatches,
-      explained_variance: explainedVariance,
-      grad_norm: sumNorm / minibatches,
+      policy_loss: u.policyLoss,
+      value_loss: u.valueLoss,
+      entropy: u.entropy,
+      approx_kl: u.approxKl,
+      old_approx_kl: u.oldApproxKl,
+      clip_fraction: u.clipFraction,
+      explained_variance: u.explainedVariance,
+      grad_norm: u.gradNorm,
       learning_rate: learningRate,
-      epochs: epochsRun,
+      epochs: u.epochs,
     };
     const elapsed = (tEnd - t0) / 1000;
     const timing: UpdateTiming = {
@@ -299,6 +261,94 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
     if ((stop instanceof Promise ? await stop : stop) === true) break;
   }
   return { updates: update, envSteps, episodes, lastMetrics, state: snapshot() };
+}
+
+/** Means over the minibatches of one update (the metrics record's loss fields). */
+export interface UpdateStats {
+  readonly policyLoss: number;
+  readonly valueLoss: number;
+  readonly entropy: number;
+  readonly approxKl: number;
+  readonly oldApproxKl: number;
+  readonly clipFraction: number;
+  readonly gradNorm: number;
+  readonly explainedVariance: number | null;
+  /** Epochs run (fewer than configured when the KL early stop fired). */
+  readonly epochs: number;
+}
+
+export interface PpoUpdateInput {
+  /** A filled rollout (observations, actions, old log-probabilities and values, rewards, flags, sequence states). */
+  readonly buf: RolloutBuffer;
+  readonly engine: Engine;
+  readonly config: AgentConfig;
+  /** Sequence indices 0 … numSequences − 1, shuffled in place every epoch. */
+  readonly order: Int32Array;
+  readonly minibatchRng: Rng;
+  readonly learningRate: number;
+  /** Article mode's replayed V(s_t) and V(s_{t+1}), one per buffer position. */
+  readonly scratch: { readonly values: Float64Array; readonly nextValues: Float64Array };
+}
+
+/**
+ * The learning half of one PPO update, on a filled rollout buffer: targets (GAE), then epochs of minibatches
+ * of whole sequences, each a clipped-surrogate loss, its gradient and one clipped Adam step.
+ */
+export function ppoUpdate(input: PpoUpdateInput): UpdateStats {
+  const { buf, engine, config, order, minibatchRng, learningRate } = input;
+  const ppo = config.ppo;
+  const { sequenceLength: L, numSequences, sequencesPerMinibatch } = buf.sizes;
+  const article = ppo.advantageMode === "article";
+  const coefs = lossCoefficients(config);
+  const replayValues = input.scratch.values;
+  const replayNextValues = input.scratch.nextValues;
+  // ---- Targets. Rollout mode: GAE once, from the rollout's values. Article mode: recomputed every epoch below.
+  if (!article) rolloutAdvantages(buf, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
+  const articleTargets = (): void => {
+    engine.evaluate(buf, order, "observations", replayValues);
+    engine.evaluate(buf, order, "next", replayNextValues);
+    for (let s = 0; s < numSequences; s++) {
+      articleAdvantages(buf, s * L, L, replayValues, replayNextValues, ppo.gamma, ppo.gaeLambda, ppo.bootstrapTruncated);
+    }
+  };
+
+  // ---- Epochs of minibatches of whole sequences.
+  let sumPolicy = 0, sumValue = 0, sumEntropy = 0, sumKl = 0, sumOldKl = 0, sumClip = 0, sumNorm = 0, minibatches = 0;
+  let explainedVariance: number | null = null;
+  let epochsRun = 0;
+  for (let epoch = 0; epoch < ppo.updateEpochs; epoch++) {
+    if (article) articleTargets();
+    if (epoch === 0) explainedVariance = explainedVarianceOf(buf.values, buf.returns);
+    shuffle(order, minibatchRng);
+    let epochKl = 0;
+    for (let mb = 0; mb < ppo.numMinibatches; mb++) {
+      const seqs = order.subarray(mb * sequencesPerMinibatch, (mb + 1) * sequencesPerMinibatch);
+      prepareLossAdvantages(buf.advantages, buf.lossAdvantages, seqs, L, ppo.normalizeAdvantages);
+      const stats = engine.lossAndGradients(buf, seqs, coefs);
+      sumNorm += engine.applyGradients(learningRate, ppo.maxGradNorm);
+      sumPolicy += stats.policyLoss;
+      sumValue += stats.valueLoss;
+      sumEntropy += stats.entropy;
+      sumKl += stats.approxKl;
+      sumOldKl += stats.oldApproxKl;
+      sumClip += stats.clipFraction;
+      epochKl += stats.approxKl;
+      minibatches++;
+    }
+    epochsRun++;
+    if (ppo.targetKl !== null && epochKl / ppo.numMinibatches > ppo.targetKl) break;
+  }
+  return {
+    policyLoss: sumPolicy / minibatches,
+    valueLoss: sumValue / minibatches,
+    entropy: sumEntropy / minibatches,
+    approxKl: sumKl / minibatches,
+    oldApproxKl: sumOldKl / minibatches,
+    clipFraction: sumClip / minibatches,
+    gradNorm: sumNorm / minibatches,
+    explainedVariance,
+    epochs: epochsRun,
+  };
 }
 
 /** Fisher–Yates shuffle in place, with the given stream. */

@@ -13,7 +13,10 @@ export interface RolloutBuffer {
   readonly observations: Float32Array;
   /** (N·T) × obs: the observation after each step (the final one where an episode ended); article mode only. */
   readonly nextObservations: Float32Array;
+  /** The categorical index of the action taken (the action, or the side; 0 for a Gaussian head). */
   readonly actions: Int32Array;
+  /** The pre-squash Gaussian sample u of the action taken (0 for a categorical head). */
+  readonly actionValues: Float64Array;
   /** log π_old(a_t | history) at the rollout. */
   readonly logProbs: Float64Array;
   /** V_old(history) at the rollout. */
@@ -48,6 +51,7 @@ export function allocRolloutBuffer(sizes: RolloutSizes, observationSize: number,
     observations: new Float32Array(n * observationSize),
     nextObservations: new Float32Array(withNextObservations ? n * observationSize : 0),
     actions: new Int32Array(n),
+    actionValues: new Float64Array(n),
     logProbs: new Float64Array(n),
     values: new Float64Array(n),
     rewards: new Float64Array(n),

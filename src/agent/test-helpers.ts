@@ -19,7 +19,8 @@ export function randomBuffer(
   for (let i = 0; i < buf.observations.length; i++) buf.observations[i] = rng.uniform() < 0.1 ? 0 : rng.normal();
   for (let i = 0; i < buf.nextObservations.length; i++) buf.nextObservations[i] = rng.normal();
   for (let k = 0; k < n; k++) {
-    buf.actions[k] = rng.int(spec.actionCount);
+    buf.actions[k] = spec.actionCount > 0 ? rng.int(spec.actionCount) : 0;
+    buf.actionValues[k] = spec.piLogStd >= 0 ? 1.5 * rng.normal() : 0;
     buf.episodeStarts[k] = rng.uniform() < 0.2 ? 1 : 0;
     buf.terminated[k] = rng.uniform() < 0.1 ? 1 : 0;
     buf.truncated[k] = !buf.terminated[k] && rng.uniform() < 0.1 ? 1 : 0;

@@ -13,11 +13,15 @@ import type { RolloutBuffer } from "./rollout-buffer.js";
  */
 
 interface TrunkVars {
+  /** MLP trunk: kernel and bias of each layer (empty for an LSTM trunk, whose fields below are then unused). */
+  readonly mlp: readonly { readonly kernel: tf.Variable; readonly bias: tf.Variable }[];
   readonly denseKernel: tf.Variable;
   readonly denseBias: tf.Variable;
   readonly lstmKernel: tf.Variable;
   readonly lstmRecurrentKernel: tf.Variable;
   readonly lstmBias: tf.Variable;
+  /** b_hh (lstmBias "pair"), or null. */
+  readonly lstmBias2: tf.Variable | null;
 }
 
 /** Minibatch data copied out of the rollout buffer, as plain arrays ready for tensors. */
@@ -31,6 +35,8 @@ interface GatheredBatch {
   readonly h0: Float32Array[];
   readonly c0: Float32Array[];
   readonly actions: Int32Array;
+  /** Pre-squash Gaussian samples u of the actions. */
+  readonly actionValues: Float32Array;
   readonly oldLogProbs: Float32Array;
   readonly oldValues: Float32Array;
   readonly advantages: Float32Array;
@@ -52,6 +58,7 @@ export class TfjsEngine implements Engine {
   private readonly piBias: tf.Variable;
   private readonly vKernel: tf.Variable;
   private readonly vBias: tf.Variable;
+  private readonly piLogStd: tf.Variable | null;
   private adamStep = 0;
   private grads: tf.Tensor[] | null = null;
 
@@ -67,16 +74,19 @@ export class TfjsEngine implements Engine {
     const byOffset = new Map(spec.blocks.map((b, i) => [b.offset, this.vars[i]!]));
     const at = (offset: number): tf.Variable => byOffset.get(offset)!;
     this.trunkVars = spec.trunks.map((t: TrunkLayout) => ({
+      mlp: t.mlp.map((l) => ({ kernel: at(l.kernel), bias: at(l.bias) })),
       denseKernel: at(t.denseKernel),
       denseBias: at(t.denseBias),
       lstmKernel: at(t.lstmKernel),
       lstmRecurrentKernel: at(t.lstmRecurrentKernel),
       lstmBias: at(t.lstmBias),
+      lstmBias2: t.lstmBias2 >= 0 ? at(t.lstmBias2) : null,
     }));
     this.piKernel = at(spec.piKernel);
     this.piBias = at(spec.piBias);
     this.vKernel = at(spec.vKernel);
     this.vBias = at(spec.vBias);
+    this.piLogStd = spec.piLogStd >= 0 ? at(spec.piLogStd) : null;
   }
 
   getParameters(): Float64Array {
@@ -131,8 +141,21 @@ export class TfjsEngine implements Engine {
   // ---------------------------------------------------------------------------------------------------------
   // Network pieces.
 
+  /** An MLP trunk's output: ReLU dense layers in order. */
+  private mlpForward(tv: TrunkVars, x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (const l of tv.mlp) h = tf.relu(tf.add(tf.matMul(h, l.kernel as tf.Tensor2D), l.bias)) as tf.Tensor2D;
+    return h;
+  }
+
   private dense(tv: TrunkVars, x: tf.Tensor2D): tf.Tensor2D {
     return tf.relu(tf.add(tf.matMul(x, tv.denseKernel as tf.Tensor2D), tv.denseBias)) as tf.Tensor2D;
+  }
+
+  /** a·Wx + b_ih + b_hh (pair) or a·Wx + b (single). */
+  private inputProjection(tv: TrunkVars, a: tf.Tensor2D): tf.Tensor2D {
+    const xw = tf.add(tf.matMul(a, tv.lstmKernel as tf.Tensor2D), tv.lstmBias) as tf.Tensor2D;
+    return tv.lstmBias2 === null ? xw : (tf.add(xw, tv.lstmBias2) as tf.Tensor2D);
   }
 
   /** One LSTM step from the precomputed input projection xw = a·Wx + b. */
@@ -144,8 +167,55 @@ export class TfjsEngine implements Engine {
     return [hNew, cNew];
   }
 
-  private policyLogits(h: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(h, this.piKernel as tf.Tensor2D), this.piBias);
+  /**
+   * The head's distribution parameters for hidden states h [R, H]: log-probabilities [R, C] (null without a
+   * categorical part), the Gaussian mean [R] and log std (scalar) (null without a Gaussian part). policy-head.ts
+   * defines the distribution; this is its tfjs form.
+   */
+  private policyHeadTensors(h: tf.Tensor2D): { logp: tf.Tensor2D | null; mu: tf.Tensor1D | null; logStd: tf.Tensor | null } {
+    const C = this.spec.actionCount;
+    const out = tf.add(tf.matMul(h, this.piKernel as tf.Tensor2D), this.piBias) as tf.Tensor2D;
+    const rows = out.shape[0];
+    const logp = C === 0 ? null : tf.logSoftmax(C === this.spec.policyOutputs ? out : tf.slice(out, [0, 0], [rows, C]));
+    const gauss = this.piLogStd !== null;
+    const mu = gauss ? (tf.reshape(tf.slice(out, [0, C], [rows, 1]), [-1]) as tf.Tensor1D) : null;
+    return { logp, mu, logStd: gauss ? tf.reshape(this.piLogStd!, []) : null };
+  }
+
+  /** Per row: whether the taken action's Gaussian part counts (policy-head.ts), as 0/1 floats. */
+  private gaussianMask(actions: tf.Tensor1D): tf.Tensor1D {
+    const head = this.spec.head;
+    if (head.kind === "gaussian") return tf.onesLike(actions).toFloat() as tf.Tensor1D;
+    if (head.kind === "categorical") return tf.zerosLike(actions).toFloat() as tf.Tensor1D;
+    return tf.sum(tf.mul(tf.oneHot(actions, head.sides), tf.tensor1d(head.sized.map((x) => (x ? 1 : 0)))), 1) as tf.Tensor1D;
+  }
+
+  /** log π(index, u) per row and the entropy per row (policy-head.ts: headLogProb, headEntropy). */
+  private logProbAndEntropy(
+    heads: ReturnType<TfjsEngine["policyHeadTensors"]>,
+    actions: tf.Tensor1D,
+    u: tf.Tensor1D,
+  ): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
+    const head = this.spec.head;
+    const C = this.spec.actionCount;
+    let logProb: tf.Tensor1D = tf.zerosLike(u) as tf.Tensor1D;
+    let entropy: tf.Tensor1D = tf.zerosLike(u) as tf.Tensor1D;
+    if (heads.logp !== null) {
+      logProb = tf.sum(tf.mul(heads.logp, tf.oneHot(actions, C)), 1) as tf.Tensor1D;
+      entropy = tf.neg(tf.sum(tf.mul(tf.exp(heads.logp), heads.logp), 1)) as tf.Tensor1D;
+    }
+    if (heads.mu !== null && heads.logStd !== null) {
+      const z = tf.div(tf.sub(u, heads.mu), tf.exp(heads.logStd));
+      const logN = tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), heads.logStd), 0.5 * Math.log(2 * Math.PI));
+      logProb = tf.add(logProb, tf.mul(this.gaussianMask(actions), logN)) as tf.Tensor1D;
+      const hGauss = tf.add(heads.logStd, 0.5 + 0.5 * Math.log(2 * Math.PI));
+      let pSized: tf.Tensor1D = tf.onesLike(u) as tf.Tensor1D;
+      if (head.kind === "hybrid" && heads.logp !== null) {
+        pSized = tf.sum(tf.mul(tf.exp(heads.logp), tf.tensor1d(head.sized.map((x) => (x ? 1 : 0)))), 1) as tf.Tensor1D;
+      }
+      entropy = tf.add(entropy, tf.mul(pSized, hGauss)) as tf.Tensor1D;
+    }
+    return { logProb, entropy };
   }
 
   private valueOfHidden(h: tf.Tensor2D): tf.Tensor1D {
@@ -153,10 +223,10 @@ export class TfjsEngine implements Engine {
   }
 
   /**
-   * Replays B sequences of L steps: returns log π(·) [B·L, A] and V [B·L] (row-major b·L + i). `onlyValue`
-   * skips the policy trunk and head.
+   * Replays B sequences of L steps: returns the head's distribution parameters (rows b·L + i) and V [B·L].
+   * `onlyValue` skips the policy trunk and head.
    */
-  private forward(batch: GatheredBatch, observations: Float32Array, onlyValue: boolean): { logp: tf.Tensor2D | null; values: tf.Tensor1D } {
+  private forward(batch: GatheredBatch, observations: Float32Array, onlyValue: boolean): { heads: ReturnType<TfjsEngine["policyHeadTensors"]> | null; values: tf.Tensor1D } {
     const { B, L } = batch;
     const H = this.spec.lstmUnits;
     const O = this.spec.observationSize;
@@ -169,8 +239,12 @@ export class TfjsEngine implements Engine {
         trunkOutputs.push(tf.zeros([0, H]));
         return;
       }
+      if (tv.mlp.length > 0) {
+        trunkOutputs.push(this.mlpForward(tv, x));
+        return;
+      }
       const a = this.dense(tv, x);
-      const xw = tf.reshape(tf.add(tf.matMul(a, tv.lstmKernel as tf.Tensor2D), tv.lstmBias), [B, L, 4 * H]);
+      const xw = tf.reshape(this.inputProjection(tv, a), [B, L, 4 * H]);
       const xwSteps = tf.unstack(xw, 1) as tf.Tensor2D[];
       let h: tf.Tensor2D = tf.tensor2d(batch.h0[t]!, [B, H]);
       let c: tf.Tensor2D = tf.tensor2d(batch.c0[t]!, [B, H]);
@@ -183,8 +257,8 @@ export class TfjsEngine implements Engine {
       trunkOutputs.push(tf.reshape(tf.stack(hs, 1), [B * L, H]));
     });
     const values = this.valueOfHidden(trunkOutputs[last]!);
-    const logp = onlyValue ? null : tf.logSoftmax(this.policyLogits(trunkOutputs[0]!));
-    return { logp, values };
+    const heads = onlyValue ? null : this.policyHeadTensors(trunkOutputs[0]!);
+    return { heads, values };
   }
 
   private gather(buf: RolloutBuffer, sequences: ArrayLike<number>): GatheredBatch {
@@ -196,6 +270,7 @@ export class TfjsEngine implements Engine {
     const observations = new Float32Array(B * L * O);
     const keep = new Float32Array(B * L);
     const actions = new Int32Array(B * L);
+    const actionValues = new Float32Array(B * L);
     const oldLogProbs = new Float32Array(B * L);
     const oldValues = new Float32Array(B * L);
     const advantages = new Float32Array(B * L);
@@ -212,6 +287,7 @@ export class TfjsEngine implements Engine {
         const r = b * L + i;
         keep[r] = buf.episodeStarts[k] ? 0 : 1;
         actions[r] = buf.actions[k]!;
+        actionValues[r] = buf.actionValues[k]!;
         oldLogProbs[r] = buf.logProbs[k]!;
         oldValues[r] = buf.values[k]!;
         advantages[r] = buf.lossAdvantages[k]!;
@@ -224,7 +300,7 @@ export class TfjsEngine implements Engine {
         c0[t]!.set(buf.sequenceStates.subarray(so + H, so + 2 * H), b * H);
       }
     }
-    return { B, L, observations, keep, h0, c0, actions, oldLogProbs, oldValues, advantages, returns, positions };
+    return { B, L, observations, keep, h0, c0, actions, actionValues, oldLogProbs, oldValues, advantages, returns, positions };
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -234,29 +310,37 @@ export class TfjsEngine implements Engine {
     const H = this.spec.lstmUnits;
     const S = this.spec.stateSize;
     const O = this.spec.observationSize;
-    const A = this.spec.actionCount;
+    const W = this.spec.policyParams;
     const out = tf.tidy(() => {
       const x = tf.tensor2d(observations.subarray(0, rows * O), [rows, O]);
       const hs: tf.Tensor2D[] = [];
       const cs: tf.Tensor2D[] = [];
       this.trunkVars.forEach((tv, t) => {
+        if (tv.mlp.length > 0) {
+          hs.push(this.mlpForward(tv, x));
+          cs.push(tf.zeros([rows, 0]));
+          return;
+        }
         const { h, c } = stateTensors(state, rows, S, t * 2 * H, H);
         const a = this.dense(tv, x);
-        const xw = tf.add(tf.matMul(a, tv.lstmKernel as tf.Tensor2D), tv.lstmBias) as tf.Tensor2D;
+        const xw = this.inputProjection(tv, a);
         const [hNew, cNew] = this.lstmStep(tv, xw, h, c);
         hs.push(hNew);
         cs.push(cNew);
       });
-      const logp = tf.logSoftmax(this.policyLogits(hs[0]!));
+      const heads = this.policyHeadTensors(hs[0]!);
+      const parts: tf.Tensor2D[] = heads.logp === null ? [] : [heads.logp];
+      if (heads.mu !== null && heads.logStd !== null) parts.push(tf.reshape(heads.mu, [rows, 1]), tf.mul(tf.ones([rows, 1]), heads.logStd) as tf.Tensor2D);
+      const params = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
       const values = this.valueOfHidden(hs[hs.length - 1]!);
-      return [logp, values, ...hs, ...cs];
+      return [params, values, ...hs, ...cs];
     });
     const data = out.map((t) => t.dataSync());
     tf.dispose(out);
     const T = this.trunkVars.length;
-    logProbsOut.set(data[0]!.subarray(0, rows * A));
+    logProbsOut.set(data[0]!.subarray(0, rows * W));
     valuesOut.set(data[1]!.subarray(0, rows));
-    for (let t = 0; t < T; t++) {
+    for (let t = 0; t < T && S > 0; t++) {
       const h = data[2 + t]!;
       const c = data[2 + T + t]!;
       for (let r = 0; r < rows; r++) {
@@ -276,10 +360,11 @@ export class TfjsEngine implements Engine {
     const tv = this.trunkVars[last]!;
     const v = tf.tidy(() => {
       const x = tf.tensor2d(observations.subarray(row * O, (row + 1) * O), [1, O]);
+      if (tv.mlp.length > 0) return this.valueOfHidden(this.mlpForward(tv, x));
       const so = stateRow * this.spec.stateSize + last * 2 * H;
       const h = tf.tensor2d(Float32Array.from(state.subarray(so, so + H)), [1, H]);
       const c = tf.tensor2d(Float32Array.from(state.subarray(so + H, so + 2 * H)), [1, H]);
-      const xw = tf.add(tf.matMul(this.dense(tv, x), tv.lstmKernel as tf.Tensor2D), tv.lstmBias) as tf.Tensor2D;
+      const xw = this.inputProjection(tv, this.dense(tv, x));
       const [hNew] = this.lstmStep(tv, xw, h, c);
       return this.valueOfHidden(hNew);
     });
@@ -303,10 +388,9 @@ export class TfjsEngine implements Engine {
     }
     const wantLogp = logProbsOut !== undefined && source === "observations";
     const outputs = tf.tidy(() => {
-      const { logp, values } = this.forward(batch, observations, !wantLogp);
-      if (!wantLogp || logp === null) return [values];
-      const onehot = tf.oneHot(tf.tensor1d(batch.actions, "int32"), this.spec.actionCount);
-      return [values, tf.sum(tf.mul(logp, onehot), 1)];
+      const { heads, values } = this.forward(batch, observations, !wantLogp);
+      if (!wantLogp || heads === null) return [values];
+      return [values, this.logProbAndEntropy(heads, tf.tensor1d(batch.actions, "int32"), tf.tensor1d(batch.actionValues)).logProb];
     });
     const v = outputs[0]!.dataSync();
     const lp = outputs[1]?.dataSync();
@@ -328,16 +412,16 @@ export class TfjsEngine implements Engine {
       const oldValues = tf.tensor1d(batch.oldValues);
       const adv = tf.tensor1d(batch.advantages);
       const returns = tf.tensor1d(batch.returns);
-      const onehot = tf.oneHot(actions, this.spec.actionCount);
+      const u = tf.tensor1d(batch.actionValues);
       const { value, grads } = tf.variableGrads(() => {
-        const { logp, values } = this.forward(batch, batch.observations, false);
-        const logpAll = logp!;
-        const logRatio = tf.sub(tf.sum(tf.mul(logpAll, onehot), 1), oldLogp);
+        const { heads, values } = this.forward(batch, batch.observations, false);
+        const taken = this.logProbAndEntropy(heads!, actions, u);
+        const logRatio = tf.sub(taken.logProb, oldLogp);
         const ratio = tf.exp(logRatio);
         const eps = coefs.clipCoef;
         const policyTerms = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - eps, 1 + eps)));
         const policyLoss = tf.mean(policyTerms);
-        const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), 1)));
+        const entropy = tf.mean(taken.entropy);
         const elementLoss = (d: tf.Tensor): tf.Tensor => {
           if (coefs.valueLoss === "mse") return tf.mul(0.5, tf.square(d));
           const absd = tf.abs(d);

@@ -1,4 +1,4 @@
-import type { BoxSpace, DiscreteSpace } from "../env/spaces.js";
+import type { BoxSpace, DiscreteSpace, HybridSpace, Space } from "../env/spaces.js";
 import type { FinishedEpisodeStats, VecEnv, VecStepResult } from "../env/vec-env.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 
@@ -8,7 +8,25 @@ import { deriveSeed, Rng } from "../util/rng.js";
  *     the agent must capture a share of the perfect-foresight profit;
  *   - CueMemoryEnv: a cue shown at an episode's first step decides the right action at its last step, and
  *     nothing in between tells it: a memoryless policy is right half the time, an LSTM always.
+ * Both come with three action spaces (`actions`), so that every policy head faces the same tasks:
+ *   "discrete" (the original), "exposure" (a box [0, 1]: a continuous position or answer) and "hybrid"
+ *   (hold / buy / sell with a size, encoded as one signed value like the env's side_and_size scheme).
  */
+export type ToyActions = "discrete" | "exposure" | "hybrid";
+
+const HYBRID: HybridSpace = {
+  kind: "hybrid",
+  shape: [1],
+  low: Float64Array.of(-1),
+  high: Float64Array.of(1),
+  labels: ["signed size"],
+  sides: ["hold", "buy", "sell"],
+  sideSigns: [0, 1, -1],
+};
+
+function clip01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
 
 function box(labels: string[]): BoxSpace {
   return {
@@ -23,7 +41,7 @@ function box(labels: string[]): BoxSpace {
 abstract class ToyVecEnv implements VecEnv {
   readonly numEnvs: number;
   abstract readonly observationSpace: BoxSpace;
-  abstract readonly actionSpace: DiscreteSpace;
+  abstract readonly actionSpace: Space;
   abstract readonly observationSize: number;
   protected observations!: Float32Array;
   protected finalObservations!: Float32Array;
@@ -113,29 +131,34 @@ export interface PatternMarketOptions {
   readonly noise?: number;
   /** Commission per unit of position change. */
   readonly commission?: number;
+  /** "discrete": flat / long; "exposure": the position in [0, 1]; "hybrid": buy or sell a fraction (default "discrete"). */
+  readonly actions?: ToyActions;
 }
 
 /**
- * Actions: 0 = flat (cash), 1 = long (all in). Observation: [last return × 100, current position].
+ * Actions: 0 = flat (cash), 1 = long (all in); with "exposure" the action is the position in [0, 1]; with
+ * "hybrid", +f buys f of what is not yet invested (p ← p + f·(1 − p)), −f sells f of the position (p ← p − f·p).
+ * Observation: [last return × 100, current position].
  * Reward: position held over the step × the step's return, minus commission on position changes.
  * Perfect foresight (long exactly when the next return is positive, no commission) earns Σ max(r, 0).
  */
 export class PatternMarketEnv extends ToyVecEnv {
   readonly observationSize = 2;
   readonly observationSpace = box(["return_pct", "position"]);
-  readonly actionSpace: DiscreteSpace = { kind: "discrete", n: 2, labels: ["flat", "long"] };
+  readonly actionSpace: Space;
   private readonly opts: Required<PatternMarketOptions>;
   private readonly regime: Int8Array;
-  private readonly position: Uint8Array;
+  private readonly position: Float64Array;
   private readonly lastReturn: Float64Array;
   private readonly time: Int32Array;
   private readonly perfect: Float64Array;
 
   constructor(opts: PatternMarketOptions) {
     super(opts.numEnvs);
-    this.opts = { persistence: 0.9, drift: 0.01, noise: 0.002, commission: 0.0005, ...opts };
+    this.opts = { persistence: 0.9, drift: 0.01, noise: 0.002, commission: 0.0005, actions: "discrete", ...opts };
+    this.actionSpace = actionSpaceOf(this.opts.actions, ["flat", "long"], "position");
     this.regime = new Int8Array(opts.numEnvs);
-    this.position = new Uint8Array(opts.numEnvs);
+    this.position = new Float64Array(opts.numEnvs);
     this.lastReturn = new Float64Array(opts.numEnvs);
     this.time = new Int32Array(opts.numEnvs);
     this.perfect = new Float64Array(opts.numEnvs);
@@ -168,8 +191,10 @@ export class PatternMarketEnv extends ToyVecEnv {
 
   protected stepOne(i: number, a: number): void {
     const r = this.draw(i);
-    const pos = a === 1 ? 1 : 0;
-    const cost = pos !== this.position[i] ? this.opts.commission : 0;
+    const old = this.position[i]!;
+    const kind = this.opts.actions;
+    const pos = kind === "discrete" ? (a === 1 ? 1 : 0) : kind === "exposure" ? clip01(a) : a >= 0 ? old + clip01(a) * (1 - old) : old - clip01(-a) * old;
+    const cost = this.opts.commission * Math.abs(pos - old);
     this.position[i] = pos;
     this.rewards[i] = pos * r - cost;
     if (this.time[i] === 0) this.perfect[i] = 0;
@@ -190,17 +215,21 @@ export interface CueMemoryOptions {
   readonly numEnvs: number;
   /** Blank steps between the cue and the query. */
   readonly delay: number;
+  /** "discrete": answer −1 or +1; "exposure": x in [0, 1] answers 2x − 1; "hybrid": buy +f, sell −f, hold 0 (default "discrete"). */
+  readonly actions?: ToyActions;
 }
 
 /**
  * Observation: [cue, query flag]. Step 0 shows the cue (±1); then `delay` blank steps [0, 0]; then the query
  * [0, 1]. The action at the query step earns +1 if it matches the cue (0 for −1, 1 for +1), else −1, and the
- * episode terminates. Actions elsewhere earn nothing. Episodes last delay + 2 steps.
+ * episode terminates; with "exposure" it earns (2x − 1)·cue, with "hybrid" the signed size times the cue (so
+ * the full-size answer of the right side earns +1). Actions elsewhere earn nothing. Episodes last delay + 2 steps.
  */
 export class CueMemoryEnv extends ToyVecEnv {
   readonly observationSize = 2;
   readonly observationSpace = box(["cue", "query"]);
-  readonly actionSpace: DiscreteSpace = { kind: "discrete", n: 2, labels: ["answer -1", "answer +1"] };
+  readonly actionSpace: Space;
+  private readonly actionKind: ToyActions;
   private readonly delay: number;
   private readonly cue: Int8Array;
   private readonly time: Int32Array;
@@ -208,6 +237,8 @@ export class CueMemoryEnv extends ToyVecEnv {
   constructor(opts: CueMemoryOptions) {
     super(opts.numEnvs);
     this.delay = opts.delay;
+    this.actionKind = opts.actions ?? "discrete";
+    this.actionSpace = actionSpaceOf(this.actionKind, ["answer -1", "answer +1"], "answer");
     this.cue = new Int8Array(opts.numEnvs);
     this.time = new Int32Array(opts.numEnvs);
     this.alloc();
@@ -227,7 +258,10 @@ export class CueMemoryEnv extends ToyVecEnv {
 
   protected stepOne(i: number, a: number): void {
     const query = this.time[i] === this.delay + 1;
-    this.rewards[i] = query ? (a === (this.cue[i]! > 0 ? 1 : 0) ? 1 : -1) : 0;
+    const cue = this.cue[i]!;
+    const k = this.actionKind;
+    const answer = k === "discrete" ? (a === (cue > 0 ? 1 : 0) ? 1 : -1) : k === "exposure" ? (2 * clip01(a) - 1) * cue : Math.max(-1, Math.min(1, a)) * cue;
+    this.rewards[i] = query ? answer : 0;
     this.terminated[i] = query ? 1 : 0;
     this.truncated[i] = 0;
     this.time[i] = this.time[i]! + 1;
@@ -237,4 +271,10 @@ export class CueMemoryEnv extends ToyVecEnv {
   protected finishStats(i: number): { profit: number; totalReturn: number } {
     return { profit: this.rewards[i]!, totalReturn: this.rewards[i]! };
   }
+}
+
+function actionSpaceOf(kind: ToyActions, labels: [string, string], what: string): Space {
+  if (kind === "discrete") return { kind: "discrete", n: 2, labels } satisfies DiscreteSpace;
+  if (kind === "hybrid") return HYBRID;
+  return { kind: "box", shape: [1], low: Float64Array.of(0), high: Float64Array.of(1), labels: [what] } satisfies BoxSpace;
 }

@@ -78,8 +78,12 @@ describe("train() on the embedded market", () => {
     expect(m.data.source).toBe("embedded");
     expect(m.data.fileSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.data.rows).toBeGreaterThan(1000);
-    expect(m.observation.labels).toEqual(["open_pct", "high_pct", "low_pct", "close_pct", "volume_pct", "cash/10000", "coins"]);
-    expect(m.observation.normalization?.mean.length).toBe(7);
+    // The default preset's own observation (agent.observation) on the article's env.
+    const O = m.observation.labels.length;
+    expect(m.observation.labels.slice(0, 5)).toEqual(["close_ret_1", "close_ret_4", "close_ret_12", "close_ret_24", "close_ret_48"]);
+    expect(m.observation.labels.slice(-2)).toEqual(["coin_share", "pnl_vs_hold"]);
+    expect(O).toBe(18);
+    expect(m.observation.normalization?.mean.length).toBe(O);
     expect(m.training.engine).toBe("fused");
     expect(m.training.envSteps).toBe(128);
     expect(m.training.updates).toBe(4);
@@ -93,7 +97,7 @@ describe("train() on the embedded market", () => {
     result.policy.reset();
     loaded.reset();
     for (let t = 0; t < 50; t++) {
-      const obs = Array.from({ length: 7 }, () => rng.normal() * 3);
+      const obs = Array.from({ length: O }, () => rng.normal() * 3);
       const x = result.policy.act(obs);
       const y = loaded.act(obs);
       expect(y.action).toBe(x.action);
@@ -106,11 +110,11 @@ describe("train() on the embedded market", () => {
     result.policy.reset();
     loaded.reset();
     for (let t = 0; t < 20; t++) {
-      const obs = [0.1 * t, -0.2, 0.3, 0.05, 40, 1, 1];
+      const obs = Array.from({ length: O }, (_, j) => (j === 0 ? 0.1 * t : 0.3 - 0.05 * j));
       expect(loaded.act(obs, { mode: "sample", rng: r2 }).action).toBe(result.policy.act(obs, { mode: "sample", rng: r1 }).action);
     }
     expectAgentError(() => loaded.act([1, 2, 3]), "invalid_observation");
-    expectAgentError(() => loaded.act([1, 2, 3, 4, 5, 6, Number.NaN]), "invalid_observation");
+    expectAgentError(() => loaded.act([...new Array<number>(O - 1).fill(1), Number.NaN]), "invalid_observation");
   });
 
   it("replaces an existing checkpoint atomically and leaves no temporary folders", async () => {

@@ -6,10 +6,26 @@ import type { Candles } from "../data/candles.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { selectRange } from "../data/splits.js";
-import { createVecEnv, resolveEnvConfig, withFittedNormalization, ENV_PRESET_NAMES, type DeepPartial, type EnvConfig, type EnvConfigInput, type EnvPresetName } from "../env/index.js";
+import {
+  actionLabelsOf,
+  createVecEnv,
+  featuresFromConfig,
+  mergeConfigInput,
+  resolveEnvConfig,
+  withFittedNormalization,
+  ENV_PRESET_NAMES,
+  type DeepPartial,
+  type EnvConfig,
+  type EnvConfigInput,
+  type EnvPresetName,
+  type RewardScheme,
+} from "../env/index.js";
+import { appendCustomFeatures, assertCausal, customFeatureRecord, type CustomFeature } from "../features/custom.js";
+import { FeatureError } from "../features/errors.js";
+import type { FeatureMatrix } from "../features/feature-matrix.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { BACKEND_PREFERENCES, selectBackend, type BackendInfo } from "./backend.js";
-import { assertCompatible, CHECKPOINT_OUTPUT, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest, type CheckpointStatus } from "./checkpoint.js";
+import { assertCompatible, CHECKPOINT_OUTPUT, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, sha256, type Checkpoint, type CheckpointManifest, type CheckpointStatus } from "./checkpoint.js";
 import { AGENT_PRESET_NAMES, resolveAgentConfig, rolloutSizes, type AgentConfig, type AgentConfigInput } from "./config.js";
 import { chooseEngineKind, createEngine, ENGINE_PREFERENCES } from "./create-engine.js";
 import type { EngineKind } from "./engine.js";
@@ -18,6 +34,7 @@ import { initParameters } from "./init.js";
 import { jsonLine, type UpdateMetrics, type UpdateTiming } from "./metrics.js";
 import { layoutSignature, networkSpec } from "./network-spec.js";
 import { createPolicy, type Policy } from "./policy.js";
+import { headForSpace } from "./policy-head.js";
 import { runPpo, type PpoResumeState, type PpoState } from "./ppo.js";
 import { createProgress, type ProgressMode } from "./progress.js";
 import { autoProgressMode } from "../util/progress.js";
@@ -34,14 +51,21 @@ export const trainConfigSchema = z
   .object({
     /** Agent preset: "seed" (the article's agent) or "default" (this project's tuned one). */
     preset: z.enum(AGENT_PRESET_NAMES).default("default"),
-    /** Overrides of the preset's network and PPO fields (validated by the agent config schema). */
-    agent: z.custom<Pick<AgentConfigInput, "network" | "ppo">>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object { network?, ppo? }").default({}),
+    /** Overrides of the preset's network, PPO, observation and action fields (validated by the agent config schema). */
+    agent: z
+      .custom<Pick<AgentConfigInput, "network" | "ppo" | "observation" | "actions">>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object { network?, ppo?, observation?, actions? }")
+      .default({}),
     /** Env preset (src/env/presets.ts); "seed" is the article's env. */
     envPreset: z.enum(ENV_PRESET_NAMES as [EnvPresetName, ...EnvPresetName[]]).default("seed"),
     /** Overrides of the env preset's fields, at any depth (validated by the env config schema). */
     env: z.custom<DeepPartial<EnvConfigInput>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "expected an object of env config overrides").default({}),
     /** Candle CSV (timestamp,open,high,low,close,volume); null: the embedded synthetic market. */
     data: z.string().nullable().default(null),
+    /**
+     * Candles in memory (a generated market: src/data/planted-markets.ts), used instead of `data`; the manifest's
+     * data source reads "memory:" + their meta.source, and its hashes are of the candles.
+     */
+    candles: z.custom<Candles>((v) => typeof v === "object" && v !== null && "close" in v && "timestamp" in v, "expected Candles").nullable().default(null),
     /** First training bar (inclusive; "YYYY-MM-DD" = 00:00 UTC); null: the data's first bar. */
     trainStart: z.string().nullable().default(null),
     /** End of the training bars (exclusive); null: through the data's last bar. */
@@ -68,13 +92,41 @@ export const trainConfigSchema = z
     progress: z.enum(["auto", "bar", "lines", "notebook", "none"]).default("auto"),
     /** Replace an existing checkpoint at `out` (only ever one this project wrote; anything else is refused). */
     force: z.boolean().default(false),
+    /**
+     * A reward scheme of your own (any RewardScheme, memory included) paid instead of the env config's reward;
+     * null: the config's. Its name and memory size are recorded in the manifest (`custom.reward`).
+     */
+    reward: z.custom<RewardScheme>((v) => isRewardScheme(v), "expected a RewardScheme { name, stateSize, start(), reward() }").nullable().default(null),
+    /**
+     * Features of your own appended to the observation's market features (causal; checked on the training
+     * data). Recorded by name and columns in the manifest (`custom.features`); loading such a checkpoint for a
+     * backtest needs the same features again.
+     */
+    features: z.array(z.custom<CustomFeature>((v) => isCustomFeature(v), "expected a CustomFeature { name, columns, compute() }")).readonly().default([]),
   })
   .strict();
+
+function isRewardScheme(v: unknown): v is RewardScheme {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Partial<RewardScheme>;
+  return typeof r.name === "string" && Number.isInteger(r.stateSize) && typeof r.start === "function" && typeof r.reward === "function";
+}
+
+function isCustomFeature(v: unknown): v is CustomFeature {
+  if (typeof v !== "object" || v === null) return false;
+  const f = v as Partial<CustomFeature>;
+  return typeof f.name === "string" && Array.isArray(f.columns) && typeof f.compute === "function";
+}
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 
 export interface TrainResult {
+  /**
+   * The observation's market features for any candles (the backtest windows): null when the env config alone
+   * computes them; the config's features plus the custom ones when `features` were given.
+   */
+  readonly featuresFor: (candles: Candles) => FeatureMatrix | null;
   /** Checkpoint folder written, or null. */
   readonly dir: string | null;
   /** The manifest (also when nothing was written: what would have been saved). */
@@ -154,9 +206,12 @@ interface LoadedData {
   readonly fileSha256: string;
 }
 
-function loadData(data: string | null, trainStart: string | null, trainEnd: string | null): LoadedData {
-  const read = data === null ? readEmbeddedMarket() : readCandlesCsv(data);
+function loadData(data: string | null, trainStart: string | null, trainEnd: string | null, inMemory: Candles | null): LoadedData {
   const range = { ...(trainStart !== null ? { start: trainStart } : {}), ...(trainEnd !== null ? { end: trainEnd } : {}) };
+  if (inMemory !== null) {
+    return { candles: selectRange(inMemory, range), source: `memory:${inMemory.meta.source ?? inMemory.meta.symbol}`, fileSha256: candlesSha256(inMemory) };
+  }
+  const read = data === null ? readEmbeddedMarket() : readCandlesCsv(data);
   const candles = selectRange(read.candles, range);
   return { candles, source: data ?? "embedded", fileSha256: read.report.sha256 };
 }
@@ -214,29 +269,45 @@ async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: 
   }
 
   // ---- Data and env.
-  const data = loadData(config.data, config.trainStart, config.trainEnd);
-  let envConfig = envRequest ?? resolveEnvConfig({ preset: config.envPreset, ...config.env } as Parameters<typeof resolveEnvConfig>[0]);
+  const data = loadData(config.data, config.trainStart, config.trainEnd, config.candles);
+  // The env preset, then what the agent observes and how it acts (its preset's choice), then explicit overrides.
+  const agentSide = { ...(agent.observation !== null ? { observation: agent.observation } : {}), ...(agent.actions !== null ? { actions: agent.actions } : {}) };
+  let envConfig =
+    envRequest ?? resolveEnvConfig({ preset: config.envPreset, ...(mergeConfigInput(agentSide, config.env) as object) } as Parameters<typeof resolveEnvConfig>[0]);
   if (envConfig.observation.features.kind === "specs" && envConfig.observation.features.normalization === undefined) {
     // Feature scaling fitted on the training rows only; the stats travel in the env config (and the manifest).
     envConfig = withFittedNormalization(envConfig, data.candles);
   }
   const sizes = rolloutSizes(agent.ppo);
-  const env = createVecEnv({ candles: data.candles, config: envConfig, numEnvs: sizes.numEnvs });
-  if (env.actionSpace.kind !== "discrete") {
-    throw new AgentError(
-      "unsupported_action_space",
-      `env preset "${envPresetName}" has a continuous action space; the agent's policy is categorical (use an env with actions.kind "reference" or "exposure_levels")`,
-      "envPreset",
-    );
+  const custom = config.features;
+  for (const f of custom) prefixedFeature(() => assertCausal(f, data.candles));
+  const finalEnv = envConfig;
+  const featuresFor = (candles: Candles): FeatureMatrix | null =>
+    custom.length === 0 ? null : prefixedFeature(() => appendCustomFeatures(featuresFromConfig(candles, finalEnv.observation.features), candles, custom));
+  const trainFeatures = featuresFor(data.candles);
+  if (checkpoint) {
+    const want = checkpoint.manifest.custom;
+    const got = { reward: config.reward?.name ?? null, features: custom.map((f) => f.name) };
+    if ((want.reward?.name ?? null) !== got.reward || want.features.map((f) => f.name).join(",") !== got.features.join(",")) {
+      throw new AgentError("checkpoint_incompatible", `the checkpoint was trained with reward ${JSON.stringify(want.reward?.name ?? null)} and features ${JSON.stringify(want.features.map((f) => f.name))}; pass the same reward and features to resume`, "manifest.json:custom");
+    }
   }
+  const env = createVecEnv({
+    candles: data.candles,
+    config: envConfig,
+    numEnvs: sizes.numEnvs,
+    ...(trainFeatures ? { features: trainFeatures } : {}),
+    ...(config.reward ? { rewards: config.reward } : {}),
+  });
+  const head = headForSpace(env.actionSpace);
   const episodeLength = envConfig.episode.mode === "random_window" ? envConfig.episode.length : Math.max(1, data.candles.length - 1);
   const totalSteps = config.steps ?? (config.episodes ?? 100) * episodeLength;
   const numUpdates = Math.max(1, Math.ceil(totalSteps / sizes.stepsPerUpdate));
 
   // ---- Network, backend, engine.
-  const spec = networkSpec(env.observationSize, env.actionSpace.n, agent.network);
+  const spec = networkSpec(env.observationSize, head, agent.network);
   const observationLabels = [...env.observationSpace.labels];
-  const actionLabels = [...env.actionSpace.labels];
+  const actionLabels = actionLabelsOf(env.actionSpace);
   if (checkpoint) assertCompatible(checkpoint.manifest, { observationLabels, actionLabels, agent });
   if (checkpoint) assertBudgetLeft(checkpoint.manifest, numUpdates, totalSteps, input);
   const backend = await selectBackend(config.backend);
@@ -273,7 +344,7 @@ async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: 
   ): Omit<CheckpointManifest, "format" | "formatVersion" | "createdAt" | "weights" | "optimizer"> => ({
     agent,
     env: { preset: envPresetName, config: envConfig },
-    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
+    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, head: spec.head, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
     observation: {
       labels: observationLabels,
       normalization: state.observationNorm ? { ...state.observationNorm, mean: [...state.observationNorm.mean], variance: [...state.observationNorm.variance], clip: agent.ppo.observationClip } : null,
@@ -308,6 +379,10 @@ async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: 
     },
     versions,
     metrics: lastMetrics ? { ...lastMetrics } : null,
+    custom: {
+      reward: config.reward ? { name: config.reward.name, stateSize: config.reward.stateSize } : null,
+      features: custom.map((f) => ({ ...customFeatureRecord(f), columns: [...f.columns] })),
+    },
   });
 
   const metrics: UpdateMetrics[] = [];
@@ -374,7 +449,7 @@ async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: 
   const written = save(result.state, result.lastMetrics, finalStatus, stopSignal);
   const manifest: CheckpointManifest = written ?? {
     format: "drl-trading-lab/ppo-checkpoint",
-    formatVersion: 1,
+    formatVersion: CHECKPOINT_VERSION,
     createdAt: new Date().toISOString(),
     ...manifestBody,
     weights: { file: "weights.bin", dtype: "float64", sha256: "" },
@@ -398,6 +473,7 @@ async function trainInto(resolved: TrainConfig, input: TrainConfigInput, hooks: 
   const norm = manifest.observation.normalization;
   const policy = createPolicy(engine, norm ? { stats: norm, clip: norm.clip } : null, manifest);
   return {
+    featuresFor,
     dir: written ? config.out : null,
     manifest,
     metrics,
@@ -450,6 +526,16 @@ function readOptional(path: string): string {
 
 function fmt(x: number | null): string {
   return x === null ? "-" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+/** Re-throws a FeatureError of a custom feature as AgentError("invalid_config") at `features`. */
+function prefixedFeature<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FeatureError) throw new AgentError("invalid_config", err.message, `features.${err.field}`);
+    throw err;
+  }
 }
 
 /** Re-throws an AgentError with its field prefixed (so that "ppo.gamma" reads "agent.ppo.gamma" at the edge). */

@@ -14,6 +14,10 @@ export interface CandleFigureOptions extends FigureOptions {
 
 export const DEFAULT_MAX_BARS = 2000;
 
+/** "BTC" of "BTC/USD" (the volume's unit) and "USD" (the price's). */
+const baseOf = (c: Candles): string => c.meta.symbol.split("/")[0] || "base";
+const quoteOf = (c: Candles): string => c.meta.symbol.split("/")[1] || "quote";
+
 /** A title that says when bars were merged, so a reader never mistakes a 10-hour bar for an hourly one. */
 function titleFor(opts: CandleFigureOptions, c: Candles, shown: Candles): string | undefined {
   if (shown === c) return opts.title;
@@ -44,7 +48,7 @@ function volumeTrace(c: Candles, yaxis: "y" | "y2"): Trace {
 /** OHLC candlesticks of `c` against time, optionally with a volume strip underneath. */
 export function candlestickFigure(c: Candles, opts: CandleFigureOptions = {}): Figure {
   const shown = resampleCandles(c, opts.maxBars ?? DEFAULT_MAX_BARS);
-  const layout = baseLayout(withTitle(opts, titleFor(opts, c, shown)));
+  const layout = baseLayout(withTitle({ yTitle: `price (${quoteOf(c)})`, ...opts }, titleFor(opts, c, shown)));
   const price: Trace = {
     type: "candlestick",
     name: c.meta.symbol,
@@ -63,7 +67,7 @@ export function candlestickFigure(c: Candles, opts: CandleFigureOptions = {}): F
     layout: {
       ...layout,
       yaxis: { ...yaxis, domain: [0.26, 1] },
-      yaxis2: { domain: [0, 0.2], gridcolor: "#eceff1", title: { text: "volume" } },
+      yaxis2: { domain: [0, 0.2], gridcolor: "#eceff1", automargin: true, title: { text: `volume (${baseOf(c)})` } },
     },
   };
 }
@@ -71,6 +75,6 @@ export function candlestickFigure(c: Candles, opts: CandleFigureOptions = {}): F
 /** Volume bars of `c` against time, green when the bar closed up, red when it closed down. */
 export function volumeFigure(c: Candles, opts: CandleFigureOptions = {}): Figure {
   const shown = resampleCandles(c, opts.maxBars ?? DEFAULT_MAX_BARS);
-  const layout = baseLayout(withTitle({ yTitle: `volume (${c.meta.symbol.split("/")[0] ?? "base"})`, ...opts }, titleFor(opts, c, shown)));
+  const layout = baseLayout(withTitle({ yTitle: `volume (${baseOf(c)})`, ...opts }, titleFor(opts, c, shown)));
   return { data: [volumeTrace(shown, "y")], layout: { ...layout, bargap: 0 } };
 }

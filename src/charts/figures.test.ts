@@ -19,8 +19,11 @@ describe("candlestickFigure", () => {
     expect(trace["x"]).toEqual(Array.from(c.timestamp));
     expect(trace["open"]).toEqual(Array.from(c.open));
     expect(trace["close"]).toEqual(Array.from(c.close));
-    expect(fig.layout["title"]).toEqual({ text: "t", x: 0.01, xanchor: "left" });
+    expect(fig.layout["title"]).toEqual({ text: "t", x: 0.01, xanchor: "left", y: 0.985, yanchor: "top" });
     expect((fig.layout["xaxis"] as Record<string, unknown>)["type"]).toBe("date");
+    // Every axis has a title with its unit: time on a date axis, the quote currency on the price axis.
+    expect(fig.layout["xaxis"]).toMatchObject({ title: { text: "time (UTC)" } });
+    expect(fig.layout["yaxis"]).toMatchObject({ title: { text: "price (USD)" } });
   });
 
   it("merges bars beyond maxBars and says so in the title", () => {
@@ -85,9 +88,18 @@ describe("drawdown", () => {
     expect(Array.from(drawdownSeries([100, 120, 90, 130, 65]))).toEqual([0, 0, -0.25, 0, -0.5]);
   });
 
-  it("is drawn in percent", () => {
-    const fig = drawdownFigure([{ name: "agent", value: [100, 50, 100] }]);
+  it("is drawn in percent, the first curve filled and the others as dashed lines", () => {
+    const fig = drawdownFigure([
+      { name: "agent", value: [100, 50, 100] },
+      { name: "buy_and_hold", value: [100, 90, 80] },
+      { name: "ma", value: [100, 100, 99] },
+    ]);
     expect(fig.data[0]!["y"]).toEqual([0, -50, 0]);
+    expect(fig.data.map((t) => [t["fill"] ?? null, (t["line"] as { dash?: string }).dash ?? null])).toEqual([
+      ["tozeroy", null],
+      [null, "dot"],
+      [null, "dash"],
+    ]);
     expect((fig.layout["yaxis"] as { title: { text: string } }).title.text).toBe("drawdown (%)");
   });
 });
@@ -100,13 +112,38 @@ describe("markers, histograms, layout helpers", () => {
     expect(() => markersTrace({ name: "bad", x: [1], y: [] })).toThrow(RangeError);
   });
 
-  it("overlays histograms, optionally as densities", () => {
-    const fig = histogramFigure([{ name: "a", values: [1, 2] }, { name: "b", values: new Float64Array([3]) }], { density: true, bins: 10 });
-    expect(fig.data.map((t) => [t.type, t["histnorm"], t["nbinsx"]])).toEqual([
-      ["histogram", "probability density", 10],
-      ["histogram", "probability density", 10],
+  it("overlays histograms, optionally as densities, on shared bins", () => {
+    const fig = histogramFigure([{ name: "a", values: [1, 2] }, { name: "b", values: new Float64Array([3]) }], { density: true, bins: 10, centralShare: 1 });
+    expect(fig.data.map((t) => [t.type, t["histnorm"], t["xbins"]])).toEqual([
+      ["histogram", "probability density", { start: 1, end: 3, size: 0.2 }],
+      ["histogram", "probability density", { start: 1, end: 3, size: 0.2 }],
     ]);
     expect(fig.layout["barmode"]).toBe("overlay");
+  });
+
+  it("keeps a histogram's range on the bulk of the values and says how many lie beyond", () => {
+    // 1000 values 0 … 999/1000 and two far outliers: the central 99 % runs from the 0.5 % to the 99.5 % quantile.
+    const values = [...Array.from({ length: 1000 }, (_, i) => i / 1000), 50, -40];
+    const fig = histogramFigure([{ name: "x", values }], { title: "t", xTitle: "x", bins: 10 });
+    const range = (fig.layout["xaxis"] as { range: number[] }).range;
+    expect(range[0]).toBeGreaterThanOrEqual(0);
+    expect(range[1]).toBeLessThan(1);
+    expect((fig.layout["title"] as { text: string }).text).toMatch(/^t \(central 99 % shown: \d+ of 1002 values lie beyond\)$/);
+  });
+
+  it("makes room above the plot for a legend of several rows, so it never covers the title", () => {
+    const few = lineFigure([{ name: "a", y: [1] }, { name: "b", y: [2] }], { title: "t" });
+    const many = lineFigure(
+      Array.from({ length: 14 }, (_, i) => ({ name: `a fairly long series name ${i}`, y: [i] })),
+      { title: "t" },
+    );
+    const top = (f: typeof few) => (f.layout["margin"] as { t: number }).t;
+    expect(top(many)).toBeGreaterThan(top(few) + 40);
+  });
+
+  it("titles a right-hand axis clear of its tick labels", () => {
+    const fig = lineFigure([{ name: "a", y: [1] }, { name: "b", y: [2], rightAxis: true }], { y2Title: "right" });
+    expect(fig.layout["yaxis2"]).toMatchObject({ automargin: true, title: { text: "right", standoff: 12 } });
   });
 
   it("adds traces and merges layout one level deep without touching the input", () => {

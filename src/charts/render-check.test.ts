@@ -29,8 +29,8 @@ describe("checkHtmlRenders", () => {
             markersTrace({ name: "buy", kind: "buy", x: [c.timestamp[5]!, c.timestamp[9]!], y: [c.low[5]!, c.low[9]!] }),
           ),
         },
-        { heading: "Close", figure: lineFigure([{ name: "close", x: c.timestamp, y: c.close }]) },
-        { figure: histogramFigure([{ name: "volume", values: c.volume }]) },
+        { heading: "Close", figure: lineFigure([{ name: "close", x: c.timestamp, y: c.close }], { yTitle: "USD" }) },
+        { figure: histogramFigure([{ name: "volume", values: c.volume }], { xTitle: "volume (coins)", centralShare: 1 }) },
       ],
     });
     const report = await checkHtmlRenders(path, { expectFigures: 3 });
@@ -46,7 +46,7 @@ describe("checkHtmlRenders", () => {
 
   it("finds figures that did not draw, a wrong count, page errors and network requests", async () => {
     const path = join(dir, "broken.html");
-    const page = htmlPage({ title: "broken", sections: [{ figure: lineFigure([{ name: "a", y: [1, 2] }]) }] }).replace(
+    const page = htmlPage({ title: "broken", sections: [{ figure: lineFigure([{ name: "a", y: [1, 2] }], { xTitle: "step", yTitle: "value" }) }] }).replace(
       "</main>",
       '<div class="lab-figure" id="never">plotly never drew here</div>\n' +
         '<img src="https://example.invalid/x.png">\n' +
@@ -65,6 +65,21 @@ describe("checkHtmlRenders", () => {
 
     const tolerant = await checkHtmlRenders(path, { ignorePageErrors: [/boom/] });
     expect(tolerant.problems).toEqual(["figure 1 (#never) did not draw: plotly never drew here"]);
+  });
+
+  it("fails a figure with an axis that has no title, naming the figure and the axes", async () => {
+    const path = join(dir, "untitled.html");
+    writeHtmlPage(path, {
+      title: "untitled",
+      sections: [
+        { figure: lineFigure([{ name: "a", y: [1, 2] }, { name: "b", y: [2, 1], rightAxis: true }], { title: "no axis titles" }) },
+        { figure: lineFigure([{ name: "a", y: [1, 2] }], { xTitle: "step", yTitle: "value" }) },
+      ],
+    });
+    const report = await checkHtmlRenders(path);
+    expect(report.figures.map((f) => f.untitledAxes)).toEqual([["xaxis", "yaxis", "yaxis2"], []]);
+    expect(report.problems).toEqual(['figure 0 (#figure-0, "no axis titles") has axes without a title: xaxis, yaxis, yaxis2']);
+    expect((await checkHtmlRenders(path, { requireAxisTitles: false })).problems).toEqual([]);
   });
 
   it("says what to install when Chromium is missing, and rejects a missing file", async () => {

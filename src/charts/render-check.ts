@@ -22,6 +22,8 @@ export interface RenderCheckOptions {
   readonly executablePath?: string;
   /** Uncaught page errors matching one of these are tolerated (reported, not a problem). */
   readonly ignorePageErrors?: readonly RegExp[];
+  /** A drawn figure with an axis (x, y, y2, …) that a trace uses but that has no title is a problem (default true). */
+  readonly requireAxisTitles?: boolean;
 }
 
 export interface FigureFacts {
@@ -37,6 +39,10 @@ export interface FigureFacts {
   readonly traceTypes: readonly string[];
   /** The container's text when it did not draw (e.g. the "needs plotly.js" notice). */
   readonly text: string;
+  /** The figure's title ("" when it has none). */
+  readonly title: string;
+  /** Axes that some trace draws on but that have no title, e.g. ["xaxis", "yaxis2"]. */
+  readonly untitledAxes: readonly string[];
 }
 
 export interface RenderReport {
@@ -83,10 +89,32 @@ const CHROMIUM_ARGS = [
 /** Evaluates, in the page, to FigureFacts[] for every figure container in document order. */
 const COLLECT_FIGURE_FACTS = `(() => {
   const len = (v) => (Array.isArray(v) ? v.length : 0);
+  const text = (t) => (t && typeof t === "object" ? t.text : t);
+  // Titles come from the figure's own layout: plotly's full layout fills in "Click to enter …" placeholders.
+  const untitled = (el) => {
+    const fl = el._fullLayout;
+    const ul = el.layout || {};
+    if (!fl) return [];
+    const used = new Set();
+    for (const t of el._fullData || []) {
+      if (t.visible === false) continue;
+      if (typeof t.xaxis === "string") used.add("xaxis" + t.xaxis.slice(1));
+      if (typeof t.yaxis === "string") used.add("yaxis" + t.yaxis.slice(1));
+    }
+    return Array.from(used).sort().filter((k) => {
+      const ax = fl[k];
+      if (!ax || ax.visible === false) return false;
+      const title = text((ul[k] || {}).title);
+      return !(typeof title === "string" && title.trim() !== "");
+    });
+  };
   return Array.from(document.querySelectorAll(".${FIGURE_CLASS}")).map((el, index) => {
     const traces = Array.isArray(el.data) ? el.data : [];
     const drew = el.querySelector(".main-svg") !== null;
+    const title = drew && el.layout ? text(el.layout.title) : "";
     return {
+      title: typeof title === "string" ? title : "",
+      untitledAxes: drew ? untitled(el) : [],
       index,
       id: el.id,
       drew,
@@ -154,6 +182,9 @@ export async function checkHtmlRenders(path: string, opts: RenderCheckOptions = 
     for (const f of figures) {
       if (!f.drew) problems.push(`figure ${f.index} (#${f.id}) did not draw${f.text === "" ? "" : `: ${f.text}`}`);
       else if (f.points === 0) problems.push(`figure ${f.index} (#${f.id}) drew no data points`);
+      if (f.drew && opts.requireAxisTitles !== false && f.untitledAxes.length > 0) {
+        problems.push(`figure ${f.index} (#${f.id}${f.title === "" ? "" : `, "${f.title}"`}) has axes without a title: ${f.untitledAxes.join(", ")}`);
+      }
     }
     const ignored = opts.ignorePageErrors ?? [];
     for (const e of pageErrors) {

@@ -22,6 +22,12 @@ describe("embedded market", () => {
     expect(sha256(regenerated)).toBe(sha256(committed));
   });
 
+  it("is the market the docs and notebooks were computed on (pinned sha256)", () => {
+    // Changing the embedded market on purpose changes every figure computed on it: when this fails, regenerate
+    // docs/market.md's tables (`npm run market-calibration`), rerun the notebooks, then update the hash here.
+    expect(sha256(readFileSync(EMBEDDED_MARKET_PATH))).toBe("a29029b8c346a11e4da0ebde1552f9473fbe418c5da2acc21eb33827ec52e57c");
+  });
+
   it("loads as two years of valid hourly BTC/USD candles with the synthetic meta", () => {
     const { candles, report } = readEmbeddedMarket();
     expect(candles.length).toBe(17_520);

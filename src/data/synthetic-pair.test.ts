@@ -53,4 +53,4 @@ describe("the embedded two-asset market", () => {
 });
 
 /** sha256 (first 16 hex digits) of the two series as candle CSV text. */
-const PINNED = ["44d267f3eaa4d73a", "81b028876802916d"];
+const PINNED = ["2f84407df448517e", "cb71cadbe26cc785"];

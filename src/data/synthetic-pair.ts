@@ -22,43 +22,53 @@ import { simulateSyntheticMarket, type SyntheticMarketConfigInput } from "./synt
 
 const HOUR_MS = 3_600_000;
 
-/** Every field of the single-asset model, pinned: the BTC-like leg. */
-const BTC_PARAMS = {
-  hours: 17_520,
+/** Every field of the single-asset model, pinned (its calibrated defaults as of the recalibration): the BTC-like leg. */
+/** Bars of the embedded pair: two 365-day years. */
+const PAIR_HOURS = 17_520;
+
+const BTC_PARAMS: SyntheticMarketConfigInput = {
+  hours: PAIR_HOURS,
   start: "2021-01-01T00:00:00Z",
   startPrice: 30_000,
   symbol: "BTC/USD",
-  initialRegime: "sideways",
+  initialRegime: "calm",
   regimes: {
-    sideways: { driftPerHour: 0, volMultiplier: 0.8, meanHours: 288, next: { sideways: 0, rally: 0.55, crash: 0.45 } },
-    rally: { driftPerHour: 0.0004, volMultiplier: 1.05, meanHours: 240, next: { sideways: 0.75, rally: 0, crash: 0.25 } },
-    crash: { driftPerHour: -0.0007, volMultiplier: 1.6, meanHours: 120, next: { sideways: 0.7, rally: 0.3, crash: 0 } },
+    calm: { driftPerHour: 0, volMultiplier: 0.6, meanHours: 24 * 45, next: { calm: 0, bull: 0.5, bear: 0.5 } },
+    bull: { driftPerHour: 0.00014, volMultiplier: 1, meanHours: 24 * 90, next: { calm: 0.7, bull: 0, bear: 0.3 } },
+    bear: { driftPerHour: -0.00016, volMultiplier: 1.4, meanHours: 24 * 75, next: { calm: 0.7, bull: 0.3, bear: 0 } },
   },
-  garch: { hourlyVol: 0.0085, alpha: 0.07, beta: 0.925 },
+  garch: { hourlyVol: 0.0082, alpha: 0.075, beta: 0.915 },
   tailDof: 5,
-  returnAr1: -0.03,
-  diurnal: { amplitude: 0.12, peakHourUtc: 15 },
+  autoregression: [
+    { lag: 1, coefficient: -0.012 },
+    { lag: 2, coefficient: -0.035 },
+    { lag: 24, coefficient: -0.035 },
+    { lag: 25, coefficient: -0.03 },
+  ],
+  trend: { strength: 0.065, persistence: 0.972 },
+  diurnal: { amplitude: 0.06, peakHourUtc: 15 },
   openGap: 0,
   wickScale: 0.38,
   volume: { level: 150, absReturnGain: 1.3, noiseVol: 0.55, noisePersistence: 0.85 },
-} as const satisfies SyntheticMarketConfigInput;
+};
 
 /**
- * ETH's own moves: their own regimes, volatility clusters and volume; a small drift of their own in rallies
- * (ETH outran BTC in bulls). Their scale is set by generateSyntheticPair (0.75 × BTC's realised volatility).
+ * ETH's own moves: their own regimes, volatility clusters, trends and volume; a little more drift of their own
+ * in bulls (ETH outran BTC in bull markets). Their scale is set by generateSyntheticPair (0.75 × BTC's
+ * realised volatility).
  */
-const IDIOSYNCRATIC_PARAMS = {
+const IDIOSYNCRATIC_PARAMS: SyntheticMarketConfigInput = {
   ...BTC_PARAMS,
   startPrice: 1_000,
   symbol: "ETH/USD",
   regimes: {
-    sideways: { driftPerHour: 0, volMultiplier: 0.8, meanHours: 240, next: { sideways: 0, rally: 0.5, crash: 0.5 } },
-    rally: { driftPerHour: 0.0001, volMultiplier: 1.05, meanHours: 168, next: { sideways: 0.7, rally: 0, crash: 0.3 } },
-    crash: { driftPerHour: -0.0001, volMultiplier: 1.4, meanHours: 96, next: { sideways: 0.7, rally: 0.3, crash: 0 } },
+    calm: { driftPerHour: 0, volMultiplier: 0.7, meanHours: 24 * 30, next: { calm: 0, bull: 0.5, bear: 0.5 } },
+    bull: { driftPerHour: 0.00006, volMultiplier: 1, meanHours: 24 * 60, next: { calm: 0.7, bull: 0, bear: 0.3 } },
+    bear: { driftPerHour: -0.00004, volMultiplier: 1.3, meanHours: 24 * 45, next: { calm: 0.7, bull: 0.3, bear: 0 } },
   },
-  garch: { hourlyVol: 0.0085, alpha: 0.06, beta: 0.93 },
+  garch: { hourlyVol: 0.0082, alpha: 0.06, beta: 0.93 },
   volume: { level: 300, absReturnGain: 1.1, noiseVol: 0.6, noisePersistence: 0.85 },
-} as const satisfies SyntheticMarketConfigInput;
+};
 
 export interface SyntheticPairOptions {
   /** Seeds of the BTC leg and of ETH's own moves. */
@@ -112,7 +122,7 @@ export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly
   const beta = opts.beta ?? 1;
   const volumeScale = opts.ethVolumeScale ?? 1;
   const idioVol = opts.idiosyncraticVol ?? 0.75;
-  const hours = opts.hours ?? BTC_PARAMS.hours;
+  const hours = opts.hours ?? PAIR_HOURS;
   const a = simulateSyntheticMarket({ ...BTC_PARAMS, hours }, seeds.btc).candles;
   const c = simulateSyntheticMarket({ ...IDIOSYNCRATIC_PARAMS, hours }, seeds.idiosyncratic).candles;
   const source = `generateSyntheticPair seeds ${seeds.btc}/${seeds.idiosyncratic} beta ${beta}`;
@@ -124,7 +134,7 @@ export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly
   const scale = (idioVol * realisedVol(a)) / realisedVol(c);
   let prevA = a.open[0]!;
   let prevC = c.open[0]!;
-  let prevE = roundCents(IDIOSYNCRATIC_PARAMS.startPrice);
+  let prevE = roundCents(IDIOSYNCRATIC_PARAMS.startPrice ?? 1_000);
   for (let t = 0; t < hours; t++) {
     btc.timestamp[t] = a.timestamp[t]!;
     btc.open[t] = a.open[t]!;
@@ -150,7 +160,7 @@ export function generateSyntheticPair(opts: SyntheticPairOptions = {}): readonly
     prevC = c.close[t]!;
     prevE = close;
   }
-  const outages = opts.outages ?? (hours === BTC_PARAMS.hours ? DEFAULT_PAIR_OUTAGES : []);
+  const outages = opts.outages ?? (hours === PAIR_HOURS ? DEFAULT_PAIR_OUTAGES : []);
   return [withoutOutages(btc, outages), withoutOutages(eth, outages)];
 }
 

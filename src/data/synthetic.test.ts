@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { Rng } from "../util/rng.js";
 import { formatCandlesCsv, parseCandlesCsv } from "./csv.js";
-import { marketStats, pearson } from "./market-stats.js";
+import { autocorrelation, marketStats, pearson } from "./market-stats.js";
 import { validateCandles } from "./rules.js";
 import {
+  PLANTED_TRENDS_SEED,
   REGIMES,
+  SYNTHETIC_MARKET_PRESETS,
   generateSyntheticMarket,
   resolveSyntheticMarketConfig,
   simulateSyntheticMarket,
@@ -25,13 +28,13 @@ describe("synthetic market config", () => {
     expect(cfg.hours).toBe(17_520);
     expect(cfg.start).toBe(Date.UTC(2021, 0, 1));
     expect(cfg.startPrice).toBe(30_000);
-    expect(cfg.regimes.crash.driftPerHour).toBeLessThan(0);
-    expect(cfg.regimes.rally.driftPerHour).toBeGreaterThan(0);
+    expect(cfg.regimes.bear.driftPerHour).toBeLessThan(0);
+    expect(cfg.regimes.bull.driftPerHour).toBeGreaterThan(0);
     // A partial nested override keeps the other defaults.
-    const partial = resolveSyntheticMarketConfig({ regimes: { crash: { volMultiplier: 2 } } });
-    expect(partial.regimes.crash.volMultiplier).toBe(2);
-    expect(partial.regimes.crash.meanHours).toBe(cfg.regimes.crash.meanHours);
-    expect(partial.regimes.rally).toEqual(cfg.regimes.rally);
+    const partial = resolveSyntheticMarketConfig({ regimes: { bear: { volMultiplier: 2 } } });
+    expect(partial.regimes.bear.volMultiplier).toBe(2);
+    expect(partial.regimes.bear.meanHours).toBe(cfg.regimes.bear.meanHours);
+    expect(partial.regimes.bull).toEqual(cfg.regimes.bull);
   });
 
   it("rejects non-stationary GARCH, misaligned starts and unknown fields", () => {
@@ -39,6 +42,12 @@ describe("synthetic market config", () => {
     expect(() => resolveSyntheticMarketConfig({ start: "2021-01-01T00:30:00Z" })).toThrow(/whole UTC hour/);
     expect(() => resolveSyntheticMarketConfig({ tailDof: 2 })).toThrow(ZodError);
     expect(() => resolveSyntheticMarketConfig({ hourz: 5 } as unknown as SyntheticMarketConfigInput)).toThrow(ZodError);
+    expect(() => resolveSyntheticMarketConfig({ autoregression: [{ lag: 1, coefficient: 0.4 }, { lag: 2, coefficient: -0.45 }, { lag: 3, coefficient: 0.1 }] })).toThrow(/sum of \|coefficient\|/);
+    expect(() => resolveSyntheticMarketConfig({ autoregression: [{ lag: 2, coefficient: 0.1 }, { lag: 2, coefficient: 0.1 }] })).toThrow(/distinct/);
+  });
+
+  it("every preset resolves", () => {
+    for (const preset of Object.values(SYNTHETIC_MARKET_PRESETS)) expect(() => resolveSyntheticMarketConfig(preset)).not.toThrow();
   });
 });
 
@@ -96,9 +105,8 @@ describe("generateSyntheticMarket", () => {
     expect(moved).toBeGreaterThan(400);
   });
 
-  it("has BTC-like statistics on a long run: fat tails, volatility clustering, switching regimes, volume", () => {
-    const hours = 150_000;
-    const { candles, regime } = simulateSyntheticMarket({ hours }, 11);
+  it("has BTC-like statistics on a long run: fat tails, volatility clustering, small negative autocorrelations", () => {
+    const { candles, regime } = simulateSyntheticMarket({ hours: 150_000 }, 11);
     const s = marketStats(candles);
     // Fat tails: kurtosis > 3 (excess > 0), by a wide margin, and more 3σ moves than a normal's 0.27 %.
     expect(s.excessKurtosis).toBeGreaterThan(3);
@@ -113,9 +121,23 @@ describe("generateSyntheticMarket", () => {
     expect(s.stdLogReturn).toBeLessThan(0.013);
     // Volume rises with the move.
     expect(s.volumeAbsReturnCorr).toBeGreaterThan(0.3);
+    // The bear regime is the volatile one.
+    const rms = REGIMES.map(() => ({ sq: 0, n: 0 }));
+    for (let t = 1; t < candles.length; t++) {
+      const acc = rms[regime[t]!]!;
+      acc.sq += Math.log(candles.close[t]! / candles.close[t - 1]!) ** 2;
+      acc.n++;
+    }
+    const [calm, , bear] = rms.map((a) => Math.sqrt(a.sq / a.n));
+    expect(bear!).toBeGreaterThan(calm! * 1.5);
+  });
 
-    // Regimes switch, stay for days to weeks, and share time as the chain's stationary distribution says.
-    const cfg = resolveSyntheticMarketConfig();
+  it("regimes switch as the Markov chain says: stationary shares, geometric stays, drift signs", () => {
+    // The planted-trends preset switches every few days, so one long run holds enough stays to check the chain.
+    const hours = 150_000;
+    const input = { ...SYNTHETIC_MARKET_PRESETS.planted_trends, hours };
+    const { candles, regime } = simulateSyntheticMarket(input, 11);
+    const cfg = resolveSyntheticMarketConfig(input);
     const P = REGIMES.map((from) => {
       const p = cfg.regimes[from];
       const w = REGIMES.map((to) => (to === from ? 0 : p.next[to]));
@@ -144,7 +166,7 @@ describe("generateSyntheticMarket", () => {
       expect(meanStay / cfg.regimes[name].meanHours).toBeLessThan(1.2);
     });
 
-    // The crash regime is the volatile one and trends down; the rally trends up.
+    // The bear regime is the volatile one and trends down; the bull trends up.
     const byRegime = REGIMES.map(() => ({ sum: 0, sq: 0, n: 0 }));
     for (let t = 1; t < hours; t++) {
       const r = Math.log(candles.close[t]! / candles.close[t - 1]!);
@@ -153,10 +175,49 @@ describe("generateSyntheticMarket", () => {
       acc.sq += r * r;
       acc.n++;
     }
-    const [sideways, rally, crash] = byRegime.map((a) => ({ mean: a.sum / a.n, rms: Math.sqrt(a.sq / a.n) }));
-    expect(crash!.mean).toBeLessThan(0);
-    expect(rally!.mean).toBeGreaterThan(0);
-    expect(crash!.rms).toBeGreaterThan(sideways!.rms);
+    const [calm, bull, bear] = byRegime.map((a) => ({ mean: a.sum / a.n, rms: Math.sqrt(a.sq / a.n) }));
+    expect(bear!.mean).toBeLessThan(0);
+    expect(bull!.mean).toBeGreaterThan(0);
+    expect(bear!.rms).toBeGreaterThan(calm!.rms);
+  });
+
+  it("autoregression terms give the autocorrelation they ask for (AR at a single lag k: ρ(k) = φ)", () => {
+    // A pure AR(k) process r_t = φ r_{t−k} + ε_t has ρ(k) = φ and ρ(j) = 0 for 0 < j < k.
+    const c = generateSyntheticMarket({ ...SYNTHETIC_MARKET_PRESETS.random_walk, hours: 80_000, autoregression: [{ lag: 24, coefficient: -0.2 }] }, 5);
+    const r = Float64Array.from({ length: c.length - 1 }, (_, t) => Math.log(c.close[t + 1]! / c.close[t]!));
+    // Sampling sd of an autocorrelation ≈ 1/√N = 0.0035; the tolerance is about 4 sd.
+    expect(autocorrelation(r, 24)).toBeCloseTo(-0.2, 1);
+    expect(Math.abs(autocorrelation(r, 24) + 0.2)).toBeLessThan(0.015);
+    for (const lag of [1, 2, 12, 23]) expect(Math.abs(autocorrelation(r, lag))).toBeLessThan(0.015);
+  });
+
+  it("the wandering drift makes nearby returns positively correlated: ρ(k) = s²·ρᵏ / (1 + s²)", () => {
+    // r_t = m_t + σ̄ z_t with m an AR(1) of persistence ρ and stationary std s·σ̄, independent of z:
+    // Cov(r_t, r_{t+k}) = s² σ̄² ρᵏ and Var(r) = σ̄² (1 + s²). Worked for s = 0.2, ρ = 0.95:
+    // ρ(1) = 0.04 × 0.95 / 1.04 = 0.0365, ρ(10) = 0.04 × 0.5987 / 1.04 = 0.0230, ρ(60) = 0.04 × 0.0461 / 1.04 = 0.0018.
+    const c = generateSyntheticMarket({ ...SYNTHETIC_MARKET_PRESETS.random_walk, hours: 200_000, trend: { strength: 0.2, persistence: 0.95 } }, 6);
+    const r = Float64Array.from({ length: c.length - 1 }, (_, t) => Math.log(c.close[t + 1]! / c.close[t]!));
+    // Sampling sd ≈ 1/√N = 0.0022 (larger for a persistent signal); tolerance ≈ 4 sd.
+    expect(Math.abs(autocorrelation(r, 1) - 0.0365)).toBeLessThan(0.009);
+    expect(Math.abs(autocorrelation(r, 10) - 0.023)).toBeLessThan(0.009);
+    expect(Math.abs(autocorrelation(r, 60) - 0.0018)).toBeLessThan(0.009);
+  });
+
+  it("the random-walk preset has no structure: no autocorrelation of r or |r|", () => {
+    const c = generateSyntheticMarket({ ...SYNTHETIC_MARKET_PRESETS.random_walk, hours: 60_000 }, 7);
+    const r = Float64Array.from({ length: c.length - 1 }, (_, t) => Math.log(c.close[t + 1]! / c.close[t]!));
+    const abs = r.map(Math.abs);
+    for (const lag of [1, 2, 24, 168]) {
+      expect(Math.abs(autocorrelation(r, lag))).toBeLessThan(0.02);
+      expect(Math.abs(autocorrelation(abs, lag))).toBeLessThan(0.02);
+    }
+  });
+
+  it("the planted-trends preset with its seed is the project's first embedded market, byte for byte", () => {
+    // The market the project shipped until issue 14 (data/synthetic-btc-1h.csv at that time), whose regimes an
+    // MA crossover exploits: kept as a labelled demo of a pattern that is really there.
+    const csv = formatCandlesCsv(generateSyntheticMarket(SYNTHETIC_MARKET_PRESETS.planted_trends, PLANTED_TRENDS_SEED));
+    expect(createHash("sha256").update(csv).digest("hex")).toBe("539f67aae78bd53a84dfd65bbbcb36c749631f4d233bff1a6692347e06fd8f9c");
   });
 
   it("volume correlates with |r| within each seed of a short run too", () => {

@@ -4,18 +4,19 @@ import { allocCandles, type Candles } from "./candles.js";
 
 /**
  * The embedded synthetic market: an hourly OHLCV series that behaves like BTC (fat tails, volatility
- * clustering, bull and bear phases, volume that spikes with the moves) so that the project runs, trains and
- * tests without any download. The model, its equations and its calibration against real Bitfinex BTC/USD are
- * in docs/market.md; the committed series is data/synthetic-btc-1h.csv (`npm run gen:market`).
+ * clustering, bull and bear phases, volume that spikes with the moves, and no more predictability of the
+ * direction than real BTC shows) so that the project runs, trains and tests without any download. The model,
+ * its equations and its calibration against real Bitfinex BTC/USD years are in docs/market.md; the committed
+ * series is data/synthetic-btc-1h.csv (`npm run gen:market`).
  *
  * Per hour t (one Rng stream, drawn in a fixed order so the same seed gives the same series bit for bit):
- * 1. regime s_t: a Markov chain over sideways / rally / crash; leaves regime s with probability
+ * 1. regime s_t: a Markov chain over calm / bull / bear; leaves regime s with probability
  *    1 / meanHours(s), then picks the next regime by the `next` weights (geometric durations).
  * 2. GARCH(1,1) variance: h_t = ω + α·h_{t−1}·z²_{t−1} + β·h_{t−1}, with ω = σ̄²(1 − α − β) so that σ̄ is
  *    the unconditional hourly volatility of the GARCH part.
  * 3. the hour's volatility σ_t = √h_t · volMultiplier(s_t) · (1 + a·cos(2π(hourUtc − peakHour)/24)).
- * 4. log return r_t = drift(s_t) + φ·r_{t−1} + σ_t·z_t, z_t Student-t with `tailDof` degrees of freedom,
- *    scaled to unit variance.
+ * 4. log return r_t = drift(s_t) + Σ_k φ_k·r_{t−k} + σ_t·z_t over the `autoregression` lags k, z_t Student-t
+ *    with `tailDof` degrees of freedom, scaled to unit variance.
  * 5. open_t = close_{t−1}·exp(g·σ_t·N(0,1)) (g = 0 by default: open = previous close), close_t =
  *    open_t·exp(r_t); wicks: high = max(open, close)·exp(w·σ_t·E₁), low = min(open, close)·exp(−w·σ_t·E₂),
  *    E ~ Exp(1).
@@ -25,15 +26,15 @@ import { allocCandles, type Candles } from "./candles.js";
  * exactly the series the model produced.
  */
 
-export const REGIMES = ["sideways", "rally", "crash"] as const;
+export const REGIMES = ["calm", "bull", "bear"] as const;
 export type Regime = (typeof REGIMES)[number];
 
 /** Weights over the regimes a regime can switch to (its own weight is ignored). */
 const nextWeightsSchema = z
   .object({
-    sideways: z.number().min(0).default(0),
-    rally: z.number().min(0).default(0),
-    crash: z.number().min(0).default(0),
+    calm: z.number().min(0).default(0),
+    bull: z.number().min(0).default(0),
+    bear: z.number().min(0).default(0),
   })
   .strict();
 
@@ -41,7 +42,7 @@ interface RegimeDefaults {
   driftPerHour: number;
   volMultiplier: number;
   meanHours: number;
-  next: { sideways: number; rally: number; crash: number };
+  next: { calm: number; bull: number; bear: number };
 }
 
 function regimeSchema(d: RegimeDefaults) {
@@ -81,30 +82,30 @@ export const syntheticMarketConfigSchema = z
     /** Symbol written into the series' meta. */
     symbol: z.string().min(1).default("BTC/USD"),
     /** Regime of the first hour. */
-    initialRegime: z.enum(REGIMES).default("sideways"),
+    initialRegime: z.enum(REGIMES).default("calm"),
     /** The three regimes of the Markov chain (drift, volatility multiplier, mean duration, next-regime weights). */
     regimes: z
       .object({
-        /** Range-bound market: no drift, calmer than average; long stays. */
-        sideways: regimeSchema({
+        /** Quiet market: no drift, calmer than average; stays of about 45 days. */
+        calm: regimeSchema({
           driftPerHour: 0,
-          volMultiplier: 0.8,
-          meanHours: 24 * 12,
-          next: { sideways: 0, rally: 0.55, crash: 0.45 },
+          volMultiplier: 0.6,
+          meanHours: 24 * 45,
+          next: { calm: 0, bull: 0.5, bear: 0.5 },
         }),
-        /** Bull run: about +0.9 % a day, normal volatility; stays of ~10 days. */
-        rally: regimeSchema({
-          driftPerHour: 0.0004,
-          volMultiplier: 1.05,
-          meanHours: 24 * 10,
-          next: { sideways: 0.75, rally: 0, crash: 0.25 },
+        /** Bull market: a slight upward drift (+0.34 % a day) for about 90 days. */
+        bull: regimeSchema({
+          driftPerHour: 0.00014,
+          volMultiplier: 1,
+          meanHours: 24 * 90,
+          next: { calm: 0.7, bull: 0, bear: 0.3 },
         }),
-        /** Sell-off: about −1.7 % a day, volatile; stays of ~5 days. */
-        crash: regimeSchema({
-          driftPerHour: -0.0007,
-          volMultiplier: 1.6,
-          meanHours: 24 * 5,
-          next: { sideways: 0.7, rally: 0.3, crash: 0 },
+        /** Bear market: a slight downward drift (−0.38 % a day), 40 % more volatile; about 75 days. */
+        bear: regimeSchema({
+          driftPerHour: -0.00016,
+          volMultiplier: 1.4,
+          meanHours: 24 * 75,
+          next: { calm: 0.7, bull: 0.3, bear: 0 },
         }),
       })
       .strict()
@@ -113,24 +114,63 @@ export const syntheticMarketConfigSchema = z
     garch: z
       .object({
         /** σ̄: unconditional hourly volatility of the GARCH part (before regime and time-of-day multipliers). */
-        hourlyVol: z.number().positive().max(0.2).default(0.0085),
+        hourlyVol: z.number().positive().max(0.2).default(0.0082),
         /** α: weight of last hour's squared shock (reaction to news). */
-        alpha: z.number().min(0).max(1).default(0.07),
+        alpha: z.number().min(0).max(1).default(0.075),
         /** β: weight of last hour's variance (persistence); α + β < 1 keeps the variance stationary. */
-        beta: z.number().min(0).max(1).default(0.925),
+        beta: z.number().min(0).max(1).default(0.915),
       })
       .strict()
       .refine((g) => g.alpha + g.beta < 1, { message: "garch.alpha + garch.beta must be < 1 (stationary variance)" })
       .prefault({}),
     /** Degrees of freedom of the Student-t innovations (integer > 2; lower = fatter tails). */
     tailDof: z.number().int().min(3).max(1000).default(5),
-    /** φ: AR(1) coefficient of the hourly returns (real hourly BTC shows a small negative lag-1 autocorrelation). */
-    returnAr1: z.number().gt(-0.5).lt(0.5).default(-0.03),
+    /**
+     * φ_k: autoregressive terms of the hourly log returns, one per lag k. Real hourly BTC shows small negative
+     * autocorrelations at lags 1, 2, 24 and 25 in every year (docs/market.md); Σ |φ_k| < 0.9 keeps the series
+     * stationary.
+     */
+    autoregression: z
+      .array(
+        z
+          .object({
+            /** Lag in hours. */
+            lag: z.number().int().min(1).max(1000),
+            /** Coefficient φ_k of r_{t−k}. */
+            coefficient: z.number().gt(-0.5).lt(0.5),
+          })
+          .strict(),
+      )
+      .max(16)
+      .default([
+        { lag: 1, coefficient: -0.012 },
+        { lag: 2, coefficient: -0.035 },
+        { lag: 24, coefficient: -0.035 },
+        { lag: 25, coefficient: -0.03 },
+      ])
+      .refine((terms) => new Set(terms.map((t) => t.lag)).size === terms.length, { message: "autoregression lags must be distinct" })
+      .refine((terms) => terms.reduce((acc, t) => acc + Math.abs(t.coefficient), 0) < 0.9, {
+        message: "autoregression: the sum of |coefficient| must be < 0.9 (stationary returns)",
+      }),
+    /**
+     * A slowly wandering drift m_t added to each hour's log return: m_t = ρ·m_{t−1} + √(1 − ρ²)·s·σ̄·N(0,1), so
+     * that its stationary std is s·σ̄. It makes returns a few hours to days apart slightly positively correlated,
+     * the short-lived trends real BTC shows (docs/market.md); s = 0 turns it off.
+     */
+    trend: z
+      .object({
+        /** s: stationary std of the drift, in units of σ̄ (garch.hourlyVol). */
+        strength: z.number().min(0).max(1).default(0.065),
+        /** ρ: hour-to-hour persistence of the drift (half-life ln 2 / −ln ρ hours). */
+        persistence: z.number().min(0).lt(1).default(0.972),
+      })
+      .strict()
+      .prefault({}),
     /** Time-of-day volatility pattern: σ_t × (1 + amplitude·cos(2π(hourUtc − peakHourUtc)/24)). */
     diurnal: z
       .object({
         /** a: relative swing of volatility over the day (0 = flat). */
-        amplitude: z.number().min(0).max(0.9).default(0.12),
+        amplitude: z.number().min(0).max(0.9).default(0.06),
         /** UTC hour of the most volatile bar (US session open). */
         peakHourUtc: z.number().min(0).max(23).default(15),
       })
@@ -161,10 +201,56 @@ export type SyntheticMarketConfigInput = z.input<typeof syntheticMarketConfigSch
 export type SyntheticMarketConfig = z.output<typeof syntheticMarketConfigSchema>;
 
 /**
- * The seed of the committed data/synthetic-btc-1h.csv (with the default config). Picked among seeds
- * 20210101…20210160 as the path whose figures sit closest to real hourly BTC (docs/market.md).
+ * Named generator inputs. `realistic` (the defaults: the embedded market) is calibrated against real BTC years
+ * (docs/market.md). The others exist for teaching and testing, and their names say what they are:
+ * - `planted_trends`: **an exploitable market on purpose** (the project's first embedded market). Rallies of
+ *   about +1 % a day for ~10 days and crashes of about −1.7 % a day for ~5, far stronger and shorter than real
+ *   BTC's trends, so a moving-average crossover earns a large and real edge. For learning demos ("can the agent
+ *   find a pattern that is there?"), never as a stand-in for a real market.
+ * - `random_walk`: **no drift and no structure**: i.i.d. Student-t returns of constant volatility, no regimes,
+ *   no autocorrelation, no trend. Nothing in it can be predicted, so any edge a method reports on it is false
+ *   (the null experiment of docs/evaluation.md).
  */
-export const DEFAULT_MARKET_SEED = 20210142;
+export const SYNTHETIC_MARKET_PRESET_NAMES = ["realistic", "planted_trends", "random_walk"] as const;
+/** With `planted_trends`, the seed of the project's first embedded market (the one an MA crossover exploits). */
+export const PLANTED_TRENDS_SEED = 20210142;
+
+export type SyntheticMarketPreset = (typeof SYNTHETIC_MARKET_PRESET_NAMES)[number];
+
+export const SYNTHETIC_MARKET_PRESETS: Readonly<Record<SyntheticMarketPreset, SyntheticMarketConfigInput>> = {
+  realistic: {},
+  planted_trends: {
+    initialRegime: "calm",
+    regimes: {
+      calm: { driftPerHour: 0, volMultiplier: 0.8, meanHours: 24 * 12, next: { bull: 0.55, bear: 0.45 } },
+      bull: { driftPerHour: 0.0004, volMultiplier: 1.05, meanHours: 24 * 10, next: { calm: 0.75, bear: 0.25 } },
+      bear: { driftPerHour: -0.0007, volMultiplier: 1.6, meanHours: 24 * 5, next: { calm: 0.7, bull: 0.3 } },
+    },
+    garch: { hourlyVol: 0.0085, alpha: 0.07, beta: 0.925 },
+    autoregression: [{ lag: 1, coefficient: -0.03 }],
+    trend: { strength: 0 },
+    diurnal: { amplitude: 0.12 },
+  },
+  random_walk: {
+    regimes: {
+      calm: { driftPerHour: 0, volMultiplier: 1 },
+      bull: { driftPerHour: 0, volMultiplier: 1 },
+      bear: { driftPerHour: 0, volMultiplier: 1 },
+    },
+    garch: { hourlyVol: 0.0085, alpha: 0, beta: 0 },
+    autoregression: [],
+    trend: { strength: 0 },
+    diurnal: { amplitude: 0 },
+  },
+};
+
+/**
+ * The seed of the committed data/synthetic-btc-1h.csv (with the default config). Picked among seeds
+ * 20210101…20211200 (`rankMarketSeeds` in calibration.ts) as a path whose two years fall inside the range of the real BTC years on the most rows of
+ * the calibration table, the edge rows (variance ratios, rule information ratios) first, with a bull and a
+ * bear phase (docs/market.md, "Choosing the seed").
+ */
+export const DEFAULT_MARKET_SEED = 20210843;
 
 /** Validates a config once at the edge; throws a ZodError naming the bad field. */
 export function resolveSyntheticMarketConfig(input: SyntheticMarketConfigInput = {}): SyntheticMarketConfig {
@@ -222,10 +308,16 @@ export function simulateSyntheticMarket(input: SyntheticMarketConfigInput, rngOr
   const vol = cfg.volume;
   const noiseInnovation = Math.sqrt(1 - vol.noisePersistence * vol.noisePersistence) * vol.noiseVol;
 
+  const trendInnovation = Math.sqrt(1 - cfg.trend.persistence * cfg.trend.persistence) * cfg.trend.strength * hourlyVol;
   let s = REGIMES.indexOf(cfg.initialRegime);
+  // The wandering drift starts from its stationary distribution.
+  let m = cfg.trend.strength > 0 ? cfg.trend.strength * hourlyVol * rng.normal() : 0;
   let h = hourlyVol * hourlyVol;
   let zPrev = 0;
-  let rPrev = 0;
+  // Past log returns for the autoregression, in a ring buffer as long as the longest lag (zeros before the start).
+  const arLags = Int32Array.from(cfg.autoregression, (a) => a.lag);
+  const arCoefs = Float64Array.from(cfg.autoregression, (a) => a.coefficient);
+  const ring = new Float64Array(Math.max(1, ...arLags));
   let prevClose = roundPrice(cfg.startPrice);
   let u = vol.noiseVol * rng.normal();
 
@@ -241,7 +333,10 @@ export function simulateSyntheticMarket(input: SyntheticMarketConfigInput, rngOr
     const sig = Math.sqrt(h) * p.volMultiplier * diurnal;
 
     const z = rng.studentT(cfg.tailDof);
-    const r = p.driftPerHour + cfg.returnAr1 * rPrev + sig * z;
+    let ar = 0;
+    for (let k = 0; k < arLags.length; k++) ar += arCoefs[k]! * ring[(t - arLags[k]! + ring.length) % ring.length]!;
+    if (t > 0 && cfg.trend.strength > 0) m = cfg.trend.persistence * m + trendInnovation * rng.normal();
+    const r = p.driftPerHour + m + ar + sig * z;
     const gap = cfg.openGap > 0 ? cfg.openGap * sig * rng.normal() : 0;
     const open = gap === 0 ? prevClose : roundPrice(prevClose * Math.exp(gap));
     const close = roundPrice(open * Math.exp(r));
@@ -259,7 +354,7 @@ export function simulateSyntheticMarket(input: SyntheticMarketConfigInput, rngOr
     regime[t] = s;
     sigma[t] = sig;
     zPrev = z;
-    rPrev = r;
+    ring[t % ring.length] = r;
     prevClose = close;
   }
   return { candles, regime, sigma };

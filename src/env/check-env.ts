@@ -72,6 +72,11 @@ export function checkSpaces(observationSpace: BoxSpace, actionSpace: Space, prob
       problems.add("action_space", `a discrete space needs n ≥ 1 and n labels, got n=${actionSpace.n}, ${actionSpace.labels.length} labels`);
     }
   } else {
+    if (actionSpace.kind === "hybrid") {
+      const signs = actionSpace.sideSigns;
+      const ok = signs.length === actionSpace.sides.length && signs.length >= 2 && [-1, 0, 1].every((s) => signs.filter((x) => x === s).length <= 1);
+      if (!ok) problems.add("action_space", "a hybrid space needs one label per side and each sign (−1, 0, +1) on at most one side");
+    }
     const n = actionSpace.shape.reduce((a, b) => a * b, 1);
     const ordered = (j: number) => actionSpace.low[j]! <= actionSpace.high[j]! && Number.isFinite(actionSpace.low[j]! + actionSpace.high[j]!);
     if (!(n >= 1) || actionSpace.low.length !== n || actionSpace.high.length !== n || actionSpace.labels.length !== n || !Array.from({ length: n }, (_, j) => j).every(ordered)) {

@@ -87,6 +87,19 @@ export const actionsSchema = z.discriminatedUnion("kind", [
     .strict(),
   z
     .object({
+      /**
+       * Hold, buy or sell with a continuous size (the second seed system's hybrid action): one value a in
+       * [−1, 1], a > 0 buys with a of the cash, a < 0 sells −a of the coins, 0 holds.
+       */
+      kind: z.literal("side_and_size"),
+      /** A buy executes only if the USD it spends is strictly above this; otherwise it becomes a hold. */
+      minCash: usdAmount(1),
+      /** A sell executes only if the coins it sells are strictly above this; otherwise it becomes a hold. */
+      minCoins: coinAmount(0.0001),
+    })
+    .strict(),
+  z
+    .object({
       /** A continuous target exposure: the action (in [0, 1], clipped) is the target coin share of the value. */
       kind: z.literal("continuous_exposure"),
       /** A rebalance executes only if its notional is strictly above this (USD); otherwise it becomes a hold. */

@@ -23,7 +23,8 @@ export {
 } from "./presets.js";
 export { EnvError, type EnvErrorCode } from "./errors.js";
 export { coins, price, usd, valueOf, type Coins, type Price, type Usd } from "./units.js";
-export type { BoxSpace, DiscreteSpace, Space } from "./spaces.js";
+export type { BoxSpace, DiscreteSpace, HybridSpace, Space } from "./spaces.js";
+export { actionLabelsOf, decodeSideSize, encodeSideSize, sizedSides } from "./spaces.js";
 export { spaceContains, spaceSize } from "./spaces.js";
 export type { FinishedEpisodeStats, VecEnv, VecStepResult } from "./vec-env.js";
 export {

@@ -7,7 +7,7 @@ import { featuresFromConfig } from "./features-from-config.js";
 import { prepareMarket } from "./market.js";
 import { observationLayout } from "./observation.js";
 import { resolveEnvConfig, type EnvConfigRequest } from "./presets.js";
-import { createRewardScheme } from "./rewards/index.js";
+import { createRewardScheme, type RewardScheme } from "./rewards/index.js";
 
 export interface EnvSource {
   readonly candles: Candles;
@@ -15,6 +15,11 @@ export interface EnvSource {
   readonly config: EnvConfig | EnvConfigRequest;
   /** Precomputed (e.g. normalised) features, one row per candle; computed from the config when omitted. */
   readonly features?: FeatureMatrix;
+  /**
+   * A reward scheme of your own (any RewardScheme, memory included: its `stateSize` sizes the env's reward
+   * memory); the config's reward when omitted. The config's `reward` field is then not what is paid.
+   */
+  readonly rewards?: RewardScheme;
 }
 
 /** Builds the fixed part of an env: validated config, prepared market, schemes, observation layout. */
@@ -24,7 +29,7 @@ export function createEnvModel(source: EnvSource): EnvModel {
   const features = source.features ?? featuresFromConfig(source.candles, config.observation.features);
   const market = prepareMarket(source.candles, features, config);
   const actions = createActionScheme(config);
-  const rewards = createRewardScheme(config);
+  const rewards = source.rewards ?? createRewardScheme(config);
   return {
     config,
     market,

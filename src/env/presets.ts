@@ -52,6 +52,26 @@ export const ENV_PRESETS = {
     episode: { mode: "random_window", length: 500 },
     ruinFraction: 0.1,
   },
+  /** The article's env with the hybrid action of the second seed system: hold / buy / sell with a continuous size
+   *  (a fraction of the cash or of the coins) instead of a fixed 50%. Everything else as `seed`. */
+  hybrid: {
+    initialCash: 10_000,
+    initialCoins: 1,
+    commission: 0.00075,
+    fill: { at: "close", slippageBps: 0 },
+    actions: { kind: "side_and_size", minCash: 1, minCoins: 0.0001 },
+    reward: { base: { kind: "profit_vs_hold" }, drawdownPenalty: 0, turnoverPenalty: 0 },
+    observation: {
+      features: { kind: "pct_change" },
+      window: 1,
+      padding: "zero",
+      portfolio: ["cash_scaled", "coins_scaled"],
+      cashScale: 10_000,
+      coinScale: 1,
+    },
+    episode: { mode: "random_window", length: 500 },
+    ruinFraction: 0,
+  },
   /** A continuous target exposure in [0, 1], log-return reward with a small drawdown penalty, next-open fills. */
   continuous: {
     initialCash: 10_000,

@@ -64,7 +64,7 @@ function envOf(candles: Candles, s: Setup): TradingEnv {
       initialCash: s.initialCash,
       initialCoins: s.initialCoins + (s.initialCash === 0 ? 0.001 : 0),
       // Markets of 3–40 rows: start at row 0 even where the research features are still warming up.
-      observation: s.preset === "seed" ? { window: s.window } : { window: s.window, features: { kind: "specs", skipWarmup: false } },
+      observation: s.preset === "seed" || s.preset === "hybrid" ? { window: s.window } : { window: s.window, features: { kind: "specs", skipWarmup: false } },
       episode: { mode: "full" },
     },
   });

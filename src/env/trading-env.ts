@@ -15,7 +15,7 @@ import {
 } from "./core.js";
 import { EnvError } from "./errors.js";
 import { createEnvModel, type EnvSource } from "./model.js";
-import type { BoxSpace, DiscreteSpace } from "./spaces.js";
+import type { BoxSpace, Space } from "./spaces.js";
 import { coins, price, usd, type Coins, type Price, type Usd } from "./units.js";
 
 /** Portfolio and clock after a reset or a step. */
@@ -97,7 +97,7 @@ export interface TradingEnv {
   readonly config: EnvConfig;
   readonly candles: Candles;
   readonly observationSpace: BoxSpace;
-  readonly actionSpace: DiscreteSpace | BoxSpace;
+  readonly actionSpace: Space;
   /** The fixed part (market, schemes, layout) shared with the pure core; for backtests and tools. */
   readonly model: EnvModel;
   reset(args?: ResetArgs): ResetResult;
@@ -114,7 +114,7 @@ export function createTradingEnv(source: TradingEnvSource): TradingEnv {
 class SingleTradingEnv implements TradingEnv {
   readonly config: EnvConfig;
   readonly observationSpace: BoxSpace;
-  readonly actionSpace: DiscreteSpace | BoxSpace;
+  readonly actionSpace: Space;
   private readonly state: EnvState;
   private readonly scratch = new StepScratch();
   private rng = new Rng(0);

@@ -12,7 +12,7 @@ import {
 } from "./core.js";
 import { EnvError } from "./errors.js";
 import { createEnvModel, type EnvSource } from "./model.js";
-import type { BoxSpace, DiscreteSpace } from "./spaces.js";
+import type { BoxSpace, Space } from "./spaces.js";
 import type { FinishedEpisodeStats, VecEnv, VecStepResult } from "./vec-env.js";
 
 export interface VecEnvSource extends EnvSource {
@@ -21,7 +21,7 @@ export interface VecEnvSource extends EnvSource {
 
 /** The VecEnv contract over the trading core, plus read access to the model and the live state. */
 export interface VecTradingEnv extends VecEnv {
-  readonly actionSpace: DiscreteSpace | BoxSpace;
+  readonly actionSpace: Space;
   readonly config: EnvConfig;
   readonly model: EnvModel;
   /** The N episodes' state (struct-of-arrays); read it, never write it. */
@@ -44,7 +44,7 @@ export function createVecEnv(source: VecEnvSource): VecTradingEnv {
 class VecTradingEnvImpl implements VecTradingEnv {
   readonly config: EnvConfig;
   readonly observationSpace: BoxSpace;
-  readonly actionSpace: DiscreteSpace | BoxSpace;
+  readonly actionSpace: Space;
   readonly observationSize: number;
   readonly state: EnvState;
   private readonly rngs: Rng[];

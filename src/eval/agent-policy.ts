@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AgentError, loadPolicy, train, type AgentPresetName, type CheckpointManifest, type Policy } from "../agent/index.js";
 import { timeframeMs } from "../data/candles.js";
-import { EnvError, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
+import { actionLabelsOf, EnvError, featuresFromConfig, resolveEnvConfig, type EnvConfig, type EnvModel, type EnvPresetName } from "../env/index.js";
+import { appendCustomFeatures, type CustomFeature } from "../features/custom.js";
 import type { BacktestPolicy } from "./backtest.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { medianPeriod } from "./backtest.js";
@@ -48,7 +49,7 @@ export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvMod
   want.forEach((label, i) => {
     if (got[i] !== label) throw new EvalError("checkpoint_mismatch", `observation element ${i} is "${got[i]}" in the checkpoint, "${label}" in this env (features or their order differ)`, where(`observation.labels[${i}]`));
   });
-  const actions = model.actions.space.labels;
+  const actions = actionLabelsOf(model.actions.space);
   if (manifest.actions.labels.length !== actions.length || manifest.actions.labels.some((l, i) => l !== actions[i])) {
     throw new EvalError("checkpoint_mismatch", `actions ${JSON.stringify(manifest.actions.labels)} in the checkpoint, ${JSON.stringify(actions)} in this env`, where("actions.labels"));
   }
@@ -58,8 +59,13 @@ export function checkManifestAgainst(manifest: CheckpointManifest, model: EnvMod
   }
 }
 
+export interface LoadAgentPolicyOptions {
+  /** The custom features the checkpoint was trained with (manifest `custom.features`), same names and columns. */
+  readonly features?: readonly CustomFeature[];
+}
+
 /** Loads a checkpoint for `npm run backtest` (the `PolicyLoader` of backtest-job.ts). */
-export async function loadAgentPolicy(dir: string): Promise<LoadedPolicy> {
+export async function loadAgentPolicy(dir: string, options: LoadAgentPolicyOptions = {}): Promise<LoadedPolicy> {
   let policy: Policy<CheckpointManifest>;
   try {
     policy = await loadPolicy(dir);
@@ -77,14 +83,25 @@ export async function loadAgentPolicy(dir: string): Promise<LoadedPolicy> {
     if (err instanceof EnvError) throw new EvalError("checkpoint_mismatch", `the saved env config no longer parses: ${err.message}`, `${join(dir, "manifest.json")}:env.config`);
     throw err;
   }
+  const needed = m.custom.features;
+  const given = options.features ?? [];
+  const sameFeatures = needed.length === given.length && needed.every((f, i) => f.name === given[i]!.name && f.columns.join(",") === given[i]!.columns.join(","));
+  if (!sameFeatures) {
+    throw new EvalError(
+      "checkpoint_mismatch",
+      `the policy was trained with the custom features ${JSON.stringify(needed)}; pass the same to loadAgentPolicy(dir, { features }) (got ${JSON.stringify(given.map((f) => f.name))})`,
+      `${join(dir, "manifest.json")}:custom.features`,
+    );
+  }
   const log = join(dir, "metrics.jsonl");
+  const env0 = env;
   return {
     dir,
     env,
     seed: m.training.seed,
     trainedOn: { ...m.data, agentPreset: m.agent.preset, envPreset: m.env.preset, envSteps: m.training.envSteps },
     trainingLogPath: existsSync(log) ? log : null,
-    featuresFor: () => null,
+    featuresFor: (candles) => (given.length === 0 ? null : appendCustomFeatures(featuresFromConfig(candles, env0.observation.features), candles, given)),
     checkCompatible: (model) => checkManifestAgainst(m, model, dir),
     makePolicy: (mode) => agentBacktestPolicy(policy, mode),
   };

@@ -37,6 +37,8 @@ export function directionalActions(actions: EnvConfig["actions"]): DirectionalAc
     }
     case "continuous_exposure":
       return { long: 1, flat: 0, hold: null };
+    case "side_and_size":
+      return { long: 1, flat: -1, hold: 0 };
   }
 }
 

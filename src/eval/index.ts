@@ -50,7 +50,9 @@ export {
 } from "./perfect-foresight.js";
 export { summariseRuns, type MetricSummary, type SeedSummary, type SeedSummaryOptions } from "./seeds.js";
 export {
+  activeReturns,
   bootstrapCI,
+  deflatedAgainstBenchmark,
   deflatedSharpe,
   deflatedSharpeOfBest,
   expectedMaxSharpe,
@@ -68,6 +70,7 @@ export {
   type DeflatedSharpe,
   type DeflatedSharpeInput,
   type BestTrialDeflation,
+  type TrialAgainstBenchmark,
   type TrialReturns,
   type SharpeDifferenceOptions,
   type SharpeDifferenceTest,

@@ -92,6 +92,17 @@ describe("perfectForesight: the article's 3 actions (grid DP)", () => {
     }
   });
 
+  it("hybrid side-and-size actions: the bound over five sizes is at least the article's (size 0.5 is one of them)", () => {
+    const hybrid = resolveEnvConfig({ preset: "hybrid", episode: { mode: "full" } });
+    for (const seed of [1, 2, 3]) {
+      const c = market(10, seed);
+      const article = perfectForesight(tradePath(c, config, 0, 9), config, 10_000, 1, { gridSize: 2001 });
+      const h = perfectForesight(tradePath(c, hybrid, 0, 9), hybrid, 10_000, 1, { gridSize: 2001 });
+      expect(h.logGrowth).toBeGreaterThan(article.logGrowth - 2e-4);
+      expect(h.actions.every((a) => [-1, -0.5, 0, 0.5, 1].includes(a))).toBe(true);
+    }
+  });
+
   it("beats buy-and-hold, every fixed policy and random policies", () => {
     const c = market(200, 9);
     const path = tradePath(c, config, 0, 199);

@@ -102,6 +102,8 @@ function actionValues(config: EnvConfig, continuousLevels: number): Float64Array
   const a = config.actions;
   if (a.kind === "reference") return Float64Array.of(0, 1, 2);
   if (a.kind === "exposure_levels") return Float64Array.from(a.levels, (_, i) => i);
+  // Hold / buy / sell with a size: sell all, sell half, hold, buy with half, buy with all (the bound for these five).
+  if (a.kind === "side_and_size") return Float64Array.of(-1, -0.5, 0, 0.5, 1);
   return Float64Array.from({ length: continuousLevels }, (_, i) => i / (continuousLevels - 1));
 }
 
@@ -109,7 +111,7 @@ function actionValues(config: EnvConfig, continuousLevels: number): Float64Array
 function scaleFreeConfig(config: EnvConfig): EnvConfig {
   const a = config.actions;
   const actions =
-    a.kind === "reference" ? { ...a, minCash: usd(0), minCoins: coins(0) } : { ...a, minTradeUsd: usd(0) };
+    a.kind === "reference" || a.kind === "side_and_size" ? { ...a, minCash: usd(0), minCoins: coins(0) } : { ...a, minTradeUsd: usd(0) };
   return { ...config, actions };
 }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../util/rng.js";
 import {
+  activeReturns,
   bootstrapCI,
+  deflatedAgainstBenchmark,
   deflatedSharpeOfBest,
   deflatedSharpe,
   expectedMaxSharpe,
@@ -185,5 +187,49 @@ describe("deflatedSharpeOfBest", () => {
     const withEdge = deflatedSharpeOfBest([...noise, edge]);
     expect(withEdge.best).toBe("edge");
     expect(withEdge.dsr).toBeGreaterThan(0.99);
+  });
+});
+
+describe("deflated information ratio (active returns against a benchmark)", () => {
+  it("one trial: the PSR of the active returns against 0, worked by hand", () => {
+    // Agent 0.012, 0.003, 0.03, 0.01, 0.02 against a benchmark 0.002, 0.008, 0.01, 0.01, 0.005:
+    // active a = 0.01, −0.005, 0.02, 0, 0.015; mean 0.008, sample sd 0.0103682, IR = 0.771589 per period.
+    // Population moments: m2 = 8.6e−5, m3 = −1.26e−7, m4 = 1.1162e−8 → skew −0.157988, kurtosis 1.509194.
+    // denominator √(1 − (−0.157988)(0.771589) + (1.509194 − 1)/4 · 0.771589²) = 1.094390
+    // z = 0.771589 × √4 / 1.094390 = 1.410080, PSR = Φ(1.410080) = 0.920742. One trial: SR₀ = 0, DSR = PSR.
+    const agent = [0.012, 0.003, 0.03, 0.01, 0.02];
+    const hold = [0.002, 0.008, 0.01, 0.01, 0.005];
+    expect(Array.from(activeReturns(agent, hold)).map((x) => +x.toFixed(12))).toEqual([0.01, -0.005, 0.02, 0, 0.015]);
+    const d = deflatedAgainstBenchmark([{ name: "agent", returns: agent, benchmark: hold }]);
+    expect(d.informationRatio.sharpe).toBeCloseTo(0.7715885, 6);
+    expect(d.informationRatio.sr0).toBe(0);
+    expect(d.informationRatio.dsr).toBeCloseTo(0.920742, 5);
+    expect(() => activeReturns([1, 2], [1])).toThrow(RangeError);
+  });
+
+  it("in a rising market, holding the benchmark looks good on its own and shows no edge against it", () => {
+    const rng = new Rng(31);
+    const n = 4000;
+    const hold = Float64Array.from({ length: n }, () => 0.0015 + 0.01 * rng.normal());
+    // Ten "agents" that hold the benchmark with a little independent noise (no skill), and one with a real edge.
+    const noSkill = Array.from({ length: 10 }, (_, k) => ({ name: `copy-${k}`, returns: hold.map((x) => x + 0.002 * rng.normal()), benchmark: hold }));
+    const d = deflatedAgainstBenchmark(noSkill);
+    expect(d.sharpe.dsr).toBeGreaterThan(0.99); // the market's rise, credited to the agents
+    expect(d.informationRatio.dsr).toBeLessThan(0.95); // no edge over holding
+    const skilled = { name: "skill", returns: hold.map((x) => x + 0.0004 + 0.002 * rng.normal()), benchmark: hold };
+    const withSkill = deflatedAgainstBenchmark([...noSkill, skilled]);
+    expect(withSkill.informationRatio.best).toBe("skill");
+    expect(withSkill.informationRatio.dsr).toBeGreaterThan(0.95);
+  });
+
+  it("a trial that is the benchmark has no information ratio and leaves the others' result defined", () => {
+    const hold = [0.01, -0.02, 0.015, 0.0, 0.005, -0.01];
+    const d = deflatedAgainstBenchmark([
+      { name: "holder", returns: hold, benchmark: hold },
+      { name: "trader", returns: hold.map((x, i) => x + (i % 2 === 0 ? 0.001 : -0.0005)), benchmark: hold },
+    ]);
+    expect(d.informationRatio.best).toBe("trader");
+    expect(d.informationRatio.trials).toBe(2);
+    expect(Number.isFinite(d.informationRatio.dsr)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Statistics for judging backtests: bootstrap confidence intervals, the stationary bootstrap test of a Sharpe
- * ratio difference, and the deflated Sharpe ratio. Every random draw goes through a seeded `Rng`, so the same
+ * ratio difference, the deflated Sharpe ratio, and the deflated information ratio (the deflated Sharpe ratio of
+ * the returns in excess of a benchmark). Every random draw goes through a seeded `Rng`, so the same
  * seed gives the same interval bit for bit. Formulas are in docs/evaluation.md.
  */
 import { Rng } from "../util/rng.js";
@@ -354,5 +355,40 @@ export function deflatedSharpeOfBest(trials: readonly TrialReturns[]): BestTrial
     trials: trials.length,
     sharpeVariance: variance,
     psrVsZero: probabilisticSharpe(sharpe, 0, best.returns.length, skewness, kurtosis),
+  };
+}
+
+/**
+ * Active returns: subject − benchmark, period by period (e.g. the agent's hourly returns minus buy-and-hold's
+ * over the same hours). Their Sharpe ratio is the information ratio against the benchmark.
+ */
+export function activeReturns(subject: ArrayLike<number>, benchmark: ArrayLike<number>): Float64Array {
+  if (subject.length !== benchmark.length) throw new RangeError(`active returns need paired series, got ${subject.length} and ${benchmark.length} periods`);
+  const out = new Float64Array(subject.length);
+  for (let i = 0; i < out.length; i++) out[i] = subject[i]! - benchmark[i]!;
+  return out;
+}
+
+export interface TrialAgainstBenchmark extends TrialReturns {
+  /** The benchmark's returns over the same periods (e.g. buy-and-hold). */
+  readonly benchmark: ArrayLike<number>;
+}
+
+/**
+ * The two questions a report answers about the best of several trials, side by side:
+ * - `informationRatio`: **does it beat the benchmark?** The deflated Sharpe ratio of the active returns
+ *   (trial − benchmark, per period): a *deflated information ratio*. The best trial is the one with the highest
+ *   information ratio, N is the number of trials and V the variance of their information ratios. This is the
+ *   headline whenever the question is "does the agent beat holding?": in a rising market an agent that merely
+ *   holds coins has a high Sharpe ratio of its own and an information ratio near zero.
+ * - `sharpe`: **are its own returns better than nothing?** The deflated Sharpe ratio of the trials' own returns.
+ *   It credits the market's own rise to whoever held coins through it.
+ * A trial whose active returns are all 0 (it held the benchmark exactly) has no information ratio (NaN); it
+ * still counts as a trial.
+ */
+export function deflatedAgainstBenchmark(trials: readonly TrialAgainstBenchmark[]): { readonly informationRatio: BestTrialDeflation; readonly sharpe: BestTrialDeflation } {
+  return {
+    informationRatio: deflatedSharpeOfBest(trials.map((t) => ({ name: t.name, returns: activeReturns(t.returns, t.benchmark) }))),
+    sharpe: deflatedSharpeOfBest(trials),
   };
 }

@@ -14,7 +14,9 @@ export type FeatureErrorCode =
   /** A NaN or ±Infinity where a finite feature value is required. */
   | "non_finite"
   /** Saved normalisation stats that do not have the expected shape (a corrupt or foreign checkpoint). */
-  | "bad_stats";
+  | "bad_stats"
+  /** A custom feature whose value at row t changes when later rows are present (it reads the future). */
+  | "look_ahead";
 
 export class FeatureError extends Error {
   override readonly name = "FeatureError";

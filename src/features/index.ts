@@ -15,3 +15,4 @@ export * from "./bar-shape.js";
 export * from "./calendar.js";
 export * from "./registry.js";
 export * from "./normalization.js";
+export * from "./custom.js";

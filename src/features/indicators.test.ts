@@ -3,7 +3,7 @@ import { allocCandles } from "../data/candles.js";
 import { generateSyntheticMarket } from "../data/synthetic.js";
 import { candleShape, rangePct } from "./bar-shape.js";
 import { calendarFeatures } from "./calendar.js";
-import { logReturn } from "./log-return.js";
+import { logReturn, logReturnOver } from "./log-return.js";
 import { macd, macdWarmup } from "./macd.js";
 import { pctChange } from "./pct-change.js";
 import { rsi } from "./rsi.js";
@@ -26,6 +26,19 @@ describe("log returns and percentage change", () => {
   it("match hand-worked values, 0 on row 0 and on zero volume", () => {
     expect(Array.from(logReturn(Float64Array.from([100, 110, 99, 0, 5])))).toEqual([0, Math.log(1.1), Math.log(99 / 110), 0, 0]);
     expect(Array.from(pctChange(Float64Array.from([100, 110, 0, 5])))).toEqual([0, 10, -100, 0]);
+  });
+  it("over h rows: the sum of the one-row log returns of the last h rows; 0 in the warm-up", () => {
+    const one = logReturn(market.close);
+    for (const h of [1, 4, 24]) {
+      const r = logReturnOver(market.close, h);
+      for (let t = 0; t < h; t++) expect(r[t]).toBe(0);
+      for (let t = h; t < market.length; t += 7) {
+        let sum = 0;
+        for (let k = t - h + 1; k <= t; k++) sum += one[k]!;
+        expect(r[t]).toBeCloseTo(sum, 10);
+      }
+    }
+    expect(Array.from(logReturnOver(Float64Array.from([100, 0, 120, 150]), 2))).toEqual([0, 0, Math.log(1.2), 0]);
   });
 });
 

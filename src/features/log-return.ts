@@ -11,3 +11,17 @@ export function logReturn(x: Float64Array): Float64Array {
   }
   return out;
 }
+
+/**
+ * Log return over `lag` rows: ln(x_t / x_{t−lag}), the return of holding for the last `lag` bars; 0 on the
+ * first `lag` rows (warm-up) and where either value is ≤ 0. lag = 1 is `logReturn`.
+ */
+export function logReturnOver(x: Float64Array, lag: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let t = lag; t < x.length; t++) {
+    const prev = x[t - lag]!;
+    const cur = x[t]!;
+    out[t] = prev > 0 && cur > 0 ? Math.log(cur / prev) : 0;
+  }
+  return out;
+}

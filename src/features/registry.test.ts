@@ -28,6 +28,8 @@ const market = generateSyntheticMarket({ hours: 600 }, 777);
 const ALL_SPECS: FeatureSpecInput[] = [
   { kind: "pct_change" },
   { kind: "log_return", columns: [...OHLCV_COLUMNS] },
+  { kind: "returns", column: "close", horizons: [1, 3, 12, 48] },
+  { kind: "returns", column: "volume", horizons: [2] },
   { kind: "zscore", column: "close", window: 5 },
   { kind: "zscore", column: "volume", window: 48 },
   { kind: "rsi", window: 3 },
@@ -103,7 +105,7 @@ describe("feature registry", () => {
       // The first row after the warm-up is computed (not stuck at the neutral value) for windowed features.
       if (warm > 1) expect(m.values[warm * m.cols]).not.toBe(neutral);
     }
-    expect(featureWarmup(ALL_SPECS)).toBe(47); // volume_z48: 48 − 1 (macd 12/26/9 needs 26 + 9 − 2 = 33)
+    expect(featureWarmup(ALL_SPECS)).toBe(48); // close_ret_48: 48 (volume_z48: 47; macd 12/26/9: 26 + 9 − 2 = 33)
     expect(featureWarmup(SEED_FEATURES)).toBe(1);
   });
 

@@ -5,7 +5,7 @@ import { candleShape, rangePct } from "./bar-shape.js";
 import { calendarFeatures } from "./calendar.js";
 import { FeatureError } from "./errors.js";
 import type { FeatureMatrix } from "./feature-matrix.js";
-import { logReturn } from "./log-return.js";
+import { logReturn, logReturnOver } from "./log-return.js";
 import { macd, macdWarmup } from "./macd.js";
 import { pctChange } from "./pct-change.js";
 import { rsi } from "./rsi.js";
@@ -36,6 +36,16 @@ export const featureSpecSchema = z.discriminatedUnion("kind", [
       kind: z.literal("log_return"),
       /** Columns to transform, in order (default: the close only). */
       columns: z.array(column).min(1).default(["close"]),
+    })
+    .strict(),
+  z
+    .object({
+      /** Log returns of one column over several horizons, ln(x_t / x_{t−h}); names `<col>_ret_<h>`; 0 until the longest horizon. */
+      kind: z.literal("returns"),
+      /** Column to transform. */
+      column: column.default("close"),
+      /** Horizons in rows, e.g. [1, 4, 12, 24, 48]. */
+      horizons: z.array(z.number().int().min(1).max(100_000)).min(1).readonly().default([1, 4, 12, 24, 48]),
     })
     .strict(),
   z
@@ -152,6 +162,8 @@ export function specNames(spec: FeatureSpec): string[] {
       return spec.columns.map((c) => `${c}_pct`);
     case "log_return":
       return spec.columns.map((c) => `${c}_logret`);
+    case "returns":
+      return spec.horizons.map((h) => `${spec.column}_ret_${h}`);
     case "zscore":
       return [`${spec.column}_z${spec.window}`];
     case "rsi":
@@ -179,6 +191,8 @@ export function specWarmup(spec: FeatureSpec): number {
     case "pct_change":
     case "log_return":
       return 1;
+    case "returns":
+      return Math.max(...spec.horizons);
     case "zscore":
     case "sma_gap":
       return spec.window - 1;
@@ -201,6 +215,11 @@ function computeSpec(c: Candles, spec: FeatureSpec): Float64Array[] {
       return spec.columns.map((col) => pctChange(c[col]));
     case "log_return":
       return spec.columns.map((col) => logReturn(c[col]));
+    case "returns": {
+      // One warm-up for the spec's columns: every horizon holds 0 until the longest one is computed.
+      const longest = Math.max(...spec.horizons);
+      return spec.horizons.map((h) => logReturnOver(c[spec.column], h).fill(0, 0, Math.min(longest, c.length)));
+    }
     case "zscore":
       return [rollingZScore(c[spec.column], spec.window)];
     case "rsi":

@@ -38,7 +38,7 @@ describe("runBacktestJob", () => {
       null,
     );
     const j = out.json;
-    expect(Object.keys(j).sort()).toEqual(["agent", "agentSummary", "baselines", "beatBuyAndHoldShare", "perfectForesight", "report", "sharpeTest", "window"]);
+    expect(Object.keys(j).sort()).toEqual(["agent", "agentSummary", "baselines", "beatBuyAndHoldShare", "deflation", "perfectForesight", "report", "sharpeTest", "window"]);
     expect(j["agent"]).toBeNull();
     expect((j["window"] as { start: string }).start).toBe("2020-01-03T00:00:00.000Z");
     const bh = (j["baselines"] as Record<string, Record<string, unknown>>)["buy_and_hold"]!;

@@ -3,6 +3,7 @@
  * against the baselines, with a report and an optional one-line JSON result. The checkpoint format belongs to
  * the agent; this module sees it through a `PolicyLoader` (src/eval/loaded-policy.ts; src/eval/agent-policy.ts adapts the agent's).
  */
+import { deflationJson } from "../report/deflation.js";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readCandlesCsv, type CsvReport } from "../data/csv.js";
@@ -152,6 +153,7 @@ export function backtestJson(r: WindowResult, reportPath: string): Record<string
     baselines: Object.fromEntries(ev.baselineMetrics.map((x) => [x.name, x.metrics])),
     perfectForesight: b ? { method: b.method, totalReturn: b.totalReturn, logGrowth: b.logGrowth, gridSize: b.gridSize } : null,
     sharpeTest: t ? { difference: t.difference, lo: t.ci.lo, hi: t.ci.hi, pValue: t.pValue, sharpeAgent: t.sharpeA, sharpeBuyAndHold: t.sharpeB } : null,
+    deflation: ev.deflation ? deflationJson(ev.deflation) : null,
     report: reportPath,
   };
 }

@@ -40,8 +40,10 @@ describe("reproduceArticle (tiny budget, synthetic CSV)", () => {
       // Both presets are judged against the very same baselines.
       expect(w.perPreset[0]!.evaluation.baselines).toBe(w.perPreset[1]!.evaluation.baselines);
     }
-    expect(r.windows[0]!.deflated).toBeNull();
-    expect(oos.deflated!.trials).toBe(4);
+    expect(r.windows[0]!.deflation).toBeNull();
+    expect(oos.deflation!.informationRatio.trials).toBe(4);
+    expect(oos.deflation!.sharpe.trials).toBe(4);
+    expect(r.tables).toContain("beat buy-and-hold? deflated information ratio");
     expect(r.tables).toContain("seed preset (2 seeds)");
     expect(r.tables).toContain("default preset (2 seeds)");
     expect(r.tables).toContain("buy_and_hold");
@@ -67,7 +69,8 @@ describe("runMainJob (tiny budget)", () => {
     });
     expect(r.checkpointDir).toBe(join(dir, "checkpoints", "main-test"));
     expect(existsSync(join(r.checkpointDir!, "manifest.json"))).toBe(true);
-    expect(r.summary).toMatch(/in-sample: 2021-01-01/);
+    // The default preset observes features with a 168-bar warm-up: its backtests start once they are computed.
+    expect(r.summary).toMatch(/in-sample: 2021-01-08/);
     expect(r.summary).toMatch(/out-of-sample: 2022-07-01/);
     expect(r.summary).toMatch(/^agent /m);
     const html = readFileSync(r.reportPath, "utf8");

@@ -11,7 +11,7 @@ import { collectVersions } from "../report/provenance.js";
 import { experimentReport, summaryText } from "../report/experiment-report.js";
 import { writeRunReport } from "../report/run-report.js";
 import { resolveEnvConfig, type EnvConfig } from "../env/index.js";
-import { runExperiment, type ExperimentWindow } from "../eval/experiment.js";
+import { runExperiment, type ExperimentWindow, type WindowResult } from "../eval/experiment.js";
 
 export interface MainJobOptions {
   readonly seed: number;
@@ -82,7 +82,7 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
   const intro =
     t === null
       ? "<p>Baselines only (<code>--no-train</code>): buy-and-hold, random, moving-average crossover and perfect foresight on the embedded synthetic market, split by date.</p>"
-      : `<p>The agent's <code>default</code> preset trained on the article's env (hold / buy 50% of cash / sell 50% of coins, 0.075% commission) ` +
+      : `<p>The agent's <code>default</code> preset (multi-horizon returns, volatility, moving-average gaps, volume and calendar features; an LSTM trained on 64-bar sequences) trained on the article's env (hold / buy 50% of cash / sell 50% of coins, 0.075% commission) ` +
         `over the embedded synthetic market's bars before ${opts.split}: ${t.manifest.training.envSteps.toLocaleString("en-US")} env steps in ${t.seconds.toFixed(0)} s ` +
         `(${Math.round(t.stepsPerSecond)} steps/s, engine ${t.engine}, backend ${t.backend.name}). Backtests are greedy (the most likely action), in-sample and out-of-sample, against the baselines.</p>`;
   const report = experimentReport({
@@ -102,5 +102,27 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
     },
   });
   const written = writeRunReport(report, opts.reportsDir ?? "reports");
-  return { reportPath: written.html, checkpointDir, summary: summaryText(results), seconds: (performance.now() - t0) / 1000 };
+  return { reportPath: written.html, checkpointDir, summary: `${summaryText(results)}\n\n${verdict(results)}`, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * One plain paragraph on what the agent did out of sample: how often it traded, and whether it beat
+ * buy-and-hold and the moving-average crossover, in points of total return (no hedging, no spin).
+ */
+export function verdict(results: readonly WindowResult[]): string {
+  const oos = results.find((r) => r.window.label === "out-of-sample") ?? results.at(-1);
+  const agent = oos?.evaluation.agentMetrics[0];
+  if (oos === undefined || agent === undefined) return "verdict: no agent was trained (baselines only).";
+  const pts = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} points`;
+  const ma = oos.evaluation.baselineMetrics.find((b) => b.name.startsWith("ma_crossover"))?.metrics;
+  const lines = [
+    `verdict (out of sample, ${oos.evaluation.agentRuns[0]!.steps} hourly bars): the agent made ${agent.trades} trades, average exposure ${(100 * agent.averageExposure).toFixed(0)}% in coins; ` +
+      `total return ${pts(agent.totalReturn)} against buy-and-hold's ${pts(agent.buyAndHoldReturn)}.`,
+    agent.excessReturn > 0
+      ? `It beat buy-and-hold by ${pts(agent.excessReturn)} on this one path (one seed: see npm run train -- --seeds K for intervals).`
+      : `It did NOT beat buy-and-hold (${pts(agent.excessReturn)}).`,
+  ];
+  if (ma) lines.push(`The moving-average crossover made ${pts(ma.excessReturn)} over buy-and-hold; the agent ${agent.excessReturn > ma.excessReturn ? "beat" : "did not beat"} it.`);
+  if (agent.trades === 0) lines.push("It never traded: the greedy policy holds the starting mix.");
+  return lines.join("\n");
 }

@@ -12,7 +12,9 @@ import {
   AGENT_PRESET_NAMES,
   AgentError,
   BACKEND_PREFERENCES,
+  CHECKPOINT_FORMAT,
   CHECKPOINT_OUTPUT,
+  CHECKPOINT_VERSION,
   chooseEngineKind,
   createEngine,
   createPolicy,
@@ -36,7 +38,10 @@ import {
   type Policy,
   type UpdateMetrics,
 } from "../agent/index.js";
+import { headForSpace } from "../agent/policy-head.js";
 import { createProgress, type ProgressMode } from "../agent/progress.js";
+import { actionLabelsOf } from "../env/index.js";
+import { autoProgressMode } from "../util/progress.js";
 import { EnvError } from "../env/errors.js";
 import {
   createPortfolioModel,
@@ -80,7 +85,7 @@ export const portfolioTrainConfigSchema = z
     /** Compute engine: "auto" = fused for small networks without a GPU backend, tfjs otherwise. */
     engine: z.enum(ENGINE_PREFERENCES).default("auto"),
     /** "auto": a line per update unless on a TTY (a bar); "none" for notebooks, tests and sweep workers. */
-    progress: z.enum(["auto", "bar", "lines", "none"]).default("auto"),
+    progress: z.enum(["auto", "bar", "lines", "notebook", "none"]).default("auto"),
     /** Replace an existing checkpoint of this project at `out` (never anything else). */
     force: z.boolean().default(false),
   })
@@ -164,9 +169,12 @@ async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHook
   const sizes = rolloutSizes(agent.ppo);
   const env = createPortfolioVecEnv({ market: data.market, config: envConfig, numEnvs: sizes.numEnvs });
   if (env.actionSpace.kind !== "discrete") {
-    throw new AgentError("unsupported_action_space", `portfolio actions "${envConfig.actions.kind}" are continuous; the agent's policy is categorical (use actions.kind "weight_levels")`, "env.actions.kind");
+    // The agent's Gaussian head takes one bounded value; target weights need K (or K + 1) of them.
+    throw new AgentError("unsupported_action_space", `portfolio actions "${envConfig.actions.kind}" take ${env.model.actions.actionSize} values; the agent's heads take one categorical choice or one value (use actions.kind "weight_levels")`, "env.actions.kind");
   }
-  const spec = networkSpec(env.observationSize, env.actionSpace.n, agent.network);
+  // The agent's own observation and action choices (agent.observation, agent.actions) describe the one-asset env;
+  // the portfolio env's config says what this agent sees and how it acts.
+  const spec = networkSpec(env.observationSize, headForSpace(env.actionSpace), agent.network);
   let backend: BackendInfo | null = null;
   let engineKind = chooseEngineKind(config.engine, spec, null);
   // The auto engine asks the backend only to find a GPU: a fused-only run never loads tfjs.
@@ -178,13 +186,11 @@ async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHook
   const engine = await createEngine(engineKind, spec, parameters, { beta1: agent.ppo.adamBeta1, beta2: agent.ppo.adamBeta2, epsilon: agent.ppo.adamEpsilon });
   const totalSteps = config.steps;
   const numUpdates = Math.max(1, Math.ceil(totalSteps / sizes.stepsPerUpdate));
-  const mode: ProgressMode = config.progress === "auto" ? ((hooks.isTTY ?? process.stdout.isTTY) ? "bar" : "lines") : config.progress;
+  const mode: ProgressMode = config.progress === "auto" ? autoProgressMode(hooks.isTTY ?? process.stdout.isTTY === true, hooks.write === undefined) : config.progress;
   const progress = createProgress(mode, write, numUpdates);
   const m = data.market;
   const rows = env.model.market;
-  if (mode !== "none") {
-    write(`train portfolio: ${m.symbols.join(" + ")} (${data.source}), agent ${agent.preset}, engine ${engineKind}, ${rows.lastRow - rows.firstRow + 1} training rows, ${totalSteps} env steps in ${numUpdates} updates, seed ${config.seed}\n`);
-  }
+  progress.line(`train portfolio: ${m.symbols.join(" + ")} (${data.source}), agent ${agent.preset}, engine ${engineKind}, ${rows.lastRow - rows.firstRow + 1} training rows, ${totalSteps} env steps in ${numUpdates} updates, seed ${config.seed}`);
   const metrics: UpdateMetrics[] = [];
   let metricsText = "";
   const started = performance.now();
@@ -221,12 +227,12 @@ async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHook
   const body = {
     agent,
     env: { preset: "portfolio", config: envConfig },
-    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
+    network: { observationSize: spec.observationSize, actionCount: spec.actionCount, head: spec.head, parameterCount: spec.parameterCount, layout: layoutSignature(spec) },
     observation: {
       labels: [...env.observationSpace.labels],
       normalization: state.observationNorm ? { ...state.observationNorm, mean: [...state.observationNorm.mean], variance: [...state.observationNorm.variance], clip: agent.ppo.observationClip } : null,
     },
-    actions: { labels: [...env.actionSpace.labels] },
+    actions: { labels: actionLabelsOf(env.actionSpace) },
     data: {
       source: data.source,
       symbol: m.symbols.join("+"),
@@ -256,12 +262,13 @@ async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHook
     },
     versions: projectVersions(),
     metrics: result.lastMetrics ? { ...result.lastMetrics } : null,
+    custom: { reward: null, features: [] },
   };
   const written =
     config.out === null ? null : saveCheckpoint(config.out, { manifest: body, parameters: engine.getParameters(), optimizer: engine.getOptimizerState(), files: { "metrics.jsonl": metricsText } });
   const manifest: CheckpointManifest = written ?? {
-    format: "drl-trading-lab/ppo-checkpoint",
-    formatVersion: 1,
+    format: CHECKPOINT_FORMAT,
+    formatVersion: CHECKPOINT_VERSION,
     createdAt: new Date().toISOString(),
     ...body,
     weights: { file: "weights.bin", dtype: "float64", sha256: "" },

@@ -3,7 +3,8 @@
  * tested out of sample from 2019-06-27 onwards, K seeds, next to buy-and-hold; the same for the project's
  * `default` preset. Every preset trains on the article's env (`seed` env preset: hold / buy 50% of cash /
  * sell 50% of coins, 0.075% commission, 10,000 USD + 1 BTC). Results: one table per window, one report per
- * preset, the deflated Sharpe ratio of the best trial per out-of-sample window.
+ * preset, and per out-of-sample window the deflated information ratio of the best trial against buy-and-hold
+ * (does any trial beat holding?) next to the deflated Sharpe ratio of the best trial's own returns.
  */
 import { join } from "node:path";
 import { train, type AgentPresetName, type Policy } from "../agent/index.js";
@@ -21,7 +22,8 @@ import { runBaselines } from "../eval/baselines.js";
 import { evaluateWindow, type WindowEvaluation } from "../eval/evaluate.js";
 import type { ExperimentWindow, WindowResult } from "../eval/experiment.js";
 import { stepReturns, type BacktestMetrics } from "../eval/metrics.js";
-import { deflatedSharpeOfBest, type BestTrialDeflation } from "../eval/stats.js";
+import { deflatedAgainstBenchmark } from "../eval/stats.js";
+import { deflationTableHtml, deflationText, type DeflationPair } from "../report/deflation.js";
 
 export interface ArticleOptions {
   /** Hourly BTC/USD CSV. */
@@ -57,8 +59,12 @@ export interface ArticleWindow {
   readonly firstClose: number;
   readonly lastClose: number;
   readonly perPreset: readonly PresetWindowResult[];
-  /** Over all presets × seeds: the best trial's deflated Sharpe ratio (null for the in-sample window). */
-  readonly deflated: BestTrialDeflation | null;
+  /**
+   * Over all presets × seeds as trials (null for the in-sample window): `informationRatio`, the deflated
+   * Sharpe ratio of the best trial's hourly returns minus buy-and-hold's (the headline: does it beat holding?),
+   * and `sharpe`, that of the best trial's own returns (does it beat cash?).
+   */
+  readonly deflation: DeflationPair | null;
 }
 
 export interface ArticleResult {
@@ -80,7 +86,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   const policies = new Map<AgentPresetName, Policy<unknown>[]>();
   const trainSeconds: Record<string, number[]> = {};
   const checkpoints: Record<string, string[]> = {};
-  let env: EnvConfig | null = null;
+  const envs = new Map<AgentPresetName, EnvConfig>();
   for (const preset of opts.presets) {
     policies.set(preset, []);
     trainSeconds[preset] = [];
@@ -91,14 +97,14 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
         { preset, envPreset: "seed", data: opts.data, trainStart: opts.trainStart, trainEnd: opts.trainEnd, steps: opts.steps, seed, out, maxSeconds: opts.maxSeconds, progress: "none" },
         { write: () => {} },
       );
-      env ??= r.env;
+      if (!envs.has(preset)) envs.set(preset, r.env);
       policies.get(preset)!.push(r.policy);
       trainSeconds[preset]!.push(r.seconds);
       checkpoints[preset]!.push(out);
       log(`trained the ${preset} preset, seed ${seed}: ${r.manifest.training.envSteps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.stepsPerSecond)} steps/s) → ${out}`);
     }
   }
-  if (env === null) throw new RangeError("reproduceArticle needs at least one preset and one seed");
+  if (envs.size === 0) throw new RangeError("reproduceArticle needs at least one preset and one seed");
 
   // ---- Backtests: in-sample, then each out-of-sample window; baselines once per window.
   const windows: ExperimentWindow[] = [
@@ -108,17 +114,27 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   const out: ArticleWindow[] = [];
   for (const [w, window] of windows.entries()) {
     const t0 = performance.now();
-    const model = backtestModel(candles, env, window);
+    // Each preset runs on its own env (its observation); every model starts on the same bar (the latest feature
+    // warm-up among them), so that all presets and the baselines are scored over the same bars.
+    let models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, window));
+    const firstRow = Math.max(...models.map((m) => m.market.firstRow));
+    if (models.some((m) => m.market.firstRow !== firstRow)) {
+      models = opts.presets.map((p) => backtestModel(candles, envs.get(p)!, { ...window, start: candles.timestamp[firstRow]! }));
+    }
+    const model = models[0]!;
     const baselines = runBaselines(model, { seed: 0, perfectForesight: { gridSize: opts.gridSize } });
-    const perPreset = opts.presets.map((preset) => ({
+    const perPreset = opts.presets.map((preset, pi) => ({
       preset,
       evaluation: evaluateWindow(
-        model,
+        models[pi]!,
         policies.get(preset)!.map((p, k) => ({ policy: agentBacktestPolicy(p, "greedy", `${preset} preset`), seed: opts.seeds[k]! })),
         { baselines },
       ),
     }));
-    const trials = perPreset.flatMap((p) => p.evaluation.agentRuns.map((t, k) => ({ name: `${p.preset}/seed-${opts.seeds[k]}`, returns: stepReturns(t.value) })));
+    const hold = stepReturns(baselines.buyAndHold.value);
+    const trials = perPreset.flatMap((p) =>
+      p.evaluation.agentRuns.map((t, k) => ({ name: `${p.preset}/seed-${opts.seeds[k]}`, returns: stepReturns(t.value), benchmark: hold.subarray(0, t.steps) })),
+    );
     const m = model.market;
     out.push({
       window,
@@ -128,7 +144,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
       firstClose: m.close[m.firstRow]!,
       lastClose: m.close[m.lastRow]!,
       perPreset,
-      deflated: w === 0 || trials.length === 0 ? null : deflatedSharpeOfBest(trials),
+      deflation: w === 0 || trials.length === 0 ? null : deflatedAgainstBenchmark(trials),
     });
     log(`${window.label}: backtests in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -138,7 +154,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
   for (const preset of opts.presets) {
     const results: WindowResult[] = out.map((a) => {
       const ev = a.perPreset.find((p) => p.preset === preset)!.evaluation;
-      return { window: a.window, model: backtestModel(candles, env!, a.window), evaluation: ev, first: a.first, last: a.last };
+      return { window: a.window, model: backtestModel(candles, envs.get(preset)!, { ...a.window, start: a.first }), evaluation: ev, first: a.first, last: a.last };
     });
     const report = experimentReport({
       title: `The article's experiment, ${preset} preset: ${opts.seeds.length} seeds`,
@@ -155,7 +171,7 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
         createdAt: new Date().toISOString(),
         seeds: [...opts.seeds],
         data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
-        config: { env, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
+        config: { env: envs.get(preset)!, preset, steps: opts.steps, maxSeconds: opts.maxSeconds, trainStart: opts.trainStart, trainEnd: opts.trainEnd, testEnds: opts.testEnds },
         versions: collectVersions(),
         checkpoints: checkpoints[preset]!,
       },
@@ -166,18 +182,15 @@ export async function reproduceArticle(opts: ArticleOptions): Promise<ArticleRes
 }
 
 function deflatedSections(windows: readonly ArticleWindow[]): { heading: string; html: string }[] {
-  const rows = windows.flatMap((w) =>
-    w.deflated === null
-      ? []
-      : [[w.window.label, w.deflated.best, String(w.deflated.trials), (w.deflated.sharpe * Math.sqrt(8760)).toFixed(2), (w.deflated.sr0 * Math.sqrt(8760)).toFixed(2), w.deflated.psrVsZero.toFixed(3), w.deflated.dsr.toFixed(3)]],
-  );
+  const rows = windows.flatMap((w) => (w.deflation === null ? [] : [{ label: w.window.label, d: w.deflation }]));
   if (rows.length === 0) return [];
   return [
     {
-      heading: "Deflated Sharpe ratio of the best trial",
+      heading: "Does any trial beat buy-and-hold? Deflated information ratio of the best trial",
       html:
-        "<p>Every preset × seed is a trial. The best trial's Sharpe ratio is inflated by the selection; the deflated Sharpe ratio (Bailey &amp; López de Prado 2014) is the probability that its true Sharpe ratio beats the expected maximum of that many unskilled trials (SR₀). Sharpe ratios annualised here for reading; the test uses per-hour values.</p>" +
-        htmlTable(["window", "best trial", "trials", "Sharpe", "SR₀", "PSR vs 0", "DSR"], rows),
+        "<p>Every preset × seed is a trial, and the best one is inflated by the selection. The headline is the <b>deflated information ratio</b>: the deflated Sharpe ratio (Bailey &amp; López de Prado 2014) of the best trial's hourly returns minus buy-and-hold's, i.e. the probability that its true edge over holding beats the expected best of that many unskilled trials (SR₀). " +
+        "Next to it, the deflated Sharpe ratio of the best trial's own returns answers a different question (does it beat cash?) and credits the market's own rise to whoever held coins. Ratios annualised here for reading; the tests use per-hour values; 0.95 is needed to call an edge real.</p>" +
+        deflationTableHtml(rows),
     },
   ];
 }
@@ -212,9 +225,7 @@ export function articleTables(windows: readonly ArticleWindow[], seedCount: numb
       const head =
         `${w.window.label}: ${iso(w.first)} → ${iso(w.last)} UTC, ${w.steps.toLocaleString("en-US")} hourly steps; ` +
         `BTC ${w.firstClose.toFixed(0)} → ${w.lastClose.toFixed(0)} (${formatMetric("pct", w.lastClose / w.firstClose - 1)})`;
-      const dsr = w.deflated
-        ? `\nbest of ${w.deflated.trials} trials: ${w.deflated.best}, Sharpe ${(w.deflated.sharpe * Math.sqrt(8760)).toFixed(2)}, deflated Sharpe ratio ${w.deflated.dsr.toFixed(3)} (PSR vs 0: ${w.deflated.psrVsZero.toFixed(3)})`
-        : "";
+      const dsr = w.deflation ? `\n${deflationText(w.deflation, `the best of ${w.deflation.informationRatio.trials} trials`)}` : "";
       return `${head}\n${textTable(["strategy", ...cols.map((c) => c.label), "beat B&H"], rows)}${dsr}`;
     })
     .join("\n\n");

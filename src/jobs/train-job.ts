@@ -144,9 +144,11 @@ async function trainAndBacktest(
   } else if (d.trainEnd && Date.parse(d.trainEnd) < candles.timestamp[candles.length - 1]!) {
     windows.push({ label: "out-of-sample", start: d.trainEnd });
   }
+  const features = runs[0]!.featuresFor(candles);
   const results = runExperiment({
     candles,
     env: runs[0]!.env,
+    ...(features ? { features } : {}),
     windows,
     agents: () => policies.map((p, i) => ({ policy: agentBacktestPolicy(p, "greedy"), seed: seeds[i]! })),
     evaluate: { seed: first, skipPerfectForesight: true, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) },

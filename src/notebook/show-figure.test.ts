@@ -10,7 +10,7 @@ import { figureBundle, figureSummary, showFigure } from "./show-figure.js";
 const dir = mkdtempSync(join(tmpdir(), "show-figure-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const fig = lineFigure([{ name: "a", y: [1, 2, 3] }, { name: "b", y: [3, 2] }], { title: "Two lines" });
+const fig = lineFigure([{ name: "a", y: [1, 2, 3] }, { name: "b", y: [3, 2] }], { title: "Two lines", xTitle: "step", yTitle: "value" });
 
 describe("figureBundle", () => {
   it("carries plotly.js only when asked, and a one-line text summary", () => {

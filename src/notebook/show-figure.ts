@@ -97,3 +97,43 @@ export function showTable(header: readonly string[], rows: readonly (readonly (s
 }
 
 export { escapeHtml };
+
+/** What {@link showDataFrame} needs from a table: a danfojs DataFrame has it (columns, row values, index). */
+export interface FrameLike {
+  readonly columns: readonly string[];
+  readonly values: readonly unknown[];
+  readonly index?: readonly (string | number)[];
+  readonly shape?: readonly number[];
+}
+
+export interface ShowDataFrameOptions {
+  /** Rows shown from the top (default 10); the caption says how many there are. */
+  readonly rows?: number;
+  /** Significant digits of non-integer numbers (default 6). */
+  readonly digits?: number;
+  /** Line above the table. */
+  readonly caption?: string;
+}
+
+/** The cell text of one value: integers as they are, other numbers with `digits` significant digits. */
+export function frameCell(v: unknown, digits = 6): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(+v.toPrecision(digits)) : String(v);
+  if (v === null || v === undefined) return "";
+  return String(v);
+}
+
+/**
+ * A DataFrame as a table in the notebook (danfojs's own `print()` draws box characters into the text output,
+ * which wraps badly in a notebook): the index, the columns, the first `rows` rows.
+ */
+export function showDataFrame(df: FrameLike, opts: ShowDataFrameOptions = {}): void {
+  const n = opts.rows ?? 10;
+  const total = df.shape?.[0] ?? df.values.length;
+  const rows = df.values.slice(0, n).map((row, i) => [
+    String(df.index?.[i] ?? i),
+    ...(Array.isArray(row) ? row : [row]).map((v) => frameCell(v, opts.digits)),
+  ]);
+  const caption = `${opts.caption === undefined ? "" : `${opts.caption}: `}${total.toLocaleString("en-US")} rows × ${df.columns.length} columns${total > n ? `, first ${n} shown` : ""}`;
+  const header = ["", ...df.columns];
+  showHtml(`<p>${escapeHtml(caption)}</p>${htmlTable(header, rows)}`, [caption, header.join("\t"), ...rows.map((r) => r.join("\t"))].join("\n"));
+}

@@ -18,7 +18,8 @@ import type { BacktestTrace } from "../eval/backtest.js";
  */
 export function clearTitle(fig: Figure): Figure {
   if (fig.layout["title"] === undefined) return fig;
-  return withLayout(fig, { margin: { t: 88 }, title: { y: 0.985, yanchor: "top" } });
+  const t = Number((fig.layout["margin"] as { t?: number } | undefined)?.t ?? 0);
+  return withLayout(fig, { margin: { t: Math.max(88, t) }, title: { y: 0.985, yanchor: "top" } });
 }
 
 /** Colours by strategy name, so that a strategy looks the same in every figure. */

@@ -1,6 +1,7 @@
 /** Turns an experiment's windows into a run report and a console summary table. */
 import type { WindowResult } from "../eval/experiment.js";
 import type { BacktestMetrics } from "../eval/metrics.js";
+import { deflationText } from "./deflation.js";
 import { formatMetric, formatWithCi, textTable } from "./format.js";
 import type { Provenance } from "./provenance.js";
 import { reportWindowFrom, type RunReport } from "./run-report.js";
@@ -70,7 +71,8 @@ export function summaryText(results: readonly WindowResult[], subjectName = "age
     const test = ev.sharpeTest
       ? `\nSharpe ${subjectName} − B&H = ${ev.sharpeTest.difference.toFixed(2)} [${ev.sharpeTest.ci.lo.toFixed(2)}, ${ev.sharpeTest.ci.hi.toFixed(2)}], p = ${ev.sharpeTest.pValue.toFixed(3)}`
       : "";
-    blocks.push(`${head}\n${textTable(["strategy", ...SUMMARY_COLUMNS.map((c) => c.label)], rows)}${beat}${test}`);
+    const deflated = ev.deflation ? `\n${deflationText(ev.deflation, subjectName)}` : "";
+    blocks.push(`${head}\n${textTable(["strategy", ...SUMMARY_COLUMNS.map((c) => c.label)], rows)}${beat}${deflated}${test}`);
   }
   return blocks.join("\n\n");
 }

@@ -16,3 +16,6 @@ export { collectVersions, gitCommit, type DataProvenance, type Provenance } from
 export { readTrainingLog, trainingFigures, type TrainingLog } from "./training-log.js";
 export { experimentReport, summaryText, type ExperimentReportInput } from "./experiment-report.js";
 export { walkForwardSections, walkForwardText } from "./walk-forward-report.js";
+export { DEFLATED_THRESHOLD, deflationHtml, deflationJson, deflationTableHtml, deflationText, verdict, type DeflationPair } from "./deflation.js";
+export { marketDocBlocks, ruleCheck, type RuleCheck } from "./market-doc.js";
+export { nullExperimentMarkdown, type LabelledNullResult } from "./null-experiment-report.js";

@@ -58,8 +58,18 @@ describe("run report", () => {
     expect(html).toContain("tiny synthetic run");
     expect(html).toContain("mean of 3");
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/); // no CDN
-    const summary = JSON.parse(readFileSync(written.json, "utf8")) as { windows: { baselines: { name: string }[] }[] };
+    const summary = JSON.parse(readFileSync(written.json, "utf8")) as {
+      windows: { baselines: { name: string }[]; deflation: { informationRatio: { trials: number; deflated: number }; sharpe: { trials: number } } | null }[];
+    };
     expect(summary.windows[0]!.baselines.map((b) => b.name)).toEqual(["buy_and_hold", "random", "ma_crossover(24,168)", "perfect_foresight"]);
+    // The headline question, labelled as such, before the Sharpe test; the deflated Sharpe ratio next to it.
+    expect(html).toContain("Does agent beat buy-and-hold?</b> Deflated information ratio");
+    expect(html.indexOf("Deflated information ratio")).toBeLessThan(html.indexOf("Sharpe difference, agent"));
+    expect(html).toContain("Its own returns, for comparison: deflated Sharpe ratio");
+    expect(summary.windows[0]!.deflation!.informationRatio.trials).toBe(3);
+    expect(summary.windows[0]!.deflation!.sharpe.trials).toBe(3);
+    // Random trading does not beat holding.
+    expect(summary.windows[0]!.deflation!.informationRatio.deflated).toBeLessThan(0.95);
   });
 
   it.skipIf(!existsSync("/usr/bin/chromium"))("draws every figure in headless Chromium, offline", async () => {

@@ -5,7 +5,8 @@
  *
  * Contents: training curves (when a metrics JSONL exists next to the checkpoint); per window (in-sample,
  * out-of-sample, …) the equity against the baselines, the trades over the price, the coins held, the
- * drawdowns, the metrics table with confidence intervals over seeds, the Sharpe-difference test; then
+ * drawdowns, the metrics table with confidence intervals over seeds, the deflated information ratio against
+ * buy-and-hold (the headline) next to the deflated Sharpe ratio, the Sharpe-difference test; then
  * free sections (walk-forward, deflated Sharpe); and the run's config, seeds, data hash and versions.
  */
 import { readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { checkOutput, claimOutput, type CheckedOutput, type ClaimedOutput, type OutputKind } from "../util/safe-output.js";
 import { clearTitle, drawdownsFigure, equityFigure, holdingsFigure, tradesFigure } from "./backtest-figures.js";
 import { formatMetric, formatWithCi, METRIC_LABELS, METRIC_UNITS } from "./format.js";
+import { deflationHtml, deflationJson, type DeflationPair } from "./deflation.js";
 import type { Provenance } from "./provenance.js";
 import { trainingFigures, type TrainingLog } from "./training-log.js";
 
@@ -46,6 +48,8 @@ export interface ReportWindow {
   readonly bound?: PerfectForesightResult | null;
   /** Sharpe of the subject against buy-and-hold. */
   readonly sharpeTest?: SharpeDifferenceTest | null;
+  /** Deflated information ratio against buy-and-hold (the headline) and deflated Sharpe ratio of the subject's runs. */
+  readonly deflation?: DeflationPair | null;
   /** Extra sentences under the window's heading (trusted HTML). */
   readonly notesHtml?: string;
 }
@@ -125,8 +129,9 @@ export function runReportPage(report: RunReport): PageSpec {
     const byName = new Map(w.baselines.map((b) => [b.name, b]));
     const main = subject ?? w.baselines.find((b) => b.name.startsWith("ma_crossover")) ?? w.baselines[0];
     let html = w.notesHtml ?? "";
-    if (w.bound) html += boundHtml(w.bound, byName.get("perfect_foresight")?.trace);
+    if (w.deflation && subject) html += deflationHtml(w.deflation, subject.name);
     if (w.sharpeTest && subject) html += sharpeTestHtml(w.sharpeTest, subject.name);
+    if (w.bound) html += boundHtml(w.bound, byName.get("perfect_foresight")?.trace);
     sections.push({ heading: w.label, html });
     const runs = [...(subject ? [subject.trace] : []), ...w.baselines.map((b) => b.trace)];
     sections.push({ figure: equityFigure({ runs, extraRuns: w.otherSeeds ?? [], hiddenNames: ["perfect_foresight"], title: `${w.label}: portfolio value` }) });
@@ -158,6 +163,7 @@ export function runReportSummary(report: RunReport): Record<string, unknown> {
       baselines: w.baselines.map((b) => ({ name: b.name, metrics: b.metrics })),
       bound: w.bound ? { method: w.bound.method, totalReturn: w.bound.totalReturn, logGrowth: w.bound.logGrowth, gridSize: w.bound.gridSize } : null,
       sharpeTest: w.sharpeTest ?? null,
+      deflation: w.deflation ? deflationJson(w.deflation) : null,
     })),
     provenance: report.provenance,
   };
@@ -247,6 +253,7 @@ export function reportWindowFrom(label: string, ev: WindowEvaluation, opts: { re
     otherSeeds: ev.agentRuns.slice(1),
     bound: ev.baselines.bound,
     sharpeTest: ev.sharpeTest,
+    deflation: ev.deflation,
     ...(opts.notesHtml === undefined ? {} : { notesHtml: opts.notesHtml }),
   };
 }

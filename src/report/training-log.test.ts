@@ -28,7 +28,7 @@ describe("training log", () => {
     const titles = figs.map((f) => (f.layout["title"] as { text: string }).text);
     expect(titles).toEqual(["episode profit against holding (USD)", "losses", "policy entropy (nats)", "approximate KL and clip fraction", "explained variance"]);
     // 120 lines → trailing mean over ⌈120 / 50⌉ = 3 lines drawn next to each raw curve; x = env_steps.
-    expect(figs[0]!.data.map((t) => t.name)).toEqual(["profit_mean", "profit_mean (mean of 3)"]);
+    expect(figs[0]!.data.map((t) => t.name)).toEqual(["profit_mean (each update)", "profit_mean (trailing mean of 3)"]);
     expect((figs[0]!.data[0]!["x"] as number[])[0]).toBe(500);
     expect(readTrainingLog(join(dir, "none.jsonl"))).toBeNull();
   });

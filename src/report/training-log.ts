@@ -95,11 +95,12 @@ export function trainingFigures(log: TrainingLog, maxFigures = 6): Figure[] {
     present.forEach((k) => used.add(k));
     const series = present.flatMap((k, i) => {
       const color = PALETTE[i % PALETTE.length]!;
-      const raw = { name: k, y: cols[k]!, color, width: smooth > 1 ? 0.6 : 1.5, ...(x === undefined ? {} : { x }) };
+      // The legend says which curve is raw and which is the trailing mean.
+      const raw = { name: smooth > 1 ? `${k} (each update)` : k, y: cols[k]!, color, width: smooth > 1 ? 0.6 : 1.5, ...(x === undefined ? {} : { x }) };
       if (smooth === 1) return [raw];
-      return [raw, { name: `${k} (mean of ${smooth})`, y: rollingMean(cols[k]!, smooth), color, width: 2.2, ...(x === undefined ? {} : { x }) }];
+      return [raw, { name: `${k} (trailing mean of ${smooth})`, y: rollingMean(cols[k]!, smooth), color, width: 2.2, ...(x === undefined ? {} : { x }) }];
     });
-    const fig = lineFigure(series, { title, xType: "linear", xTitle: xKey ?? "log line", height: 320 });
+    const fig = lineFigure(series, { title, xType: "linear", xTitle: xKey ?? "log line", yTitle: title === "other logged values" ? "value" : title, height: 320 });
     // The raw curves pale, so that the trailing means read on top of them.
     const data = fig.data.map((t, i) => (smooth > 1 && i % 2 === 0 ? { ...t, opacity: 0.35 } : t));
     figures.push(clearTitle({ data, layout: fig.layout }));

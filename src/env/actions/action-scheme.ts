@@ -1,4 +1,4 @@
-import type { BoxSpace, DiscreteSpace } from "../spaces.js";
+import type { Space } from "../spaces.js";
 
 /**
  * An action scheme turns one action into one order, given only the portfolio and the decision price.
@@ -8,7 +8,7 @@ import type { BoxSpace, DiscreteSpace } from "../spaces.js";
 export interface ActionScheme {
   /** The config `kind` this scheme implements, e.g. "reference". */
   readonly name: string;
-  readonly space: DiscreteSpace | BoxSpace;
+  readonly space: Space;
   /** True when an action is an index into `space` (Int32Array in the vec env), false for a real value. */
   readonly discrete: boolean;
   /**

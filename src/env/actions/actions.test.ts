@@ -7,12 +7,14 @@ import { ContinuousExposure } from "./continuous-exposure.js";
 import { ExposureLevels } from "./exposure-levels.js";
 import { rebalanceOrder, type RebalanceParams } from "./rebalance.js";
 import { ReferenceActions } from "./reference-actions.js";
+import { SideAndSize } from "./side-and-size.js";
 
 const rebalance: RebalanceParams = { commission: 0.001, buyFactor: 1.0005, sellFactor: 0.9995, minTradeUsd: 10 };
 const SCHEMES: readonly ActionScheme[] = [
   new ReferenceActions({ fraction: 0.5, minCash: 1, minCoins: 0.0001 }),
   new ExposureLevels([0, 0.25, 0.5, 0.75, 1], rebalance),
   new ContinuousExposure(rebalance),
+  new SideAndSize({ minCash: 1, minCoins: 0.0001 }),
 ];
 
 // Amounts are 0 or realistic: subnormal cash (5e-324 USD) only measures float rounding, not the scheme.
@@ -27,7 +29,7 @@ const FC = { seed: 20_240_601 };
 // One shared suite, run against every action scheme.
 describe.each(SCHEMES.map((s) => [s.name, s] as const))("action scheme %s", (_name, scheme) => {
   const actionArb =
-    scheme.space.kind === "discrete" ? fc.integer({ min: 0, max: scheme.space.n - 1 }) : fc.double({ min: -0.5, max: 1.5, noNaN: true });
+    scheme.space.kind === "discrete" ? fc.integer({ min: 0, max: scheme.space.n - 1 }) : fc.double({ min: -1.5, max: 1.5, noNaN: true });
 
   it("declares a space that matches `discrete`", () => {
     expect(scheme.discrete).toBe(scheme.space.kind === "discrete");
@@ -66,6 +68,30 @@ describe.each(SCHEMES.map((s) => [s.name, s] as const))("action scheme %s", (_na
       } catch (e) {
         expect((e as EnvError).code).toBe("invalid_action");
       }
+    }
+  });
+});
+
+describe("side and size", () => {
+  const s = new SideAndSize({ minCash: 1, minCoins: 0.0001 });
+  it("buys with +f of the cash, sells f of the coins for −f, holds at 0 (hand-worked)", () => {
+    const o = new Order();
+    expect(s.decide(0.3, 1_000, 2, 100, o)).toBe(HoldCode.TRADE);
+    expect([o.spendUsd, o.sellCoins]).toEqual([300, 0]);
+    expect(s.decide(-0.25, 1_000, 2, 100, o)).toBe(HoldCode.TRADE);
+    expect([o.spendUsd, o.sellCoins]).toEqual([0, 0.5]);
+    expect(s.decide(0, 1_000, 2, 100, o)).toBe(HoldCode.HOLD_ACTION);
+    expect(s.decide(0.0005, 1_000, 2, 100, o)).toBe(HoldCode.CASH_BELOW_MINIMUM);
+    expect(s.decide(-1e-5, 1_000, 2, 100, o)).toBe(HoldCode.COINS_BELOW_MINIMUM);
+  });
+  it("is the reference scheme at size 0.5", () => {
+    const ref = new ReferenceActions({ fraction: 0.5, minCash: 1, minCoins: 0.0001 });
+    for (const [a, r] of [[0.5, 1], [-0.5, 2], [0, 0]] as const) {
+      const o1 = new Order();
+      const o2 = new Order();
+      s.decide(a, 1_234, 0.7, 50, o1);
+      ref.decide(r, 1_234, 0.7, 50, o2);
+      expect(o1).toEqual(o2);
     }
   });
 });
