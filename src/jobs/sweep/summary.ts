@@ -1,15 +1,16 @@
 /**
  * What a sweep says: every finished trial's in- and out-of-sample metrics summarised over its runs (seeds ×
  * folds) with bootstrap intervals (the evaluation module's summariseRuns), ranked by the chosen out-of-sample
- * metric, and the deflated Sharpe ratio of the best trial for the number of trials actually tried (the
- * evaluation module's deflatedSharpeOfBest): the probability that its out-of-sample Sharpe ratio beats the
- * best that as many unskilled trials would show by luck.
+ * metric, and, for the number of trials actually tried, the deflated Sharpe ratio of the best trial and the
+ * deflated information ratio of the best trial against the benchmark (the evaluation module's
+ * deflatedAgainstBenchmark): the probability that its out-of-sample Sharpe ratio (or its excess over the
+ * benchmark) beats the best that as many unskilled trials would show by luck.
  *
  * A trial's out-of-sample return series (the DSR's input) is, per fold, the per-bar mean of its seeds' returns
  * (the return of splitting the capital over the seeds), folds concatenated in time order.
  */
 import { summariseRuns, type MetricSummary, type SeedSummary } from "../../eval/seeds.js";
-import { deflatedSharpeOfBest, type BestTrialDeflation } from "../../eval/stats.js";
+import { deflatedAgainstBenchmark, type BestTrialDeflation } from "../../eval/stats.js";
 import { periodsPerYear, type BacktestMetrics } from "../../eval/metrics.js";
 import type { RANK_METRICS, TrialSpec } from "./spec.js";
 import type { TrialResult } from "./trial.js";
@@ -132,25 +133,23 @@ export function summariseSweep(
     .map((s, i) => ({ s, i }))
     .sort((a, b) => (b.s.rankValue ?? -Infinity) - (a.s.rankValue ?? -Infinity) || a.s.index - b.s.index);
   const ranked = order.map(({ s }, r) => ({ ...s, rank: s.rankValue === null ? null : r + 1 }));
-  const withReturns = finished.map(({ spec, result }) => ({ name: spec.id, returns: trialReturns(result), result })).filter((t) => t.returns.length >= 3);
+  const withReturns = finished
+    .map(({ spec, result }) => ({ name: spec.id, returns: trialReturns(result), benchmark: trialBenchmarkReturns(result), result }))
+    .filter((t) => t.returns.length >= 3);
   let deflated: SweepSummary["deflated"] = null;
-  if (withReturns.length > 0) {
-    const d = deflatedSharpeOfBest(withReturns);
-    const best = withReturns.find((t) => t.name === d.best)!;
-    const periodMs = best.result.runs[0] ? periodOf(best.result.runs[0].outOfSample.agent) : 3_600_000;
-    deflated = { ...d, annualisedSharpe: d.sharpe * Math.sqrt(periodsPerYear(periodMs)), observations: best.returns.length };
-  }
   let deflatedInformation: SweepSummary["deflatedInformation"] = null;
   if (withReturns.length > 0) {
-    // Active returns per bar; their deflated Sharpe ratio is the deflated information ratio.
-    const active = withReturns.map((t) => {
-      const bench = trialBenchmarkReturns(t.result);
-      return { name: t.name, returns: t.returns.map((x, i) => x - bench[i]!), result: t.result };
-    });
-    const d = deflatedSharpeOfBest(active);
-    const best = active.find((t) => t.name === d.best)!;
-    const periodMs = best.result.runs[0] ? periodOf(best.result.runs[0].outOfSample.agent) : 3_600_000;
-    deflatedInformation = { ...d, annualisedRatio: d.sharpe * Math.sqrt(periodsPerYear(periodMs)), observations: best.returns.length };
+    // The evaluation module's pair: the DSR of the trials' own returns and of their returns over the benchmark.
+    const d = deflatedAgainstBenchmark(withReturns);
+    const annualise = (name: string, perBar: number): { factor: number; observations: number } => {
+      const t = withReturns.find((x) => x.name === name)!;
+      const periodMs = t.result.runs[0] ? periodOf(t.result.runs[0].outOfSample.agent) : 3_600_000;
+      return { factor: perBar * Math.sqrt(periodsPerYear(periodMs)), observations: t.returns.length };
+    };
+    const s = annualise(d.sharpe.best, d.sharpe.sharpe);
+    deflated = { ...d.sharpe, annualisedSharpe: s.factor, observations: s.observations };
+    const i = annualise(d.informationRatio.best, d.informationRatio.sharpe);
+    deflatedInformation = { ...d.informationRatio, annualisedRatio: i.factor, observations: i.observations };
   }
   return { rankMetric, trials: ranked, failed, trialsTried: withReturns.length, deflated, deflatedInformation, level: 0.95 };
 }
