@@ -2,7 +2,7 @@
  * Sweeps: a sweep file expanded into content-addressed trials, run by any TrialQueue (the BullMQ adapter in
  * src/queue/, or in-process), summarised with seed intervals and the deflated Sharpe ratio. docs/sweeps.md.
  */
-export { canonicalJson, expandSweep, formatPath, parseSweepFile, readSweepFile, RANK_METRICS, setPath, sweepFileSchema, sweepFolds, SweepSpecError, TRIAL_FORMAT, variedPoints, type Distribution, type ExpandedSweep, type FoldSpec, type SweepFile, type SweepFileInput, type TrialKind, type TrialSpec } from "./spec.js";
+export { canonicalJson, expandSweep, formatPath, parseSweepFile, readSweepFile, RANK_METRICS, setPath, sweepFileSchema, sweepFolds, SweepSpecError, trialDataSha256, TRIAL_FORMAT, variedPoints, type Distribution, type ExpandedSweep, type FoldSpec, type SweepFile, type SweepFileInput, type TrialKind, type TrialSpec } from "./spec.js";
 export { runTrial, trialDir, TrialStopped, type RunResult, type RunTrialOptions, type TrialProgress, type TrialResult, type WindowMetrics } from "./trial.js";
 export { InProcessTrialQueue, type TrialOutcome, type TrialQueue, type TrialState, type TrialStatus } from "./queue.js";
 export { summariseSweep, trialBenchmarkReturns, trialReturns, type RankMetric, type SummariseOptions, type SweepSummary, type TrialSummary } from "./summary.js";

@@ -3,6 +3,10 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { sliceCandles } from "../../data/candles.js";
+import { writeCandlesCsv } from "../../data/csv.js";
+import { loadEmbeddedMarket } from "../../data/embedded.js";
+import { runTrial } from "./trial.js";
 import { expandSweep, formatPath, parseSweepFile, readSweepFile, setPath, SweepSpecError, variedPoints, type SweepFileInput } from "./spec.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sweep-spec-"));
@@ -90,6 +94,20 @@ describe("sweep files", () => {
     expect(moreSteps.trials[0]!.id).not.toBe(a.trials[0]!.id);
     expect(a.trials[0]!.config).toEqual({ preset: "default", envPreset: "exposure", agent: { ppo: { learningRate: 0.001 } }, env: { reward: { base: { kind: "log_return" } } } });
     expect(a.trials[0]!.seeds).toEqual([0, 1]);
+  });
+
+  it("includes the data's content in the id, and a worker with other data refuses the trial", async () => {
+    const csv = join(dir, "m.csv");
+    const market = loadEmbeddedMarket();
+    writeCandlesCsv(csv, sliceCandles(market, 0, 3000));
+    const file = { ...BASE, base: { ...BASE.base, data: csv }, windows: { split: { trainEnd: "2021-03-01" } } };
+    const before = expandSweep(parseSweepFile(file)).trials[0]!;
+    writeCandlesCsv(csv, sliceCandles(market, 1, 3000)); // same path, other rows: a re-download
+    const after = expandSweep(parseSweepFile(file)).trials[0]!;
+    expect(after.id).not.toBe(before.id);
+    expect(after.dataSha256).not.toBe(before.dataSha256);
+    await expect(runTrial(before, { resultsDir: join(dir, "r") })).rejects.toThrow(/this worker's data .*m\.csv\) has SHA-256 .*, the sweep was submitted for/);
+    expect(where(() => expandSweep(parseSweepFile({ ...file, base: { ...BASE.base, data: join(dir, "missing.csv") } }), { where: "s.json" }))).toMatch(/^s\.json: trial 0: data: /);
   });
 
   it("cuts walk-forward folds from the data, keeping the last maxFolds", () => {

@@ -117,7 +117,7 @@ export interface FoldSpec {
 }
 
 export interface TrialSpec {
-  /** "t-" + 16 hex digits of the SHA-256 of the trial's content (format, kind, config, seeds, folds, budget). */
+  /** "t-" + 16 hex digits of the SHA-256 of the trial's content (format, kind, config, data, seeds, folds, budget). */
   readonly id: string;
   /** Position in the sweep (grid order, then random draws). */
   readonly index: number;
@@ -129,6 +129,8 @@ export interface TrialSpec {
   readonly seeds: readonly number[];
   readonly folds: readonly FoldSpec[];
   readonly budget: { readonly steps: number; readonly maxSeconds: number | null };
+  /** SHA-256 of the data the trial trains on (trialDataSha256): part of its id, checked again by the worker. */
+  readonly dataSha256: string;
 }
 
 export interface ExpandedSweep {
@@ -276,6 +278,17 @@ export function sweepFolds(f: SweepFile, candles?: Candles): FoldSpec[] {
   return kept.map((fold, i) => ({ index: i, trainStart: fold.trainRange.startIso, trainEnd: fold.trainRange.endIso, testEnd: fold.testRange.endIso }));
 }
 
+/**
+ * The identity of a trial's data: the SHA-256 of the candle file (or of the embedded market's), or of a
+ * portfolio's aligned rows. Same path, other content (a re-download, a recalibrated embedded market): another
+ * trial, so a result is never reused for data it was not computed on.
+ */
+export function trialDataSha256(kind: TrialKind, config: Readonly<Record<string, unknown>>): string {
+  if (kind === "portfolio") return loadPortfolioMarket((config["data"] ?? {}) as never).alignedSha256;
+  const data = config["data"];
+  return typeof data === "string" ? readCandlesCsv(data).report.sha256 : readEmbeddedMarket().report.sha256;
+}
+
 /** Validates one trial's config the way its run will (train config, agent, env), naming the field. */
 function checkTrialConfig(kind: TrialKind, config: Record<string, unknown>): void {
   const run = { ...config, seed: 0, steps: 1, out: null, progress: "none" };
@@ -306,6 +319,21 @@ export function expandSweep(f: SweepFile, opts: { readonly candles?: Candles; re
   const seeds = Array.isArray(s) ? s : Array.from({ length: s.count }, (_, i) => s.first + i);
   const folds = sweepFolds(f, opts.candles);
   const budget = { steps: f.budget.steps, maxSeconds: f.budget.maxSeconds };
+  // One fingerprint per distinct data spec (a grid may vary the data).
+  const fingerprints = new Map<string, string>();
+  const fingerprint = (config: Record<string, unknown>, trial: string): string => {
+    const key = canonicalJson(config["data"] ?? null);
+    let h = fingerprints.get(key);
+    if (h === undefined) {
+      try {
+        h = trialDataSha256(f.kind, config);
+      } catch (err) {
+        throw new SweepSpecError(`${trial}: data`, err instanceof Error ? err.message : String(err));
+      }
+      fingerprints.set(key, h);
+    }
+    return h;
+  };
   const trials = variedPoints(f).map((varied, index): TrialSpec => {
     let config: Record<string, unknown> = structuredClone(f.base) as Record<string, unknown>;
     for (const [path, value] of Object.entries(varied)) config = setPath(config, path, value);
@@ -318,8 +346,9 @@ export function expandSweep(f: SweepFile, opts: { readonly candles?: Candles; re
       if (err instanceof AgentError || err instanceof EnvError) throw new SweepSpecError(`${trial}: ${err.field ?? "config"}`, err.message.replace(/^[a-z_]+ at [^:]+: /, "").replace(/^[a-z_]+: /, ""));
       throw err;
     }
-    const id = `t-${sha256(canonicalJson({ format: TRIAL_FORMAT, kind: f.kind, config, seeds, folds, budget })).slice(0, 16)}`;
-    return { id, index, kind: f.kind, varied, config, seeds, folds, budget };
+    const dataSha256 = fingerprint(config, `${where}: trial ${index}`);
+    const id = `t-${sha256(canonicalJson({ format: TRIAL_FORMAT, kind: f.kind, config, dataSha256, seeds, folds, budget })).slice(0, 16)}`;
+    return { id, index, kind: f.kind, varied, config, seeds, folds, budget, dataSha256 };
   });
   const ids = new Set<string>();
   for (const t of trials) {

@@ -20,7 +20,7 @@ import { computeMetrics, stepReturns, type BacktestMetrics } from "../../eval/me
 import { equalWeightHold, loadPortfolioMarket, portfolioAgentPolicy, runPortfolioBacktest, type LoadedPortfolioMarket } from "../../portfolio/index.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { portfolioWindowModel, trainPortfolio } from "../portfolio-train.js";
-import { TRIAL_FORMAT, type FoldSpec, type TrialSpec } from "./spec.js";
+import { SweepSpecError, TRIAL_FORMAT, type FoldSpec, type TrialSpec } from "./spec.js";
 
 export interface WindowMetrics {
   readonly agent: BacktestMetrics;
@@ -101,13 +101,27 @@ function readRun(path: string, fold: number, seed: number): RunResult | null {
 
 export async function runTrial(spec: TrialSpec, opts: RunTrialOptions): Promise<TrialResult> {
   const t0 = performance.now();
+  // The data, loaded once; it must be the data the trial was submitted for (same path, same content).
+  const dataSpec = spec.config["data"];
+  let portfolio: LoadedPortfolioMarket | null = null;
+  let candles: Candles | null = null;
+  let here: string;
+  if (spec.kind === "single") {
+    const read = typeof dataSpec === "string" ? readCandlesCsv(dataSpec) : readEmbeddedMarket();
+    candles = read.candles;
+    here = read.report.sha256;
+  } else {
+    portfolio = loadPortfolioMarket((dataSpec ?? {}) as never);
+    here = portfolio.alignedSha256;
+  }
+  if (here !== spec.dataSha256) {
+    throw new SweepSpecError(`trial ${spec.id}: data`, `this worker's data (${typeof dataSpec === "string" ? dataSpec : spec.kind === "portfolio" ? JSON.stringify(dataSpec ?? "the embedded pair") : "the embedded market"}) has SHA-256 ${here.slice(0, 12)}…, the sweep was submitted for ${spec.dataSha256.slice(0, 12)}…`);
+  }
   const dir = trialDir(opts.resultsDir, spec.id);
   const stop = opts.shouldStop ?? (() => false);
   const total = spec.folds.length * spec.seeds.length;
   const runs: RunResult[] = [];
   let resumed = 0;
-  let portfolio: LoadedPortfolioMarket | null = null;
-  let candles: Candles | null = null;
   for (const fold of spec.folds) {
     for (const seed of spec.seeds) {
       const file = join(dir, "runs", `${runName(fold.index, seed)}.json`);
@@ -125,14 +139,7 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions): Promise<
       };
       const out = join(dir, runName(fold.index, seed));
       let result: Omit<RunResult, "seconds">;
-      if (spec.kind === "single") {
-        const data = spec.config["data"];
-        candles ??= typeof data === "string" ? readCandlesCsv(data).candles : readEmbeddedMarket().candles;
-        result = await singleRun(spec, fold, seed, out, candles, progress);
-      } else {
-        portfolio ??= loadPortfolioMarket((spec.config["data"] ?? {}) as never);
-        result = await portfolioRun(spec, fold, seed, out, portfolio, progress);
-      }
+      result = candles !== null ? await singleRun(spec, fold, seed, out, candles, progress) : await portfolioRun(spec, fold, seed, out, portfolio!, progress);
       const run: RunResult = { ...result, seconds: (performance.now() - r0) / 1000 };
       writeFileAtomic(file, `${JSON.stringify({ ...run, trialFormat: TRIAL_FORMAT })}\n`);
       runs.push(run);
