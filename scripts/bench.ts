@@ -74,6 +74,14 @@ const SECTIONS: readonly Section[] = [
       return benchTrade({ runs: Math.min(flags.runs, 3), log });
     },
   },
+  {
+    name: "sweep",
+    async run(_flags, log) {
+      // Imported on demand: starts its own redis-server and pool workers.
+      const { benchSweepThroughput } = await import("../src/queue/bench.js");
+      return { ...(await benchSweepThroughput({ log })) };
+    },
+  },
 ];
 
 export const benchCommand = defineCommand({

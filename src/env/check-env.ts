@@ -37,7 +37,8 @@ function close(a: number, b: number, scale = Math.max(1, Math.abs(a), Math.abs(b
   return Math.abs(a - b) <= REL_TOL * scale;
 }
 
-class Problems {
+/** Collects problems, one per check (exported for the checkers of other envs, e.g. src/portfolio/check.ts). */
+export class Problems {
   readonly list: EnvCheckProblem[] = [];
   add(check: string, message: string): void {
     // One report per check is enough to act on; more would drown the first.
@@ -45,7 +46,7 @@ class Problems {
   }
 }
 
-function expectEnvError(problems: Problems, check: string, code: EnvErrorCode, run: () => unknown): void {
+export function expectEnvError(problems: Problems, check: string, code: EnvErrorCode, run: () => unknown): void {
   try {
     run();
     problems.add(check, `expected EnvError "${code}", nothing was thrown`);
@@ -56,7 +57,7 @@ function expectEnvError(problems: Problems, check: string, code: EnvErrorCode, r
   }
 }
 
-function checkSpaces(observationSpace: BoxSpace, actionSpace: Space, problems: Problems): void {
+export function checkSpaces(observationSpace: BoxSpace, actionSpace: Space, problems: Problems): void {
   const o = observationSpace;
   const size = o.shape.reduce((a, b) => a * b, 1);
   if (o.kind !== "box") problems.add("observation_space", "must be a box");
@@ -77,13 +78,14 @@ function checkSpaces(observationSpace: BoxSpace, actionSpace: Space, problems: P
       if (!ok) problems.add("action_space", "a hybrid space needs one label per side and each sign (−1, 0, +1) on at most one side");
     }
     const n = actionSpace.shape.reduce((a, b) => a * b, 1);
-    if (n !== 1 || !(actionSpace.low[0]! <= actionSpace.high[0]!) || !Number.isFinite(actionSpace.low[0]! + actionSpace.high[0]!)) {
-      problems.add("action_space", "a box action space must hold one finite, ordered value");
+    const ordered = (j: number) => actionSpace.low[j]! <= actionSpace.high[j]! && Number.isFinite(actionSpace.low[j]! + actionSpace.high[j]!);
+    if (!(n >= 1) || actionSpace.low.length !== n || actionSpace.high.length !== n || actionSpace.labels.length !== n || !Array.from({ length: n }, (_, j) => j).every(ordered)) {
+      problems.add("action_space", `a box action space needs ${n} finite, ordered bounds and as many labels`);
     }
   }
 }
 
-function checkObservation(problems: Problems, space: BoxSpace, obs: ArrayLike<number>, where: string): void {
+export function checkObservation(problems: Problems, space: BoxSpace, obs: ArrayLike<number>, where: string): void {
   if (!(obs instanceof Float32Array)) problems.add("observation_type", `${where}: observations must be Float32Array`);
   for (let j = 0; j < obs.length; j++) {
     if (!Number.isFinite(obs[j]!)) {

@@ -20,7 +20,7 @@ export function featuresFromConfig(candles: Candles, source: ObservationConfig["
  * First row an episode may start on because of the features: past every spec's warm-up and far enough in for
  * a full look-back window of computed rows (specs with skipWarmup); 0 for the article's features.
  */
-export function featureStartRow(observation: ObservationConfig): number {
+export function featureStartRow(observation: Pick<ObservationConfig, "features" | "window">): number {
   const f = observation.features;
   if (f.kind === "pct_change" || !f.skipWarmup) return 0;
   return featureWarmup(f.specs) + observation.window - 1;

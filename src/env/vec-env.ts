@@ -17,7 +17,7 @@ export interface VecEnv {
   readonly observationSize: number;
   /** Resets every env (env i is seeded from `seed` and i); returns the observation buffer. */
   reset(seed?: number): Float32Array;
-  /** Applies actions[i] to env i (an action index for discrete spaces, a value for a box). */
+  /** Applies actions[i] to env i (an action index for discrete spaces, a value for a box; a box of d values takes actions[i·d … i·d + d)). */
   step(actions: Int32Array | Float32Array): VecStepResult;
 }
 

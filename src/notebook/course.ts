@@ -78,6 +78,14 @@ export const COURSE: readonly CourseNotebook[] = [
     needs: [],
     exercises: false,
   },
+  {
+    file: "08-multi-asset.ipynb",
+    title: "Several assets",
+    teaches: "two markets on one clock and their missing bars, cash plus a position per asset, target weights and the rebalance, the equal-weight benchmarks (held and rebalanced), a trained allocator out of sample, per-asset P&L",
+    minutes: 2,
+    needs: [],
+    exercises: false,
+  },
 ];
 
 /** The cells of exercise N: `exN`, `exN-answer`, `exN-check`, `exN-solution` (docs/notebooks.md). */

@@ -14,7 +14,7 @@ export { RewardInput, type RewardScheme } from "./reward-scheme.js";
 export { SumOfRewards } from "./sum-of-rewards.js";
 
 /** The reward scheme a resolved config names: the base alone, or the base plus its non-zero penalties. */
-export function createRewardScheme(config: EnvConfig): RewardScheme {
+export function createRewardScheme(config: Pick<EnvConfig, "reward">): RewardScheme {
   const { base, drawdownPenalty, turnoverPenalty } = config.reward;
   const baseScheme: RewardScheme =
     base.kind === "profit_vs_hold"

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript } from "../src/cli/testing.js";
+import { startRedisServer, type LocalRedis } from "../src/queue/local-redis.js";
+
+/** `npm run sweep`, `npm run worker` and `npm run portfolio` as users run them: real processes, a real redis-server. */
+let dir: string;
+let redis: LocalRedis;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sweep-cli-"));
+  redis = await startRedisServer();
+}, 60_000);
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("npm run sweep / worker / portfolio: help and errors", () => {
+  it("--help lists every flag with its default, and examples; exit 0", async () => {
+    for (const [script, flags] of [
+      ["scripts/sweep.ts", ["--file", "--redis", "--workers", "--out", "--resume", "--queue", "--lock-ms", "--json"]],
+      ["scripts/worker.ts", ["--redis", "--workers", "--queue", "--lock-ms", "--name"]],
+      ["scripts/portfolio.ts", ["--asset", "--missing-bars", "--train-start", "--train-end", "--test-end", "--steps", "--seeds", "--seed", "--env", "--out", "--force", "--no-report", "--json"]],
+    ] as const) {
+      const r = await runScript(script, ["--help"]);
+      expect(r.code).toBe(0);
+      for (const f of flags) expect(r.stdout).toContain(f);
+      expect(r.stdout).toContain("Examples:");
+    }
+  }, 120_000);
+
+  it.each([
+    ["scripts/sweep.ts", ["--redis", "redis://127.0.0.1:1"], "npm run sweep: missing_value at --file"],
+    ["scripts/sweep.ts", ["--file", "x.json", "--redis", "http://x"], "npm run sweep: invalid_flag at --redis"],
+    ["scripts/worker.ts", [], "npm run worker: missing_value at --redis"],
+    ["scripts/portfolio.ts", ["--asset", "btc.csv"], "npm run portfolio: invalid_flag at --asset: expected SYMBOL=FILE.csv"],
+  ] as const)("%s %j: exit 2, one line naming the flag", async (script, args, head) => {
+    const r = await runScript(script, args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(head);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a bad sweep file and an unreachable Redis: exit 1, one line naming the field", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ name: "bad", grid: { "agent.ppo.gamma": [0.9, 3] }, windows: { split: { trainEnd: "2022-07-01" } }, budget: { steps: 100 } }));
+    const bad = await runScript("scripts/sweep.ts", ["--file", file, "--redis", redis.url]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`npm run sweep: invalid_sweep at ${file}: trial 1 (agent.ppo.gamma=3): agent.ppo.gamma: `);
+    const down = await runScript("scripts/worker.ts", ["--redis", "redis://127.0.0.1:1"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("npm run worker: redis_unreachable at --redis: cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED");
+  });
+});
+
+describe("npm run sweep: a real run", () => {
+  it("runs a one-trial sweep with a local worker; --json's last line has `trials`; a second run reuses it", async () => {
+    const file = join(dir, "one.yaml");
+    writeFileSync(
+      file,
+      [
+        "name: one",
+        "base: { preset: default, envPreset: seed, engine: fused }",
+        "grid: { agent.ppo.learningRate: [0.002] }",
+        "seeds: [0]",
+        "windows: { split: { trainStart: '2022-10-01', trainEnd: '2022-11-15', testEnd: '2022-12-15' } }",
+        "budget: { steps: 1024 }",
+      ].join("\n"),
+    );
+    const args = ["--file", file, "--redis", redis.url, "--workers", "1", "--out", join(dir, "out"), "--queue", "cli-test", "--json"];
+    const r = await runScript("scripts/sweep.ts", args);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const json = JSON.parse(lines[0]!) as { trials: { varied: Record<string, number>; seeds: number[]; outOfSample: { sharpe: { mean: number | null } } }[]; reused: number };
+    expect(json.trials).toHaveLength(1);
+    expect(json.trials[0]!.varied).toEqual({ "agent.ppo.learningRate": 0.002 });
+    expect(json.trials[0]!.seeds).toEqual([0]);
+    expect(json.reused).toBe(0);
+    expect(r.stderr).toMatch(/sweep one: 1 trial\(s\), 0 already done/);
+    const again = await runScript("scripts/sweep.ts", [...args.filter((a) => a !== "1" && a !== "--workers"), "--workers", "0", "--resume"]);
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout.trim()) as { reused: number }).reused).toBe(1);
+  }, 240_000);
+});

@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { InProcessTrialQueue } from "./queue.js";
+import { runSweep } from "./run-sweep.js";
+import { expandSweep, parseSweepFile, SweepSpecError, type SweepFileInput } from "./spec.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sweep-run-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Two tiny trials on the embedded market: 2 updates of the default agent each, short windows. */
+export const TINY_SWEEP: SweepFileInput = {
+  name: "tiny",
+  base: { preset: "default", envPreset: "seed", engine: "fused" },
+  grid: { "agent.ppo.learningRate": [0.001, 0.003] },
+  seeds: [0],
+  windows: { split: { trainStart: "2022-10-01", trainEnd: "2022-11-15", testEnd: "2022-12-15" } },
+  budget: { steps: 1_024 },
+};
+
+describe("runSweep (in-process queue)", () => {
+  const sweep = expandSweep(parseSweepFile(TINY_SWEEP));
+  const root = join(dir, "tiny");
+
+  it("runs every trial, writes the ranked table, the report and summary.json, and the --json trials", async () => {
+    const queue = new InProcessTrialQueue();
+    const lines: string[] = [];
+    const r = await runSweep({ sweep, file: "tiny.json", root, queue, log: (l) => lines.push(l), resamples: 100, progressEveryMs: 0 });
+    await queue.close();
+    expect(r.summary.trials).toHaveLength(2);
+    expect(r.summary.trialsTried).toBe(2);
+    expect(r.table).toMatch(/agent\.ppo\.learningRate/);
+    expect(r.table).toMatch(/deflated Sharpe ratio for N = 2 trial\(s\) tried/);
+    for (const p of [r.tablePath, r.reportPath, r.summaryPath, join(root, "sweep.json")]) expect(existsSync(p)).toBe(true);
+    const trials = r.json["trials"] as { id: string; varied: Record<string, number>; seeds: number[]; outOfSample: { sharpe: { mean: number } } }[];
+    expect(trials.map((t) => t.varied["agent.ppo.learningRate"]).sort()).toEqual([0.001, 0.003]);
+    expect(trials[0]!.seeds).toEqual([0]);
+    expect(typeof trials[0]!.outOfSample.sharpe.mean).toBe("number");
+    for (const t of sweep.trials) expect(existsSync(join(root, "trials", t.id, "result.json"))).toBe(true);
+    expect(lines[0]).toMatch(/^sweep tiny: 2 trial\(s\), 0 already done/);
+  }, 180_000);
+
+  it("a resubmission finds its runs on disk: the same results, nothing trained again", async () => {
+    const queue = new InProcessTrialQueue();
+    const first = JSON.parse(readFileSync(join(root, "summary.json"), "utf8")) as { trials: unknown[] };
+    const r = await runSweep({ sweep, file: "tiny.json", root, queue, resamples: 100 });
+    await queue.close();
+    const outcomes = await Promise.all(sweep.trials.map((t) => queue.outcome(t.id)));
+    expect(outcomes.map((o) => (o !== null && "result" in o ? o.result.resumedRuns : -1))).toEqual([1, 1]);
+    expect((r.json["trials"] as { seconds?: number }[]).map(({ seconds: _s, ...t }) => t)).toEqual(first.trials.map((t) => {
+      const { seconds: _s, ...rest } = t as { seconds: number };
+      return rest;
+    }));
+  });
+
+  it("refuses a folder that holds another sweep, and a resume with nothing to resume", async () => {
+    const other = expandSweep(parseSweepFile({ ...TINY_SWEEP, budget: { steps: 512 } }));
+    await expect(runSweep({ sweep: other, file: "other.json", root, queue: new InProcessTrialQueue() })).rejects.toThrow(SweepSpecError);
+    await expect(runSweep({ sweep, file: "tiny.json", root: join(dir, "empty"), queue: new InProcessTrialQueue(), resume: true })).rejects.toThrow(/no sweep to resume/);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * `npm run sweep`: expand a sweep file into trials, record it in its output folder, submit the trials to a
+ * TrialQueue (BullMQ in the command, in-process in tests), show the whole sweep's progress while they run,
+ * then write one ranked table, one report and summary.json, and return the `--json` object. A resubmitted or
+ * resumed sweep submits the same trial ids: finished trials are reused, failed and missing ones run again.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeHtmlPage } from "../../charts/index.js";
+import { collectVersions } from "../../report/provenance.js";
+import { writeFileAtomic } from "../../util/atomic-write.js";
+import { claimOutput, type OutputKind } from "../../util/safe-output.js";
+import { stopSignalOf } from "../../util/abort.js";
+import { InterruptedError } from "../../util/errors.js";
+import type { TrialOutcome, TrialQueue, TrialStatus } from "./queue.js";
+import { sweepReportSections, sweepText } from "./report.js";
+import { SweepSpecError, type ExpandedSweep } from "./spec.js";
+import { summariseSweep, type SweepSummary } from "./summary.js";
+
+export const SWEEP_RECORD_FORMAT = "drl-trading-lab/sweep";
+
+export interface SweepProgress {
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly active: readonly TrialStatus[];
+  readonly waiting: number;
+  readonly seconds: number;
+}
+
+export interface RunSweepOptions {
+  readonly sweep: ExpandedSweep;
+  /** Where the sweep file was read from (recorded). */
+  readonly file: string;
+  /** The sweep's output folder (shared by all workers): sweep.json, trials/<id>/, table.txt, report.html, summary.json. */
+  readonly root: string;
+  readonly queue: TrialQueue;
+  /** Continue a sweep whose submitting process died: its record must be there, with the same content. */
+  readonly resume?: boolean;
+  /** How often the queue is polled for progress (default 250 ms). */
+  readonly pollMs?: number;
+  /** Progress lines (a line when something changed, at most every `progressEveryMs`). */
+  readonly log?: (line: string) => void;
+  readonly progressEveryMs?: number;
+  /** Every poll's snapshot (dashboards, tests). */
+  readonly onProgress?: (p: SweepProgress) => void;
+  /** Stops waiting (the trials stay queued; `--resume` picks the sweep up again). */
+  readonly signal?: AbortSignal;
+  readonly resamples?: number;
+  readonly command?: string;
+}
+
+export interface RunSweepResult {
+  readonly summary: SweepSummary;
+  readonly table: string;
+  readonly tablePath: string;
+  readonly reportPath: string;
+  readonly summaryPath: string;
+  /** Trials already completed when the sweep was submitted (reused, not run again). */
+  readonly reused: number;
+  readonly seconds: number;
+  readonly json: Record<string, unknown>;
+}
+
+
+interface SweepRecord {
+  readonly format: typeof SWEEP_RECORD_FORMAT;
+  readonly name: string;
+  readonly hash: string;
+  readonly file: string;
+  readonly createdAt: string;
+  readonly trials: readonly { readonly id: string; readonly index: number; readonly varied: Readonly<Record<string, unknown>> }[];
+}
+
+/** Writes (or checks) <root>/sweep.json: the folder belongs to one sweep, whose results it keeps. */
+function recordSweep(opts: RunSweepOptions): void {
+  const path = join(opts.root, "sweep.json");
+  const { sweep } = opts;
+  if (existsSync(path)) {
+    let existing: Partial<SweepRecord>;
+    try {
+      existing = JSON.parse(readFileSync(path, "utf8")) as Partial<SweepRecord>;
+    } catch {
+      throw new SweepSpecError(path, "exists but is not a sweep record; choose another output folder");
+    }
+    if (existing.format !== SWEEP_RECORD_FORMAT) throw new SweepSpecError(path, "exists but is not a sweep record; choose another output folder");
+    if (existing.hash !== sweep.hash) {
+      throw new SweepSpecError(path, `holds another sweep ("${existing.name}", from ${existing.file}); the file changed or the folder is taken: use another --out, or the original file`);
+    }
+    return;
+  }
+  if (opts.resume) throw new SweepSpecError(path, "no sweep to resume here (run it without --resume first)");
+  const record: SweepRecord = {
+    format: SWEEP_RECORD_FORMAT,
+    name: sweep.file.name,
+    hash: sweep.hash,
+    file: opts.file,
+    createdAt: new Date().toISOString(),
+    trials: sweep.trials.map((t) => ({ id: t.id, index: t.index, varied: t.varied })),
+  };
+  writeFileAtomic(path, `${JSON.stringify({ ...record, sweep: sweep.file }, null, 2)}\n`);
+}
+
+function progressLine(name: string, p: SweepProgress): string {
+  const running = p.active
+    .map((s) => {
+      const pr = s.progress;
+      const pctDone = pr && pr.runs > 0 ? Math.round((100 * (pr.run + (pr.updates > 0 ? pr.update / pr.updates : 0))) / pr.runs) : 0;
+      return `${s.id}${s.worker ? ` on ${s.worker}` : ""} ${pctDone}%`;
+    })
+    .join(", ");
+  return `sweep ${name}: ${p.completed}/${p.total} done, ${p.active.length} running${running ? ` (${running})` : ""}, ${p.waiting} waiting, ${p.failed} failed, ${p.seconds.toFixed(0)} s`;
+}
+
+/** What a sweep's folder holds, if it is one ("the sweep \"example\" (4 trials, created …)"), else null. */
+export function describeSweepFolder(dir: string): string | null {
+  try {
+    const r = JSON.parse(readFileSync(join(dir, "sweep.json"), "utf8")) as Partial<SweepRecord>;
+    return r.format === SWEEP_RECORD_FORMAT ? `the sweep "${String(r.name)}" (${r.trials?.length ?? "?"} trials, created ${String(r.createdAt)})` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A sweep's output folder as an output (src/util/safe-output.ts): its record, its trials' files, the table and reports. */
+export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
+
+export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
+  // The folder is claimed (checked and locked) before anything is queued: never a folder the project did not
+  // write as a sweep, and not while another submitter waits on it. Continuing its own sweep needs no --force;
+  // recordSweep refuses another sweep's folder.
+  const claim = claimOutput(opts.root, { kind: SWEEP_OUTPUT, field: "out", replaces: opts.root });
+  try {
+    return await submitAndWait(opts);
+  } finally {
+    claim.release();
+  }
+}
+
+async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
+  const t0 = performance.now();
+  const { sweep, queue } = opts;
+  const log = opts.log ?? (() => {});
+  recordSweep(opts);
+  const ids = sweep.trials.map((t) => t.id);
+  const before = await queue.submit(sweep.trials, opts.root);
+  const reused = [...before.values()].filter((s) => s === "completed").length;
+  const rerun = [...before.values()].filter((s) => s === "failed").length;
+  log(`sweep ${sweep.file.name}: ${ids.length} trial(s), ${reused} already done${rerun > 0 ? `, ${rerun} failed before (queued again)` : ""}; results in ${opts.root}`);
+
+  const pollMs = opts.pollMs ?? 250;
+  const every = opts.progressEveryMs ?? 2_000;
+  let lastLine = "";
+  let lastAt = -Infinity;
+  for (;;) {
+    if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (npm run sweep -- --file ${opts.file} --resume picks it up)`);
+    // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
+    const statuses = await untilAborted(queue.status(ids), opts.signal);
+    if (statuses === null) continue;
+    const p: SweepProgress = {
+      total: ids.length,
+      completed: statuses.filter((s) => s.state === "completed").length,
+      failed: statuses.filter((s) => s.state === "failed").length,
+      active: statuses.filter((s) => s.state === "active"),
+      waiting: statuses.filter((s) => s.state === "waiting").length,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    opts.onProgress?.(p);
+    const line = progressLine(sweep.file.name, p);
+    const key = line.replace(/, \d+ s$/, "");
+    const now = performance.now();
+    if (key !== lastLine && now - lastAt >= every) {
+      log(line);
+      lastLine = key;
+      lastAt = now;
+    }
+    if (p.completed + p.failed === p.total) break;
+    if (statuses.some((s) => s.state === "missing")) {
+      throw new SweepSpecError(opts.root, `trial(s) ${statuses.filter((s) => s.state === "missing").map((s) => s.id).join(", ")} vanished from the queue (removed by hand?); resubmit the sweep`);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      opts.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+  const outcomes = new Map<string, TrialOutcome>();
+  for (const id of ids) {
+    const o = await queue.outcome(id);
+    if (o !== null) outcomes.set(id, o);
+  }
+  const summary = summariseSweep(sweep.trials, outcomes, { rankMetric: sweep.file.rank.metric, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) });
+  const table = sweepText(summary);
+  const tablePath = join(opts.root, "table.txt");
+  const reportPath = join(opts.root, "report.html");
+  const summaryPath = join(opts.root, "summary.json");
+  const provenance = { command: opts.command ?? "", file: opts.file, sweepHash: sweep.hash, createdAt: new Date().toISOString(), sweep: sweep.file, versions: collectVersions() };
+  writeFileAtomic(tablePath, `${table}\n`);
+  writeHtmlPage(reportPath, { title: `Sweep ${sweep.file.name}: ${summary.trials.length} trials ranked by out-of-sample ${summary.rankMetric}`, sections: sweepReportSections(summary, provenance) });
+  const json = sweepJson(summary, { tablePath, reportPath, summaryPath, reused });
+  writeFileAtomic(summaryPath, `${JSON.stringify({ ...json, provenance }, null, 2)}\n`);
+  return { summary, table, tablePath, reportPath, summaryPath, reused, seconds: (performance.now() - t0) / 1000, json };
+}
+
+/** The promise's value, or null as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | null> {
+  if (signal === undefined) return p;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
+}
+
+/** The `--json` object: `trials` has one entry per trial (varied values, seeds, out-of-sample metrics), ranked. */
+export function sweepJson(summary: SweepSummary, paths: { tablePath: string; reportPath: string; summaryPath: string; reused: number }): Record<string, unknown> {
+  return {
+    rankMetric: summary.rankMetric,
+    trialsTried: summary.trialsTried,
+    reused: paths.reused,
+    trials: summary.trials.map((t) => ({
+      id: t.id,
+      rank: t.rank,
+      varied: t.varied,
+      seeds: t.seeds,
+      folds: t.folds,
+      runs: t.runs,
+      outOfSample: Object.fromEntries(Object.entries(t.outOfSample.metrics).map(([k, m]) => [k, { mean: m.mean, lo: m.ci?.lo ?? null, hi: m.ci?.hi ?? null }])),
+      inSample: { sharpe: t.inSample.metrics.sharpe.mean, totalReturn: t.inSample.metrics.totalReturn.mean },
+      benchmarkOutOfSample: { totalReturn: t.benchmarkOutOfSample.metrics.totalReturn.mean, sharpe: t.benchmarkOutOfSample.metrics.sharpe.mean },
+      seconds: t.seconds,
+    })),
+    failed: summary.failed,
+    deflatedSharpe: summary.deflated,
+    deflatedInformationRatio: summary.deflatedInformation,
+    table: paths.tablePath,
+    report: paths.reportPath,
+    summary: paths.summaryPath,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * A worker of the sweep pool: takes one trial at a time from the BullMQ queue and runs it in its trial
+ * process (trial-child.ts), forwarding progress to the job. Any number of them, on any machine that has the
+ * data and sees the results folder, join the same queue (`npm run worker -- --redis URL`); `npm run sweep`
+ * starts N of them in its own process.
+ *
+ * Faults: a worker killed mid-trial stops renewing its lock; after `lockMs` BullMQ's stalled-job check (run by
+ * every live worker every `lockMs`) moves the job back to waiting and another worker runs it, from the runs the
+ * first one finished (their files are written atomically), each reproducible from its seed. Closing a worker
+ * (SIGINT/SIGTERM) kills its trial process and hands the job back to the queue at once.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { hostname } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { WaitingError, Worker, type Job } from "bullmq";
+import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
+import { connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
+
+export interface PoolWorkerOptions {
+  readonly redis: string;
+  readonly queueName?: string;
+  /** Shown in progress and stored on the job (default host:pid:k). */
+  readonly name?: string;
+  /** How long a silent worker keeps its trial before another may take it (BullMQ lockDuration; default 30 s). */
+  readonly lockMs?: number;
+  /** Trial lines (started, finished, failed). */
+  readonly log?: (line: string) => void;
+}
+
+export interface PoolWorker {
+  readonly name: string;
+  /** Trials this worker finished. */
+  readonly completed: number;
+  /** Stops taking trials, hands a running one back to the queue, ends the trial process. */
+  close(): Promise<void>;
+}
+
+const CHILD = fileURLToPath(new URL("./trial-child.ts", import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+type ChildMessage = { type: "ready" } | { type: "progress"; progress: TrialProgress } | { type: "result"; result: TrialResult } | { type: "error"; message: string };
+
+let counter = 0;
+
+export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWorker> {
+  await probeRedis(opts.redis);
+  const name = opts.name ?? `${hostname()}:${process.pid}:${counter++}`;
+  const log = opts.log ?? (() => {});
+  const lockMs = opts.lockMs ?? 30_000;
+  let child: ChildProcess | null = null;
+  let closing = false;
+  let completed = 0;
+
+  let ready: Promise<ChildProcess> | null = null;
+  /** The trial process, started and warmed up (it says "ready") whenever none is alive: messages sent before it listens would be lost. */
+  const ensureChild = (): Promise<ChildProcess> => {
+    const alive = child !== null && child.exitCode === null && child.signalCode === null && child.connected;
+    if (alive && ready !== null) return ready;
+    // The child runs the project's TypeScript through tsx, as the scripts do.
+    const c = fork(CHILD, [], { execArgv: ["--import", TSX], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
+    child = c;
+    ready = new Promise<ChildProcess>((resolve, reject) => {
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve(c));
+      };
+      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`));
+      c.on("message", onMessage);
+      c.once("exit", onExit);
+    });
+    return ready;
+  };
+  // The trial process first, warm: the worker takes no trial it cannot start at once.
+  await ensureChild();
+
+  const runInChild = async (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> => {
+    const c = await ensureChild();
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type === "progress") onProgress(m.progress);
+        else if (m.type === "result") (cleanup(), resolve(m.result));
+        else if (m.type === "error") (cleanup(), reject(new Error(m.message)));
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        cleanup();
+        reject(new ChildGone(`the trial process exited (${signal ?? code})`));
+      };
+      const cleanup = (): void => {
+        c.off("message", onMessage);
+        c.off("exit", onExit);
+      };
+      c.on("message", onMessage);
+      c.once("exit", onExit);
+      c.send({ type: "run", ...data });
+    });
+  };
+
+  const processor = async (job: Job<TrialJobData, TrialResult>, token?: string): Promise<TrialResult> => {
+    const { trial } = job.data;
+    log(`${name}: trial ${trial.id} (${trial.index}) started${job.attemptsStarted > 1 || job.stalledCounter > 0 ? ` (attempt ${job.attemptsStarted}, after a stalled worker)` : ""}`);
+    let lastSent = 0;
+    try {
+      const result = await runInChild(job.data, (p) => {
+        const now = Date.now();
+        if (now - lastSent < 100 && p.update !== 0) return;
+        lastSent = now;
+        const progress: TrialJobProgress = { ...p, worker: name };
+        job.updateProgress(progress as unknown as object).catch(() => {});
+      });
+      completed++;
+      log(`${name}: trial ${trial.id} done in ${result.seconds.toFixed(1)} s${result.resumedRuns > 0 ? ` (${result.resumedRuns} run(s) resumed from files)` : ""}`);
+      return result;
+    } catch (err) {
+      if (closing && err instanceof ChildGone) {
+        // Shutting down: the trial goes back to the queue for another worker, now rather than after the lock.
+        await job.moveToWait(token);
+        log(`${name}: trial ${trial.id} handed back to the queue`);
+        throw new WaitingError();
+      }
+      log(`${name}: trial ${trial.id} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  };
+
+  const worker = new Worker<TrialJobData, TrialResult>(opts.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+    connection: connectionFor(opts.redis),
+    name,
+    concurrency: 1,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    maxStalledCount: 3,
+  });
+  // Connection errors are retried by BullMQ; one line each (not ioredis's stack traces).
+  let lastError = "";
+  worker.on("error", (err) => {
+    if (err.message !== lastError) log(`${name}: ${err.message}`);
+    lastError = err.message;
+  });
+  await worker.waitUntilReady();
+
+  return {
+    name,
+    get completed() {
+      return completed;
+    },
+    async close() {
+      closing = true;
+      const c = child as ChildProcess | null;
+      const closed = worker.close();
+      if (c !== null && c.exitCode === null) c.kill("SIGKILL");
+      await closed;
+      child = null;
+    },
+  };
+}
+
+class ChildGone extends Error {
+  override readonly name = "ChildGone";
+}
