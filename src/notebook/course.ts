@@ -52,7 +52,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "training the article's agent, the default and the hybrid (side + size) presets on a planted trend market where the curves rise, reading the logs (profit, entropy, KL, explained variance), an out-of-sample test, and a custom reward and feature trained end to end",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "05-out-of-sample.ipynb",
