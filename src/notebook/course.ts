@@ -68,7 +68,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "what SOAR is (state, operators, preferences, impasse, chunking), one decision cycle step by step, editing a rule, guidance in a backtest, coach on vs off with intervals",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "07-promote-to-live.ipynb",
