@@ -76,7 +76,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, the commands for paper and live with what can go wrong, and the dashboard next to a replay",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "08-multi-asset.ipynb",
