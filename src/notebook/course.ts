@@ -84,7 +84,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "two markets on one clock and their missing bars, cash plus a position per asset, target weights and the rebalance, the equal-weight benchmarks (held and rebalanced), a trained allocator out of sample, per-asset P&L",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
 ];
 
