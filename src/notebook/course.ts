@@ -52,7 +52,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "training the article's agent, the default and the hybrid (side + size) presets on a planted trend market where the curves rise, reading the logs (profit, entropy, KL, explained variance), an out-of-sample test, and a custom reward and feature trained end to end",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "05-out-of-sample.ipynb",
@@ -68,7 +68,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "what SOAR is (state, operators, preferences, impasse, chunking), one decision cycle step by step, editing a rule, guidance in a backtest, coach on vs off with intervals",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "07-promote-to-live.ipynb",
@@ -76,7 +76,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "a checkpoint backtested with the trader's risk limits, replayed by the live trader trade for trade, its journal queried, ppo_state on the bus, the commands for paper and live with what can go wrong, and the dashboard next to a replay",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
   {
     file: "08-multi-asset.ipynb",
@@ -84,7 +84,7 @@ export const COURSE: readonly CourseNotebook[] = [
     teaches: "two markets on one clock and their missing bars, cash plus a position per asset, target weights and the rebalance, the equal-weight benchmarks (held and rebalanced), a trained allocator out of sample, per-asset P&L",
     minutes: 2,
     needs: [],
-    exercises: false,
+    exercises: true,
   },
 ];
 
