@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../cli/testing.js";
-import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
+import { DEFAULT_ORDER_OPTIONS } from "../live/order-manager.js";
+import { forcedActionCheckpoint, trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startFakeBinance, type FakeBinance } from "../live/testing/fake-binance.js";
+import { Journal } from "../live/journal.js";
 import { defaultJournalPath, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
 
 /**
@@ -65,6 +67,49 @@ describe("R7: dry-run by default, with isolation", () => {
     expect(fake.log.filter((r) => r.path === "/api/v3/order")).toEqual([]);
     await expect(runTradeJob(base({ live: true, confirmLive: true, journal, env: { TRADER_API_KEY: fake.apiKey, TRADER_API_SECRET: fake.secret } }))).rejects.toMatchObject({ code: "journal_mismatch" });
   });
+});
+
+describe("R1: a stop signal during an order's lookups", () => {
+  it("does not cut the backoff short: an order accepted but not yet visible is found and adopted, never resent", async () => {
+    const M = 60_000;
+    const first = Math.floor(Date.now() / M) * M - 300 * M;
+    const ex = await startFakeBinance({ balances: { USDT: 1000, BTC: 0 } });
+    try {
+      ex.candles = Array.from({ length: 320 }, (_, i) => ({ ts: first + i * M, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 1 }));
+      const buyer = forcedActionCheckpoint(ck, join(dir, "buyer-1m"), 1, "1m"); // the article's scheme: 1 = buy
+      // createOrder is accepted but answered past the client's timeout; lookups by id miss it for 1.5 s.
+      ex.inject("createOrder", { kind: "accept_then_hang", delayMs: 5_000 });
+      ex.hideNewOrdersForMs = 1_500;
+      const stop = new AbortController();
+      const watch = setInterval(() => {
+        if (ex.count("createOrder") > 0) stop.abort();
+      }, 5);
+      const out = await runTradeJob(
+        base({
+          checkpoint: buyer,
+          timeframe: "1m",
+          apiUrl: ex.url,
+          live: true,
+          confirmLive: true,
+          env: { TRADER_API_KEY: ex.apiKey, TRADER_API_SECRET: ex.secret },
+          journal: join(dir, "stop-during-lookup.db"),
+          timeoutMs: 500,
+          maxTicks: null,
+          traderOptions: { lateStartMs: 120_000, order: { ...DEFAULT_ORDER_OPTIONS, lookupDelaysMs: [400, 400, 400, 400], pollDelaysMs: [100] } },
+          signal: stop.signal,
+        }),
+      ).finally(() => clearInterval(watch));
+      expect(out.summary.stoppedBy).toBe("signal");
+      // One request, one order, adopted: a lookup schedule collapsed by the signal would have resent it.
+      expect(ex.log.filter((r) => r.route === "createOrder")).toHaveLength(1);
+      expect(ex.orders).toHaveLength(1);
+      const j = Journal.openReadOnly(join(dir, "stop-during-lookup.db"));
+      expect(j.orders().map((o) => [o.status, o.sends])).toEqual([["closed", 1]]);
+      j.close();
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
 });
 
 describe("npm run trade (a real process)", () => {

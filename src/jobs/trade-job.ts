@@ -238,6 +238,8 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
           riskLimits,
           clock,
           sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
+          // Order backoff is never cut by SIGINT/SIGTERM (R1: "absent" needs the real schedule; see TraderDeps).
+          orderSleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms),
           candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
           log,
           ...(link === null && mirror === null
