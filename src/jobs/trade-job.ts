@@ -174,7 +174,9 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
       // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
       // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
-      traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? 100 };
+      // As fast as possible: group commit (the simulated account commits in the same batch, so a crash loses both
+      // and a restart recomputes them). Paced (--tick-ms): someone is watching (the dashboard, a notebook), every tick commits.
+      traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? (r.tickMs > 0 ? 1 : 100) };
       candlesForCheck = candles;
     } else {
       clock = new SystemClock();

@@ -535,7 +535,7 @@ export class Trader {
     if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
-    const fee = journal.order(coid)?.fee ?? 0;
+    const fee = outcome.kind === "done" || outcome.kind === "open" ? outcome.order.fee : 0;
     return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d, fee), () => this.applyFills(), true);
   }
 
