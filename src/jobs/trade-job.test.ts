@@ -123,6 +123,9 @@ describe("npm run trade (a real process)", () => {
     const window = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--start", "2021-03-01"]);
     expect(window.code).toBe(2);
     expect(window.stderr).toMatch(/at --start: --start sets the window of a --replay/);
+    const gone = await runScript("scripts/trade.ts", ["--checkpoint", join(dir, "no-such-checkpoint"), "--replay", "embedded", "--timeframe", "1h", "--symbol", "BTC/USD", "--journal", join(dir, "gone.db")]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm run trade: checkpoint_missing at .*no-such-checkpoint\/manifest\.json: no checkpoint at /)]);
     const live = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--live", "--confirm-live", "--api-url", fake.url, "--journal", join(dir, "cli-live.db")], { env: { ...process.env, TRADER_API_KEY: "", TRADER_API_SECRET: "" } });
     expect(live.code).toBe(1);
     expect(live.stderr.trim().split("\n").at(-1)).toMatch(/^npm run trade: invalid_config at TRADER_API_KEY: live trading needs API credentials in the environment/);

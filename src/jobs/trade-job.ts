@@ -12,6 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { basename, join } from "node:path";
 import { loadPolicy, type CheckpointManifest, type Policy } from "../agent/index.js";
+import { AgentError } from "../agent/errors.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { timeframeMs, type Candles } from "../data/candles.js";
@@ -109,6 +110,8 @@ async function loadCheckpointPolicy(dir: string): Promise<Loaded> {
   try {
     policy = await loadPolicy(dir);
   } catch (err) {
+    // The agent's own errors already name the file and what was expected (checkpoint_missing at …/manifest.json).
+    if (err instanceof AgentError) throw err;
     throw new TradingError("checkpoint_mismatch", err instanceof Error ? err.message : String(err), dir);
   }
   return { policy, env: resolveEnvConfig(policy.manifest.env.config as EnvConfig) };
