@@ -7,7 +7,7 @@ import { DEFAULT_ORDER_OPTIONS } from "../live/order-manager.js";
 import { forcedActionCheckpoint, trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startFakeBinance, type FakeBinance } from "../live/testing/fake-binance.js";
 import { Journal } from "../live/journal.js";
-import { defaultJournalPath, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
+import { defaultJournalPath, journalPathFor, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
 
 /**
  * R7 at the job and the command: paper unless live is explicit, live needs the confirmation and the keys, and
@@ -51,6 +51,11 @@ describe("R7: dry-run by default, with isolation", () => {
     expect(resolveMode({ live: true, replay: null })).toBe("live");
     expect(defaultJournalPath("paper", "binance", "BTC/USDT", "1h")).toBe(join("journals", "paper-binance-BTC-USDT-1h.db"));
     expect(defaultJournalPath("live", "binance", "BTC/USDT", "1h")).not.toBe(defaultJournalPath("paper", "binance", "BTC/USDT", "1h"));
+    const run = { live: false, replay: null, exchange: "binance", sandbox: false, symbol: "BTC/USDT", timeframe: "1h" } as const;
+    const paths = [journalPathFor(run), journalPathFor({ ...run, sandbox: true }), journalPathFor({ ...run, live: true }), journalPathFor({ ...run, live: true, sandbox: true })];
+    expect(paths).toEqual([join("journals", "paper-binance-BTC-USDT-1h.db"), join("journals", "paper-binance-sandbox-BTC-USDT-1h.db"), join("journals", "live-binance-BTC-USDT-1h.db"), join("journals", "live-binance-sandbox-BTC-USDT-1h.db")]);
+    expect(new Set(paths).size).toBe(4);
+    expect(journalPathFor({ ...run, live: true, journal: "mine.db" })).toBe("mine.db");
   });
 
   it("live without the confirmation, or without keys, refuses to start before any request", async () => {

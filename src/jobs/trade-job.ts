@@ -100,6 +100,13 @@ export function defaultJournalPath(mode: ExchangeMode, exchange: string, symbol:
   return join("journals", `${mode}-${safe(exchange)}-${safe(symbol)}-${safe(timeframe)}.db`);
 }
 
+/** The journal a run uses: --journal, else its mode's default; a sandbox run never defaults to production's file. */
+export function journalPathFor(opts: Pick<TradeJobOptions, "journal" | "live" | "replay" | "exchange" | "sandbox" | "symbol" | "timeframe">): string {
+  if (opts.journal !== undefined) return opts.journal;
+  const exchange = opts.replay !== null ? "replay" : opts.sandbox ? `${opts.exchange}-sandbox` : opts.exchange;
+  return defaultJournalPath(resolveMode(opts), exchange, opts.symbol, opts.timeframe);
+}
+
 interface Loaded {
   readonly policy: Policy<CheckpointManifest>;
   readonly env: EnvConfig;
@@ -140,7 +147,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
   let identityExchange: string;
   let traderOptions = baseOptions;
   let candlesForCheck: Candles | null = null;
-  const journalPath = opts.journal ?? defaultJournalPath(mode, opts.replay !== null ? "replay" : opts.exchange, opts.symbol, opts.timeframe);
+  const journalPath = journalPathFor(opts);
   let journal: Journal;
 
   // The journal is claimed before any work: never a file the project did not write, never two traders on one (lock).
