@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript } from "../cli/testing.js";
-import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
+import { DEFAULT_ORDER_OPTIONS } from "../live/order-manager.js";
+import { forcedActionCheckpoint, trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startFakeBinance, type FakeBinance } from "../live/testing/fake-binance.js";
-import { defaultJournalPath, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
+import { Journal } from "../live/journal.js";
+import { defaultJournalPath, journalPathFor, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
 
 /**
  * R7 at the job and the command: paper unless live is explicit, live needs the confirmation and the keys, and
@@ -49,6 +51,11 @@ describe("R7: dry-run by default, with isolation", () => {
     expect(resolveMode({ live: true, replay: null })).toBe("live");
     expect(defaultJournalPath("paper", "binance", "BTC/USDT", "1h")).toBe(join("journals", "paper-binance-BTC-USDT-1h.db"));
     expect(defaultJournalPath("live", "binance", "BTC/USDT", "1h")).not.toBe(defaultJournalPath("paper", "binance", "BTC/USDT", "1h"));
+    const run = { live: false, replay: null, exchange: "binance", sandbox: false, symbol: "BTC/USDT", timeframe: "1h" } as const;
+    const paths = [journalPathFor(run), journalPathFor({ ...run, sandbox: true }), journalPathFor({ ...run, live: true }), journalPathFor({ ...run, live: true, sandbox: true })];
+    expect(paths).toEqual([join("journals", "paper-binance-BTC-USDT-1h.db"), join("journals", "paper-binance-sandbox-BTC-USDT-1h.db"), join("journals", "live-binance-BTC-USDT-1h.db"), join("journals", "live-binance-sandbox-BTC-USDT-1h.db")]);
+    expect(new Set(paths).size).toBe(4);
+    expect(journalPathFor({ ...run, live: true, journal: "mine.db" })).toBe("mine.db");
   });
 
   it("live without the confirmation, or without keys, refuses to start before any request", async () => {
@@ -67,6 +74,49 @@ describe("R7: dry-run by default, with isolation", () => {
   });
 });
 
+describe("R1: a stop signal during an order's lookups", () => {
+  it("does not cut the backoff short: an order accepted but not yet visible is found and adopted, never resent", async () => {
+    const M = 60_000;
+    const first = Math.floor(Date.now() / M) * M - 300 * M;
+    const ex = await startFakeBinance({ balances: { USDT: 1000, BTC: 0 } });
+    try {
+      ex.candles = Array.from({ length: 320 }, (_, i) => ({ ts: first + i * M, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 1 }));
+      const buyer = forcedActionCheckpoint(ck, join(dir, "buyer-1m"), 1, "1m"); // the article's scheme: 1 = buy
+      // createOrder is accepted but answered past the client's timeout; lookups by id miss it for 1.5 s.
+      ex.inject("createOrder", { kind: "accept_then_hang", delayMs: 5_000 });
+      ex.hideNewOrdersForMs = 1_500;
+      const stop = new AbortController();
+      const watch = setInterval(() => {
+        if (ex.count("createOrder") > 0) stop.abort();
+      }, 5);
+      const out = await runTradeJob(
+        base({
+          checkpoint: buyer,
+          timeframe: "1m",
+          apiUrl: ex.url,
+          live: true,
+          confirmLive: true,
+          env: { TRADER_API_KEY: ex.apiKey, TRADER_API_SECRET: ex.secret },
+          journal: join(dir, "stop-during-lookup.db"),
+          timeoutMs: 500,
+          maxTicks: null,
+          traderOptions: { lateStartMs: 120_000, order: { ...DEFAULT_ORDER_OPTIONS, lookupDelaysMs: [400, 400, 400, 400], pollDelaysMs: [100] } },
+          signal: stop.signal,
+        }),
+      ).finally(() => clearInterval(watch));
+      expect(out.summary.stoppedBy).toBe("signal");
+      // One request, one order, adopted: a lookup schedule collapsed by the signal would have resent it.
+      expect(ex.log.filter((r) => r.route === "createOrder")).toHaveLength(1);
+      expect(ex.orders).toHaveLength(1);
+      const j = Journal.openReadOnly(join(dir, "stop-during-lookup.db"));
+      expect(j.orders().map((o) => [o.status, o.sends])).toEqual([["closed", 1]]);
+      j.close();
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
+});
+
 describe("npm run trade (a real process)", () => {
   it("usage errors exit 2 naming the flag; a runtime error exits 1 in one line", async () => {
     const conflict = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--live", "--paper"]);
@@ -78,6 +128,9 @@ describe("npm run trade (a real process)", () => {
     const window = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--start", "2021-03-01"]);
     expect(window.code).toBe(2);
     expect(window.stderr).toMatch(/at --start: --start sets the window of a --replay/);
+    const gone = await runScript("scripts/trade.ts", ["--checkpoint", join(dir, "no-such-checkpoint"), "--replay", "embedded", "--timeframe", "1h", "--symbol", "BTC/USD", "--journal", join(dir, "gone.db")]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm run trade: checkpoint_missing at .*no-such-checkpoint\/manifest\.json: no checkpoint at /)]);
     const live = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--live", "--confirm-live", "--api-url", fake.url, "--journal", join(dir, "cli-live.db")], { env: { ...process.env, TRADER_API_KEY: "", TRADER_API_SECRET: "" } });
     expect(live.code).toBe(1);
     expect(live.stderr.trim().split("\n").at(-1)).toMatch(/^npm run trade: invalid_config at TRADER_API_KEY: live trading needs API credentials in the environment/);

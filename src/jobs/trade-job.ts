@@ -12,6 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { basename, join } from "node:path";
 import { loadPolicy, type CheckpointManifest, type Policy } from "../agent/index.js";
+import { AgentError } from "../agent/errors.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { readEmbeddedMarket } from "../data/embedded.js";
 import { timeframeMs, type Candles } from "../data/candles.js";
@@ -99,6 +100,13 @@ export function defaultJournalPath(mode: ExchangeMode, exchange: string, symbol:
   return join("journals", `${mode}-${safe(exchange)}-${safe(symbol)}-${safe(timeframe)}.db`);
 }
 
+/** The journal a run uses: --journal, else its mode's default; a sandbox run never defaults to production's file. */
+export function journalPathFor(opts: Pick<TradeJobOptions, "journal" | "live" | "replay" | "exchange" | "sandbox" | "symbol" | "timeframe">): string {
+  if (opts.journal !== undefined) return opts.journal;
+  const exchange = opts.replay !== null ? "replay" : opts.sandbox ? `${opts.exchange}-sandbox` : opts.exchange;
+  return defaultJournalPath(resolveMode(opts), exchange, opts.symbol, opts.timeframe);
+}
+
 interface Loaded {
   readonly policy: Policy<CheckpointManifest>;
   readonly env: EnvConfig;
@@ -109,6 +117,8 @@ async function loadCheckpointPolicy(dir: string): Promise<Loaded> {
   try {
     policy = await loadPolicy(dir);
   } catch (err) {
+    // The agent's own errors already name the file and what was expected (checkpoint_missing at …/manifest.json).
+    if (err instanceof AgentError) throw err;
     throw new TradingError("checkpoint_mismatch", err instanceof Error ? err.message : String(err), dir);
   }
   return { policy, env: resolveEnvConfig(policy.manifest.env.config as EnvConfig) };
@@ -137,7 +147,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
   let identityExchange: string;
   let traderOptions = baseOptions;
   let candlesForCheck: Candles | null = null;
-  const journalPath = opts.journal ?? defaultJournalPath(mode, opts.replay !== null ? "replay" : opts.exchange, opts.symbol, opts.timeframe);
+  const journalPath = journalPathFor(opts);
   let journal: Journal;
 
   // The journal is claimed before any work: never a file the project did not write, never two traders on one (lock).
@@ -174,7 +184,9 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
       // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
       // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
-      traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? 100 };
+      // As fast as possible: group commit (the simulated account commits in the same batch, so a crash loses both
+      // and a restart recomputes them). Paced (--tick-ms): someone is watching (the dashboard, a notebook), every tick commits.
+      traderOptions = { ...baseOptions, stopAfterBar: candles.timestamp[last]!, lateStartMs: 0, groupCommit: opts.traderOptions?.groupCommit ?? (r.tickMs > 0 ? 1 : 100) };
       candlesForCheck = candles;
     } else {
       clock = new SystemClock();
@@ -238,6 +250,8 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
           riskLimits,
           clock,
           sleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms, opts.signal),
+          // Order backoff is never cut by SIGINT/SIGTERM (R1: "absent" needs the real schedule; see TraderDeps).
+          orderSleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms),
           candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
           log,
           ...(link === null && mirror === null

@@ -376,6 +376,22 @@ export class Journal {
   transaction<T>(fn: () => T): T {
     const db = this.db;
     const top = this.depth === 0;
+    if (top && this.groupCommit <= 1 && !db.inTransaction) {
+      // Commit per transaction: a plain BEGIN … COMMIT, no savepoint needed (ROLLBACK undoes all of it).
+      db.exec("BEGIN IMMEDIATE");
+      this.depth++;
+      let out: T;
+      try {
+        out = fn();
+      } catch (err) {
+        this.depth--;
+        db.exec("ROLLBACK");
+        throw err;
+      }
+      this.depth--;
+      db.exec("COMMIT");
+      return out;
+    }
     if (top && !db.inTransaction) {
       db.exec("BEGIN IMMEDIATE");
       this.batched = 0;
@@ -505,7 +521,24 @@ export class Journal {
     const keys = Object.keys(patch) as (keyof OrderPatch)[];
     if (keys.length === 0) return;
     const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
-    this.transaction(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
+    this.single(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
+  }
+
+  /**
+   * One statement as a transaction of its own: a single SQLite statement is atomic by itself, so it needs no
+   * savepoint; inside a caller's transaction it is part of it, in a group-commit batch it counts as one call.
+   */
+  private single(fn: () => unknown): void {
+    if (this.depth > 0 || this.groupCommit <= 1) {
+      fn();
+      return;
+    }
+    if (!this.db.inTransaction) {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.batched = 0;
+    }
+    fn();
+    if (++this.batched >= this.groupCommit) this.flush();
   }
 
   order(clientOrderId: string): OrderRow | null {

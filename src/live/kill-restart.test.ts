@@ -72,7 +72,7 @@ function journalRows(path: string) {
 }
 
 describe("R6: kill -9 and restart, real processes", () => {
-  it("a replay killed at random moments and resumed ends exactly where an uninterrupted one ends", async () => {
+  it("a replay killed at random moments (and once stopped by SIGINT: exit 130) and resumed ends exactly where an uninterrupted one ends", async () => {
     const base = ["--checkpoint", seedCk, "--replay", csv, "--start", "2021-03-01", "--end", "2021-03-07", "--symbol", "BTC/USD", "--timeframe", "1h", "--risk", "standard", "--json"];
     const whole = join(dir, "whole.db");
     const ref = await trade([...base, "--journal", whole]).done;
@@ -92,9 +92,23 @@ describe("R6: kill -9 and restart, real processes", () => {
         return 0;
       }
     };
-    // Paced at 4 ms a tick, killed twice at random points once it has committed some decisions.
+    // Killed twice at random points once it has committed some decisions: first paced at 4 ms a tick (every tick
+    // commits), then as fast as possible (group commit: the kill loses the open batch of ticks and simulated orders).
+    // Between the two kills, SIGINT during a paced run: the tick in progress finishes, exit 130, one line saying how to continue.
+    const interrupt = async (): Promise<void> => {
+      const p = trade([...base, "--journal", killed, "--tick-ms", "20"]);
+      const at = decided() + 5;
+      await until(() => decided() >= at || p.child.exitCode !== null, 60_000, `${at} decisions`);
+      p.child.kill("SIGINT");
+      const r = await p.done;
+      expect(r.code).toBe(130);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines.at(-1)).toMatch(/^npm run trade: .*SIGINT.*run the same command to continue/);
+      expect(lines.filter((l) => l.startsWith("npm run trade:"))).toHaveLength(2); // the notice, then the last line
+    };
     for (let k = 0; k < 2; k++) {
-      const p = trade([...base, "--journal", killed, "--tick-ms", "4"]);
+      if (k === 1) await interrupt();
+      const p = trade([...base, "--journal", killed, ...(k === 0 ? ["--tick-ms", "4"] : [])]);
       const target = 20 + 50 * k + Math.floor(Math.random() * 25);
       await until(() => decided() >= target || p.child.exitCode !== null, 60_000, `${target} decisions`);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
@@ -160,7 +174,8 @@ describe("R6: kill -9 and restart, real processes", () => {
         "the restarted trader to adopt the order",
       );
       p2.child.kill("SIGTERM");
-      await p2.done;
+      const r2 = await p2.done;
+      expect(r2.code).toBe(143); // a clean stop after the tick in progress
       expect(fake.orders.filter((o) => o.clientOrderId === ours)).toHaveLength(1);
       expect(fake.log.filter((r) => r.route === "createOrder" && r.query.newClientOrderId === ours)).toHaveLength(1);
       j = Journal.openReadOnly(journal);

@@ -100,6 +100,23 @@ describe("replay parity with the backtest", () => {
     expect(trades).toBeGreaterThan(0);
   });
 
+  it("--replay embedded: the whole embedded market before the window (more than --history-bars), the article's features", async () => {
+    // The trader warms up on the last 1,001 bars and computes the features on their 2-row context; the backtest
+    // sees all 3,624 bars before the window.
+    const win = { start: "2021-06-01", end: "2021-06-08" };
+    const lp = await loadAgentPolicy(seedCk);
+    const trace = runBacktest(backtestModel(embedded, lp.env, win), lp.makePolicy("greedy"));
+    const journal = join(dir, "embedded.db");
+    const out = await runTradeJob({ checkpoint: seedCk, exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, ...win, tickMs: 0 }, journal, risk: "off" });
+    const j = Journal.openReadOnly(journal);
+    const decisions = j.db.prepare<unknown[]>("SELECT bar_ts, action, side, spend, amount FROM decisions ORDER BY bar_ts").all() as { bar_ts: number; action: number; side: string | null }[];
+    const orders = j.orders();
+    j.close();
+    expect(indexAtOrAfter(embedded, Date.parse(win.start))).toBeGreaterThan(3_000);
+    const { trades } = compare(trace, { out, decisions, orders });
+    expect(trades).toBeGreaterThan(0);
+  });
+
   it("a market where the agent trades on most bars (exposure preset, next-open fills, slippage)", async () => {
     const trace = await backtest(exposureCk, null);
     const { trades } = compare(trace, await replay(exposureCk, "off", "exposure"));

@@ -44,6 +44,23 @@ describe("the trader loop", () => {
     j2.close();
   });
 
+  it("the recurrent state: warmed up over --warmup-bars bars before a new journal's first decision, then carried and saved with each decision", async () => {
+    // The scripted policy's state counts its steps: 5 warm-up steps, then one per decision.
+    h = await startHarness({ mode: "paper", script: () => HOLD, trader: { warmupBars: 5 } });
+    await h.run(2);
+    let j = Journal.openReadOnly(h.journalPath);
+    const states = () => (j.db.prepare<unknown[]>("SELECT bar_ts FROM decisions ORDER BY bar_ts").all() as { bar_ts: number }[]).map((r) => j.decision(r.bar_ts)!.policyState[0]);
+    expect(states()).toEqual([6, 7]);
+    expect(j.events("warmup")).toHaveLength(1);
+    j.close();
+    // A restart continues the saved state and never warms up again.
+    await h.run(1);
+    j = Journal.openReadOnly(h.journalPath);
+    expect(states()).toEqual([6, 7, 8]);
+    expect(j.events("warmup")).toHaveLength(1);
+    j.close();
+  });
+
   it("R23: a tick that overruns the interval makes the next one be skipped, not stacked", async () => {
     let slow = true;
     h = await startHarness({

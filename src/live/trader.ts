@@ -106,8 +106,14 @@ export interface TraderDeps {
   readonly model: DecisionModel;
   readonly riskLimits: RiskLimits;
   readonly clock: Clock;
-  /** Waits between retries and lookups (a replay passes one that returns at once). */
+  /** Waits between read retries and between ticks' feeds (a replay passes one that returns at once). */
   readonly sleep: (ms: number) => Promise<unknown>;
+  /**
+   * Waits of the order manager (R1, R2 backoff before a lookup or a resend); default `sleep`. Never cut short by a
+   * stop signal: a lookup schedule collapsed into milliseconds would count an order the exchange has accepted but
+   * not yet shows as "absent" and resend it. A stop finishes the tick's order first (a second signal exits at once).
+   */
+  readonly orderSleep?: (ms: number) => Promise<unknown>;
   readonly candleMeta: CandleMeta;
   readonly log?: (line: string) => void;
   /** Called after every tick (the bus publishes ppo_state and the heartbeat). */
@@ -188,7 +194,7 @@ export class Trader {
     });
     this.orders = new OrderManager(deps.exchange, deps.journal, this.tag, {
       ...opts.order,
-      sleep: deps.sleep,
+      sleep: deps.orderSleep ?? deps.sleep,
       now: () => deps.clock.now(),
       log: (level, kind, message, data) => this.event(level, kind, message, data),
     });
@@ -529,7 +535,7 @@ export class Trader {
     if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
     const outcome = await this.orders.place(journal.order(coid)!);
     this.afterPlace(outcome);
-    const fee = journal.order(coid)?.fee ?? 0;
+    const fee = outcome.kind === "done" || outcome.kind === "open" ? outcome.order.fee : 0;
     return close("done", outcomeDetail(outcome), this.report(bar, this.halted ? "halted" : "decided", outcomeDetail(outcome), mark, d, fee), () => this.applyFills(), true);
   }
 

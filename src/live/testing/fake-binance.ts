@@ -106,6 +106,8 @@ export interface FakeBinance {
   maintenance: boolean;
   /** Lookups of an order by id (GET /api/v3/order) miss it this many times after it is created (eventual consistency, R2). */
   hideNewOrdersFor: number;
+  /** Lookups by id miss an order for this many real milliseconds after it is created (eventual consistency in time, R1/R2). */
+  hideNewOrdersForMs: number;
   /** New market orders fill in this many steps (1: at once; k > 1: partially, the rest over the next lookups; 0: they rest unfilled until cancelled). */
   fillSteps: number;
   /** A market order that cannot fill at once expires with what it filled (Binance EXPIRED). */
@@ -134,6 +136,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   for (const [asset, v] of Object.entries(options.balances ?? { USDT: 10_000, BTC: 0 })) balances[asset] = { free: v, locked: 0 };
   const orders: FakeOrder[] = [];
   const lookupsLeft = new Map<string, number>();
+  const hiddenUntil = new Map<string, number>();
   const faults: PlannedFault[] = [];
   const log: RequestRecord[] = [];
   const sockets = new Set<Socket>();
@@ -146,6 +149,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     clockSkewMs: 0,
     maintenance: false,
     hideNewOrdersFor: 0,
+    hideNewOrdersForMs: 0,
     fillSteps: 1,
     expirePartial: false,
   };
@@ -238,6 +242,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   }
 
   function visible(o: FakeOrder): boolean {
+    if (Date.now() < (hiddenUntil.get(o.clientOrderId) ?? 0)) return false;
     const left = lookupsLeft.get(o.clientOrderId) ?? 0;
     if (left > 0) {
       lookupsLeft.set(o.clientOrderId, left - 1);
@@ -298,6 +303,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     };
     orders.push(o);
     if (state.hideNewOrdersFor > 0) lookupsLeft.set(clientOrderId, state.hideNewOrdersFor);
+    if (state.hideNewOrdersForMs > 0) hiddenUntil.set(clientOrderId, Date.now() + state.hideNewOrdersForMs);
     advance(o);
     if (o.status === "PARTIALLY_FILLED" && state.expirePartial) {
       release(o);
@@ -588,6 +594,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     },
     set maintenance(v) {
       state.maintenance = v;
+    },
+    get hideNewOrdersForMs() {
+      return state.hideNewOrdersForMs;
+    },
+    set hideNewOrdersForMs(v) {
+      state.hideNewOrdersForMs = v;
     },
     get hideNewOrdersFor() {
       return state.hideNewOrdersFor;
