@@ -6,7 +6,7 @@
  */
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CoachGuidance } from "../bus/messages.js";
-import type { CycleState, DecisionTrace } from "./cycle.js";
+import type { CycleState, DecisionTrace, PhaseName } from "./cycle.js";
 import { buildCoachGraph, type CoachGraph } from "./graph.js";
 import type { SubgoalLlm } from "./llm.js";
 import type { RuleSet } from "./rules.js";
@@ -19,7 +19,7 @@ export interface CoachOptions {
   /** Durable in a service (LibsqlSaver); default MemorySaver (notebooks, tests: "for experimentation"). */
   readonly checkpointer?: BaseCheckpointSaver;
   readonly publish?: (g: CoachGuidance) => Promise<boolean>;
-  readonly onNode?: (node: string, s: CycleState) => void | Promise<void>;
+  readonly onPhase?: (phase: PhaseName, s: CycleState) => void | Promise<void>;
   /** The coach's clock. Default Date.now. */
   readonly clock?: () => number;
 }
@@ -39,7 +39,7 @@ export class Coach {
         coachId: this.coachId,
         llm: opts.llm ?? null,
         ...(opts.publish ? { publish: opts.publish } : {}),
-        ...(opts.onNode ? { onNode: opts.onNode } : {}),
+        ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
       },
       opts.checkpointer ?? new MemorySaver(),
     );
