@@ -1,15 +1,20 @@
 /**
- * The coach's and the bus's figures for `npm run bench` (section "coach"):
- *   coach_decision_ms_*      one rule-path decision cycle through the LangGraph graph (MemorySaver), median / p99,
- *                            and its CPU time (wall times on a loaded machine include the waits for a core);
- *   langgraph_2node_*        the yardstick: a trivial 2-node graph on the same machine in the same run;
- *   coach_decision_sqlite_*  the same with the durable LibsqlSaver (what the service runs);
- *   coach_decision_sync_*    the same phases without LangGraph (what a backtest runs);
- *   bus_round_trip_ms_*      state → guidance on a local redis-server: the trader XADDs a ppo_state, the coach
- *                            (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
- *   bus_echo_round_trip_ms_* the same with a consumer that only echoes (the bus alone);
- *   bus_publish_per_s        publishes (XADD + PUBLISH + SET in one MULTI) per second, 64 in flight;
- *   bus_consume_per_s        entries read through a consumer group and acked per second.
+ * The coach's and the bus's figures for `npm run bench` (section "coach"). Every latency has its wall time (median,
+ * p99) and beside it the process's CPU time per call (median, p99, mean: process.cpuUsage, user + system, all
+ * threads): on a loaded 2-core machine the wall time includes waiting for a core, the CPU time is the work's cost.
+ *   coach_decision_*              one rule-path decision cycle through the LangGraph graph (MemorySaver);
+ *   langgraph_2node_invoke_*      the yardstick: a trivial 2-node graph on the same machine in the same run;
+ *   coach_decision_sqlite_*       the same with the durable LibsqlSaver, synchronous=FULL (an fsync per commit);
+ *   coach_decision_sqlite_normal_* the same with synchronous=NORMAL (what `npm run coach` runs without --fsync);
+ *   coach_decision_sync_*         the same phases without LangGraph (what a backtest runs);
+ *   bus_round_trip_*              state → guidance on a local redis-server: the trader XADDs a ppo_state, the coach
+ *                                 (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
+ *                                 `_server_cpu_ms_mean` is redis-server's CPU per trip (INFO cpu);
+ *   bus_echo_round_trip_*         the same with a consumer that only echoes (the bus alone);
+ *   bus_publish_per_s             publishes per second, 64 in flight (RedisBus coalesces them: one MULTI per topic
+ *                                 and tick), with the client's and redis-server's CPU µs per message;
+ *   bus_publish_sequential_*      the same, each publish awaited before the next (one MULTI each);
+ *   bus_consume_per_s             entries read through a consumer group and acked per second.
  * Targets (issue 9): decision p99 < 20 ms, round trip median < 5 ms, throughput ≥ 10 000 messages/s.
  */
 import { mkdtempSync, rmSync } from "node:fs";
