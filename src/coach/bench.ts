@@ -6,6 +6,7 @@
  *   langgraph_2node_invoke_*      the yardstick: a trivial 2-node graph on the same machine in the same run;
  *   coach_decision_sqlite_*       the same with the durable LibsqlSaver, synchronous=FULL (an fsync per commit);
  *   coach_decision_sqlite_normal_* the same with synchronous=NORMAL (what `npm run coach` runs without --fsync);
+ *   coach_decision_sqlite_normal_exit_* the same with LangGraph durability "exit" (one checkpoint per cycle);
  *   coach_decision_sync_*         the same phases without LangGraph (what a backtest runs);
  *   bus_round_trip_*              state → guidance on a local redis-server: the trader XADDs a ppo_state, the coach
  *                                 (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
@@ -177,18 +178,19 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
   Object.assign(out, figures("coach_decision", mem));
   const yard = await twoNodeGraph(Math.min(n, 300));
   Object.assign(out, figures("langgraph_2node_invoke", yard));
-  const sqlite: Partial<Record<"full" | "normal", Timing>> = {};
-  for (const synchronous of ["full", "normal"] as const) {
+  const sqlite: Partial<Record<"full" | "normal" | "exit", Timing>> = {};
+  for (const variant of ["full", "normal", "exit"] as const) {
     const dir = mkdtempSync(join(tmpdir(), "drl-coach-bench-"));
     try {
-      const saver = new LibsqlSaver(join(dir, "bench.db"), { synchronous });
-      sqlite[synchronous] = await timeCoach(new Coach({ rules: BENCH_RULES, coachId: "bench", checkpointer: saver }), n, warm, t0);
+      const saver = new LibsqlSaver(join(dir, "bench.db"), { synchronous: variant === "full" ? "full" : "normal" });
+      const coach = new Coach({ rules: BENCH_RULES, coachId: "bench", checkpointer: saver, durability: variant === "exit" ? "exit" : "sync" });
+      sqlite[variant] = await timeCoach(coach, n, warm, t0);
       saver.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  Object.assign(out, figures("coach_decision_sqlite", sqlite.full!), figures("coach_decision_sqlite_normal", sqlite.normal!));
+  Object.assign(out, figures("coach_decision_sqlite", sqlite.full!), figures("coach_decision_sqlite_normal", sqlite.normal!), figures("coach_decision_sqlite_normal_exit", sqlite.exit!));
   {
     let s = initialCycleState();
     const ctx = { rules: BENCH_RULES, coachId: "bench" };
@@ -200,6 +202,7 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
     log(`  LangGraph + MemorySaver:                 ${line(mem)}`);
     log(`  LangGraph + LibsqlSaver synchronous=FULL: ${line(sqlite.full!)}`);
     log(`  LangGraph + LibsqlSaver synchronous=NORMAL (the service's default): ${line(sqlite.normal!)}`);
+    log(`  the same with durability "exit" (one checkpoint per cycle; not the service's): ${line(sqlite.exit!)}`);
     log(`  sync runner (no LangGraph):              ${line(sync)}`);
     log(`  yardstick, a trivial 2-node LangGraph graph: ${line(yard)}`);
   }

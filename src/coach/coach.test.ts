@@ -216,6 +216,37 @@ describe("the LangGraph graph", () => {
     expect(saver.puts).toBe((RULE_PATH_NODES.length + 2) * inputs.length);
   });
 
+  it('durability "exit": one checkpoint per cycle and the same traces; a node that throws still leaves its checkpoint', async () => {
+    class CountingSaver extends MemorySaver {
+      puts = 0;
+      override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
+        this.puts++;
+        return super.put(...args);
+      }
+    }
+    const saver = new CountingSaver();
+    const inputs = states(flat(5, 100), [1000, 1000, 880, 870, 860]);
+    const sync = run(inputs);
+    const make = (killSeq: number): Coach =>
+      new Coach({
+        rules: RULES,
+        coachId: "c",
+        checkpointer: saver,
+        durability: "exit",
+        onPhase: (phase, s) => {
+          if (phase === "output" && s.state?.form === "v1" && s.state.seq === killSeq) throw new Error("failed");
+        },
+      });
+    const coach = make(3);
+    for (let i = 0; i < 3; i++) expect(await coach.step(inputs[i], T0 + i * H)).toEqual(sync[i]!.trace);
+    expect(saver.puts).toBe(3);
+    // An error (not a kill -9: then nothing of the cycle is saved) is checkpointed on exit: resume finishes the cycle.
+    await expect(coach.step(inputs[3], T0 + 3 * H)).rejects.toThrow("failed");
+    const again = make(-1);
+    expect(await again.resume()).toEqual(sync[3]!.trace);
+    expect(await again.step(inputs[4], T0 + 4 * H)).toEqual(sync[4]!.trace);
+  });
+
   it("a coach killed inside a node resumes from the checkpoint before it: the same trace, each guidance published once", async () => {
     const saver = new MemorySaver();
     const published: CoachGuidance[] = [];
