@@ -33,7 +33,7 @@ export const coachCommand = defineCommand({
   name: "npm run coach",
   summary: "Run the SOAR coach: consume ppo_state from Redis, publish coach_guidance, traces and a heartbeat.",
   description:
-    "One LangGraph decision cycle per state (input → elaborate → propose → evaluate → decide → [subgoal → chunk] → apply → output). " +
+    "One LangGraph decision cycle per state: the SOAR phases input → elaborate → propose → evaluate → decide → [subgoal → chunk] → apply → output, in the graph nodes deliberate → [subgoal → chunk] → act. " +
     "Its state (a durable LangGraph checkpoint, the chunks it learnt) lives in --state: a coach killed mid-cycle resumes there, and " +
     "its guidance version never goes backwards. Without --llm impasses take the rules file's default; with it, an LLM failure " +
     "publishes nothing. SIGINT/SIGTERM stop after the current cycle. See docs/coach.md and docs/bus.md.",
@@ -47,6 +47,7 @@ export const coachCommand = defineCommand({
     coachId: flag.string("the coach's id (guidance ids are <id>:<version>; one LangGraph thread)", { pattern: ID, patternText: "1–64 of [A-Za-z0-9._-]", default: "coach-1" }),
     group: flag.string("consumer group on ppo_state", { pattern: ID, patternText: "1–64 of [A-Za-z0-9._-]", default: "coach" }),
     heartbeatMs: flag.int("heartbeat period (ms)", { min: 100, max: 3_600_000, default: 5_000 }),
+    fsync: flag.switch("fsync the checkpoint database on every commit (SQLite synchronous=FULL: survives a power loss; slower). Without it a commit survives a kill of the process, not of the machine"),
   },
   interruptible: true,
   examples: [
@@ -74,7 +75,7 @@ export const coachCommand = defineCommand({
         throw new CoachError("bus_unavailable", `${err instanceof Error ? err.message : String(err)}`, { field: "--redis" });
       }
       ctx.log(`coach: Redis ${redactUrl(url)}${f.namespace ? ` namespace "${f.namespace}"` : ""}, state ${dirname(join(f.state, "x"))}`);
-      const saver = new LibsqlSaver(join(f.state, "checkpoints.db"));
+      const saver = new LibsqlSaver(join(f.state, "checkpoints.db"), { synchronous: f.fsync ? "full" : "normal" });
       try {
         const stats = await runCoachService({
           bus,

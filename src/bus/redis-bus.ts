@@ -7,6 +7,12 @@
  *   subscriber pub/sub, resubscribed automatically after a reconnect (R12).
  * Every connection has an `error` listener (an unhandled `error` event would crash the process) and reconnects
  * with a capped backoff, forever: Redis restarting is an outage to ride out, not a reason to stop.
+ *
+ * Publishes are coalesced: those issued in the same tick of the event loop (before any of them is sent) go out as
+ * one MULTI … EXEC per topic, in call order — each message's XADD and PUBLISH, then one SET of the `:latest` key to
+ * the last of them. A lone publish goes out at the end of the current tick, alone; many publishers in flight share
+ * round trips and transactions (docs/bus.md, "Throughput"). Each publish still gets its own entry id, or null when
+ * its transaction failed (dropped and counted, never retried: R14).
  */
 import { Redis, type RedisOptions } from "ioredis";
 import { DEAD_LETTER_MAX_LEN, DEFAULT_MAX_LEN, deadKey, latestKey, newCounters, type Bus, type BusCounters, type DeadLetter, type PublishOptions, type ReadGroupOptions, type StreamEntry, type Subscription } from "./bus.js";
@@ -26,6 +32,16 @@ export interface RedisBusOptions {
   readonly onError?: (err: Error, connection: string) => void;
 }
 
+/** At most this many messages per coalesced MULTI (a larger burst is split into several, in order). */
+export const PUBLISH_BATCH_MAX = 256;
+
+interface QueuedPublish {
+  readonly topic: Topic;
+  readonly json: string;
+  readonly opts: PublishOptions;
+  readonly resolve: (id: string | null) => void;
+}
+
 export class RedisBus implements Bus {
   readonly kind = "redis" as const;
   readonly counters: BusCounters = newCounters();
@@ -36,6 +52,10 @@ export class RedisBus implements Bus {
   private readonly listeners = new Map<string, Set<(json: string) => void>>();
   private readonly base: RedisOptions;
   private closed = false;
+  private queued: QueuedPublish[] = [];
+  private flushScheduled = false;
+  /** Coalesced transactions sent (tests and the bench read it). */
+  publishBatches = 0;
 
   constructor(private readonly opts: RedisBusOptions) {
     this.ns = opts.namespace ?? "";
@@ -87,22 +107,59 @@ export class RedisBus implements Bus {
     return `${this.ns}${topic}`;
   }
 
-  async publish(topic: Topic, json: string, opts: PublishOptions = {}): Promise<string | null> {
+  publish(topic: Topic, json: string, opts: PublishOptions = {}): Promise<string | null> {
+    return new Promise((resolve) => {
+      this.queued.push({ topic, json, opts, resolve });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flushPublishes());
+      }
+    });
+  }
+
+  /** Sends what was queued this tick: one transaction per topic (an ACL that refuses one topic fails only its own). */
+  private flushPublishes(): void {
+    this.flushScheduled = false;
+    const queued = this.queued;
+    this.queued = [];
+    const byTopic = new Map<Topic, QueuedPublish[]>();
+    for (const q of queued) {
+      const list = byTopic.get(q.topic);
+      if (list === undefined) byTopic.set(q.topic, [q]);
+      else list.push(q);
+    }
+    for (const list of byTopic.values()) {
+      for (let i = 0; i < list.length; i += PUBLISH_BATCH_MAX) void this.sendPublishes(list.slice(i, i + PUBLISH_BATCH_MAX));
+    }
+  }
+
+  private async sendPublishes(batch: readonly QueuedPublish[]): Promise<void> {
+    const topic = batch[0]!.topic;
+    const key = this.key(topic);
     const max = this.opts.maxLen?.[topic] ?? DEFAULT_MAX_LEN[topic];
+    let ids: Array<string | null>;
     try {
-      const multi = this.commands.multi().xadd(this.key(topic), "MAXLEN", "~", max, "*", "json", json).publish(this.key(topic), json);
-      if (opts.latestTtlMs === undefined) multi.set(latestKey(this.ns, topic), json);
-      else multi.set(latestKey(this.ns, topic), json, "PX", Math.max(1, Math.round(opts.latestTtlMs)));
+      const multi = this.commands.multi();
+      for (const q of batch) multi.xadd(key, "MAXLEN", "~", max, "*", "json", q.json).publish(key, q.json);
+      const lastOne = batch[batch.length - 1]!;
+      if (lastOne.opts.latestTtlMs === undefined) multi.set(latestKey(this.ns, topic), lastOne.json);
+      else multi.set(latestKey(this.ns, topic), lastOne.json, "PX", Math.max(1, Math.round(lastOne.opts.latestTtlMs)));
+      this.publishBatches++;
       const res = await multi.exec();
       if (res === null) throw new Error("transaction aborted");
-      const [err, id] = res[0]!;
-      if (err) throw err;
-      this.counters.published++;
-      return String(id);
+      ids = batch.map((_, k) => {
+        const [err, id] = res[2 * k]!;
+        return err ? null : String(id);
+      });
     } catch {
-      this.counters.publishDropped++;
-      return null;
+      ids = batch.map(() => null);
     }
+    batch.forEach((q, k) => {
+      const id = ids[k]!;
+      if (id === null) this.counters.publishDropped++;
+      else this.counters.published++;
+      q.resolve(id);
+    });
   }
 
   async latest(topic: Topic): Promise<string | null> {

@@ -1,15 +1,21 @@
 /**
- * The coach's and the bus's figures for `npm run bench` (section "coach"):
- *   coach_decision_ms_*      one rule-path decision cycle through the LangGraph graph (MemorySaver), median / p99,
- *                            and its CPU time (wall times on a loaded machine include the waits for a core);
- *   langgraph_2node_*        the yardstick: a trivial 2-node graph on the same machine in the same run;
- *   coach_decision_sqlite_*  the same with the durable LibsqlSaver (what the service runs);
- *   coach_decision_sync_*    the same phases without LangGraph (what a backtest runs);
- *   bus_round_trip_ms_*      state → guidance on a local redis-server: the trader XADDs a ppo_state, the coach
- *                            (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
- *   bus_echo_round_trip_ms_* the same with a consumer that only echoes (the bus alone);
- *   bus_publish_per_s        publishes (XADD + PUBLISH + SET in one MULTI) per second, 64 in flight;
- *   bus_consume_per_s        entries read through a consumer group and acked per second.
+ * The coach's and the bus's figures for `npm run bench` (section "coach"). Every latency has its wall time (median,
+ * p99) and beside it the process's CPU time per call (median, p99, mean: process.cpuUsage, user + system, all
+ * threads): on a loaded 2-core machine the wall time includes waiting for a core, the CPU time is the work's cost.
+ *   coach_decision_*              one rule-path decision cycle through the LangGraph graph (MemorySaver);
+ *   langgraph_2node_invoke_*      the yardstick: a trivial 2-node graph on the same machine in the same run;
+ *   coach_decision_sqlite_*       the same with the durable LibsqlSaver, synchronous=FULL (an fsync per commit);
+ *   coach_decision_sqlite_normal_* the same with synchronous=NORMAL (what `npm run coach` runs without --fsync);
+ *   coach_decision_sqlite_normal_exit_* the same with LangGraph durability "exit" (one checkpoint per cycle);
+ *   coach_decision_sync_*         the same phases without LangGraph (what a backtest runs);
+ *   bus_round_trip_*              state → guidance on a local redis-server: the trader XADDs a ppo_state, the coach
+ *                                 (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
+ *                                 `_server_cpu_ms_mean` is redis-server's CPU per trip (INFO cpu);
+ *   bus_echo_round_trip_*         the same with a consumer that only echoes (the bus alone);
+ *   bus_publish_per_s             publishes per second, 64 in flight (RedisBus coalesces them: one MULTI per topic
+ *                                 and tick), with the client's and redis-server's CPU µs per message;
+ *   bus_publish_sequential_*      the same, each publish awaited before the next (one MULTI each);
+ *   bus_consume_per_s             entries read through a consumer group and acked per second.
  * Targets (issue 9): decision p99 < 20 ms, round trip median < 5 ms, throughput ≥ 10 000 messages/s.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,9 +23,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consume } from "../bus/consume.js";
 import { startLocalRedis } from "../bus/local-redis.js";
+import { Redis } from "ioredis";
 import { RedisBus } from "../bus/redis-bus.js";
 import { Coach } from "./coach.js";
 import { initialCycleState, runCycleSync } from "./cycle.js";
+import { RULE_PATH_NODES } from "./graph.js";
 import { LibsqlSaver } from "./libsql-saver.js";
 import { ruleSetFrom, type RuleSet } from "./rules.js";
 
@@ -69,7 +77,7 @@ export function benchState(seq: number, t0: number): string {
   });
 }
 
-function quantiles(ms: number[]): { median: number; p99: number } {
+function quantiles(ms: readonly number[]): { median: number; p99: number } {
   const s = [...ms].sort((a, b) => a - b);
   const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
   return { median: q(0.5), p99: q(0.99) };
@@ -77,22 +85,76 @@ function quantiles(ms: number[]): { median: number; p99: number } {
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-async function timeCoach(coach: Coach, n: number, warm: number, t0: number): Promise<{ median: number; p99: number; cpu: number }> {
-  const ms: number[] = [];
-  let cpu0 = process.cpuUsage();
-  for (let i = 0; i < warm + n; i++) {
-    if (i === warm) cpu0 = process.cpuUsage();
-    const s = benchState(i, t0);
-    const a = performance.now();
-    await coach.step(s, t0 + i * H);
-    if (i >= warm) ms.push(performance.now() - a);
-  }
-  const c = process.cpuUsage(cpu0);
-  return { ...quantiles(ms), cpu: (c.user + c.system) / 1000 / n };
+/** This process's CPU time (user + system, all threads) in ms. */
+const cpuMs = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+/**
+ * Wall and CPU time of each of `n` calls (after `warm` untimed ones): wall median / p99, and the process's CPU time
+ * per call (median, p99, mean). On a loaded 2-core machine the wall time includes waiting for a core; the CPU
+ * time is what the work itself costs.
+ */
+export interface Timing {
+  readonly median: number;
+  readonly p99: number;
+  readonly cpuMedian: number;
+  readonly cpuP99: number;
+  readonly cpuMean: number;
 }
 
-/** The yardstick: a 2-node LangGraph graph of trivial nodes, no checkpointer (CPU ms per invoke, and wall median). */
-async function twoNodeGraph(n: number): Promise<{ median: number; cpu: number }> {
+async function timeCalls(n: number, warm: number, call: (i: number) => unknown): Promise<Timing> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let total = 0;
+  for (let i = 0; i < warm + n; i++) {
+    const c = cpuMs();
+    const a = performance.now();
+    await call(i);
+    const w = performance.now() - a;
+    const dc = cpuMs() - c;
+    if (i >= warm) {
+      wall.push(w);
+      cpu.push(dc);
+      total += dc;
+    }
+  }
+  const q = quantiles(wall);
+  const qc = quantiles(cpu);
+  return { median: q.median, p99: q.p99, cpuMedian: qc.median, cpuP99: qc.p99, cpuMean: total / n };
+}
+
+/** Figures `<key>_ms_{median,p99}` and `<key>_cpu_ms_{median,p99,mean}`. */
+function figures(key: string, t: Timing): Record<string, number> {
+  return {
+    [`${key}_ms_median`]: r3(t.median),
+    [`${key}_ms_p99`]: r3(t.p99),
+    [`${key}_cpu_ms_median`]: r3(t.cpuMedian),
+    [`${key}_cpu_ms_p99`]: r3(t.cpuP99),
+    [`${key}_cpu_ms_mean`]: r3(t.cpuMean),
+  };
+}
+
+const line = (t: Timing): string =>
+  `wall median ${r3(t.median)} ms, p99 ${r3(t.p99)} ms; CPU median ${r3(t.cpuMedian)} ms, p99 ${r3(t.cpuP99)} ms, mean ${r3(t.cpuMean)} ms`;
+
+const timeCoach = (coach: Coach, n: number, warm: number, t0: number): Promise<Timing> => timeCalls(n, warm, (i) => coach.step(benchState(i, t0), t0 + i * H));
+
+/** redis-server's own CPU time (user + system, ms), from INFO cpu. */
+async function serverCpuMs(url: string): Promise<number> {
+  const r = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  try {
+    const info = await r.info("cpu");
+    const f = (k: string): number => Number(new RegExp(`^${k}:([0-9.]+)`, "m").exec(info)?.[1] ?? NaN);
+    return (f("used_cpu_user") + f("used_cpu_sys")) * 1000;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** The yardstick: a 2-node LangGraph graph of trivial nodes, no checkpointer. */
+async function twoNodeGraph(n: number): Promise<Timing> {
   const { Annotation, StateGraph, START, END } = await import("@langchain/langgraph");
   const A = Annotation.Root({ x: Annotation<number>({ reducer: (_a: number, b: number) => b, default: () => 0 }) });
   const g = new StateGraph(A)
@@ -102,16 +164,7 @@ async function twoNodeGraph(n: number): Promise<{ median: number; cpu: number }>
     .addEdge("a", "b")
     .addEdge("b", END)
     .compile();
-  for (let i = 0; i < 50; i++) await g.invoke({ x: 0 });
-  const ms: number[] = [];
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    const a = performance.now();
-    await g.invoke({ x: 0 });
-    ms.push(performance.now() - a);
-  }
-  const c = process.cpuUsage(cpu0);
-  return { median: quantiles(ms).median, cpu: (c.user + c.system) / 1000 / n };
+  return timeCalls(n, 50, () => g.invoke({ x: 0 }));
 }
 
 export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<string, number>> {
@@ -122,40 +175,37 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
   const out: Record<string, number> = {};
 
   const mem = await timeCoach(new Coach({ rules: BENCH_RULES, coachId: "bench" }), n, warm, t0);
-  out.coach_decision_ms_median = r3(mem.median);
-  out.coach_decision_ms_p99 = r3(mem.p99);
-  out.coach_decision_cpu_ms_mean = r3(mem.cpu);
+  Object.assign(out, figures("coach_decision", mem));
   const yard = await twoNodeGraph(Math.min(n, 300));
-  out.langgraph_2node_invoke_ms_median = r3(yard.median);
-  out.langgraph_2node_invoke_cpu_ms_mean = r3(yard.cpu);
-  const dir = mkdtempSync(join(tmpdir(), "drl-coach-bench-"));
-  try {
-    const saver = new LibsqlSaver(join(dir, "bench.db"));
-    const sq = await timeCoach(new Coach({ rules: BENCH_RULES, coachId: "bench", checkpointer: saver }), n, warm, t0);
-    saver.close();
-    out.coach_decision_sqlite_ms_median = r3(sq.median);
-    out.coach_decision_sqlite_ms_p99 = r3(sq.p99);
-    out.coach_decision_sqlite_cpu_ms_mean = r3(sq.cpu);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  Object.assign(out, figures("langgraph_2node_invoke", yard));
+  const sqlite: Partial<Record<"full" | "normal" | "exit", Timing>> = {};
+  for (const variant of ["full", "normal", "exit"] as const) {
+    const dir = mkdtempSync(join(tmpdir(), "drl-coach-bench-"));
+    try {
+      const saver = new LibsqlSaver(join(dir, "bench.db"), { synchronous: variant === "full" ? "full" : "normal" });
+      const coach = new Coach({ rules: BENCH_RULES, coachId: "bench", checkpointer: saver, durability: variant === "exit" ? "exit" : "sync" });
+      sqlite[variant] = await timeCoach(coach, n, warm, t0);
+      saver.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  Object.assign(out, figures("coach_decision_sqlite", sqlite.full!), figures("coach_decision_sqlite_normal", sqlite.normal!), figures("coach_decision_sqlite_normal_exit", sqlite.exit!));
   {
-    const ms: number[] = [];
     let s = initialCycleState();
     const ctx = { rules: BENCH_RULES, coachId: "bench" };
-    for (let i = 0; i < warm + n; i++) {
-      const st = benchState(i, t0);
-      const a = performance.now();
-      s = runCycleSync(s, st, t0 + i * H, ctx);
-      if (i >= warm) ms.push(performance.now() - a);
-    }
-    const q = quantiles(ms);
-    out.coach_decision_sync_ms_median = r3(q.median);
-    out.coach_decision_sync_ms_p99 = r3(q.p99);
+    const sync = await timeCalls(n, warm, (i) => {
+      s = runCycleSync(s, benchState(i, t0), t0 + i * H, ctx);
+    });
+    Object.assign(out, figures("coach_decision_sync", sync));
+    log(`coach decision (rule path, ${n} cycles, ${RULE_PATH_NODES.length} graph nodes on the rule path)`);
+    log(`  LangGraph + MemorySaver:                 ${line(mem)}`);
+    log(`  LangGraph + LibsqlSaver synchronous=FULL: ${line(sqlite.full!)}`);
+    log(`  LangGraph + LibsqlSaver synchronous=NORMAL (the service's default): ${line(sqlite.normal!)}`);
+    log(`  the same with durability "exit" (one checkpoint per cycle; not the service's): ${line(sqlite.exit!)}`);
+    log(`  sync runner (no LangGraph):              ${line(sync)}`);
+    log(`  yardstick, a trivial 2-node LangGraph graph: ${line(yard)}`);
   }
-  log(`coach decision (rule path, ${n} cycles): LangGraph + MemorySaver median ${out.coach_decision_ms_median} ms, p99 ${out.coach_decision_ms_p99} ms, CPU ${out.coach_decision_cpu_ms_mean} ms/cycle ` +
-    `(yardstick: a 2-node LangGraph graph ${out.langgraph_2node_invoke_ms_median} ms, CPU ${out.langgraph_2node_invoke_cpu_ms_mean} ms); ` +
-    `+ LibsqlSaver median ${out.coach_decision_sqlite_ms_median} ms, p99 ${out.coach_decision_sqlite_ms_p99} ms; sync runner median ${out.coach_decision_sync_ms_median} ms, p99 ${out.coach_decision_sync_ms_p99} ms`);
 
   const redis = await startLocalRedis({ appendOnly: false });
   try {
@@ -167,7 +217,10 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
   return out;
 }
 
-/** Trader → coach → trader over Redis: the time from XADD of a state to the guidance heard on pub/sub. */
+/**
+ * Trader → coach → trader over Redis: the time from XADD of a state to the guidance heard on pub/sub. The trader
+ * and the coach run in this process: its CPU time per trip is both clients'; redis-server's is measured apart.
+ */
 async function roundTrips(url: string, n: number, t0: number, log: (l: string) => void): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const mode of ["echo", "coach"] as const) {
@@ -192,42 +245,59 @@ async function roundTrips(url: string, n: number, t0: number, log: (l: string) =
         else await coach.step(e.json, t0);
       },
     });
-    const ms: number[] = [];
-    for (let i = 0; i < n + 50; i++) {
+    const warm = 50;
+    let server0 = 0;
+    const t = await timeCalls(n, warm, async (i) => {
+      if (i === warm) server0 = await serverCpuMs(url);
       const heard = new Promise<void>((resolve) => (waiter = resolve));
-      const a = performance.now();
       await trader.publish("ppo_state", benchState(i, t0));
       await heard;
-      if (i >= 50) ms.push(performance.now() - a);
-    }
+    });
+    const serverPerTrip = ((await serverCpuMs(url)) - server0) / n;
     ctl.abort();
     await loop;
     await sub.close();
     await trader.close();
     await coachBus.close();
-    const q = quantiles(ms);
-    const key = mode === "echo" ? "bus_echo_round_trip_ms" : "bus_round_trip_ms";
-    out[`${key}_median`] = r3(q.median);
-    out[`${key}_p99`] = r3(q.p99);
+    const key = mode === "echo" ? "bus_echo_round_trip" : "bus_round_trip";
+    Object.assign(out, figures(key, t));
+    out[`${key}_server_cpu_ms_mean`] = r3(serverPerTrip);
+    log(`bus round trip state → guidance (local redis-server, ${n} trips) ${mode === "echo" ? "echo only" : "with the coach"}: ${line(t)}; redis-server CPU ${r3(serverPerTrip)} ms/trip`);
   }
-  log(`bus round trip state → guidance (local redis-server, ${n} trips): with the coach median ${out.bus_round_trip_ms_median} ms, p99 ${out.bus_round_trip_ms_p99} ms; echo only median ${out.bus_echo_round_trip_ms_median} ms`);
   return out;
 }
 
-async function throughput(url: string, n: number, log: (l: string) => void): Promise<Record<string, number>> {
-  const bus = new RedisBus({ url, namespace: "tp:", maxLen: { ppo_state: n + 1000 } });
+/** Publishes per second, `inFlight` at a time (1: each awaited before the next), with the CPU per message. */
+async function publishRate(url: string, n: number, inFlight: number, msg: string): Promise<{ perS: number; cpuUs: number; serverCpuUs: number }> {
+  const bus = new RedisBus({ url, namespace: `tp${inFlight}:`, maxLen: { ppo_state: n + 1000 } });
   await bus.waitReady();
-  const msg = benchState(1, Date.UTC(2024, 0, 1));
-  await bus.ensureGroup("ppo_state", "g", "$");
-  const inFlight = 64;
-  let a = performance.now();
+  const s0 = await serverCpuMs(url);
+  const c0 = cpuMs();
+  const a = performance.now();
+  let dropped = 0;
   for (let i = 0; i < n; i += inFlight) {
-    const batch: Promise<unknown>[] = [];
+    const batch: Array<Promise<string | null>> = [];
     for (let k = 0; k < inFlight && i + k < n; k++) batch.push(bus.publish("ppo_state", msg));
-    await Promise.all(batch);
+    for (const id of await Promise.all(batch)) if (id === null) dropped++;
   }
-  const publishPerS = n / ((performance.now() - a) / 1000);
-  a = performance.now();
+  const s = (performance.now() - a) / 1000;
+  const cpu = cpuMs() - c0;
+  const server = (await serverCpuMs(url)) - s0;
+  await bus.close();
+  if (dropped > 0) throw new Error(`bench: ${dropped} of ${n} publishes were dropped`);
+  return { perS: n / s, cpuUs: (cpu * 1000) / n, serverCpuUs: (server * 1000) / n };
+}
+
+async function throughput(url: string, n: number, log: (l: string) => void): Promise<Record<string, number>> {
+  const msg = benchState(1, Date.UTC(2024, 0, 1));
+  const inFlight = 64;
+  const many = await publishRate(url, n, inFlight, msg);
+  const one = await publishRate(url, Math.min(n, 5_000), 1, msg);
+  const bus = new RedisBus({ url, namespace: `tp${inFlight}:` });
+  await bus.waitReady();
+  await bus.ensureGroup("ppo_state", "g", "0");
+  const c0 = cpuMs();
+  const a = performance.now();
   let read = 0;
   while (read < n) {
     const entries = await bus.readGroup("ppo_state", "g", "c", { from: "new", count: 500, blockMs: 0 });
@@ -236,7 +306,22 @@ async function throughput(url: string, n: number, log: (l: string) => void): Pro
     read += entries.length;
   }
   const consumePerS = read / ((performance.now() - a) / 1000);
+  const consumeCpuUs = ((cpuMs() - c0) * 1000) / Math.max(1, read);
   await bus.close();
-  log(`bus throughput (local redis-server, ${n} messages of ${msg.length} bytes): publish ${Math.round(publishPerS).toLocaleString("en-US")}/s (${inFlight} in flight), consume + ack ${Math.round(consumePerS).toLocaleString("en-US")}/s`);
-  return { bus_publish_per_s: Math.round(publishPerS), bus_consume_per_s: Math.round(consumePerS), bus_messages: n };
+  const f = (x: number): string => Math.round(x).toLocaleString("en-US");
+  log(
+    `bus throughput (local redis-server, ${n} messages of ${msg.length} bytes): publish ${f(many.perS)}/s with ${inFlight} in flight (client CPU ${r3(many.cpuUs)} µs/msg, redis-server ${r3(many.serverCpuUs)} µs/msg), ` +
+      `${f(one.perS)}/s one at a time (client ${r3(one.cpuUs)} µs/msg, redis-server ${r3(one.serverCpuUs)} µs/msg); consume + ack ${f(consumePerS)}/s (client ${r3(consumeCpuUs)} µs/msg)`,
+  );
+  return {
+    bus_publish_per_s: Math.round(many.perS),
+    bus_publish_cpu_us_per_msg: r3(many.cpuUs),
+    bus_publish_server_cpu_us_per_msg: r3(many.serverCpuUs),
+    bus_publish_sequential_per_s: Math.round(one.perS),
+    bus_publish_sequential_cpu_us_per_msg: r3(one.cpuUs),
+    bus_publish_sequential_server_cpu_us_per_msg: r3(one.serverCpuUs),
+    bus_consume_per_s: Math.round(consumePerS),
+    bus_consume_cpu_us_per_msg: r3(consumeCpuUs),
+    bus_messages: n,
+  };
 }

@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseGuidance, type PpoStateInput } from "../bus/messages.js";
+import { parseGuidance, type CoachGuidance, type PpoStateInput } from "../bus/messages.js";
+import { MemorySaver } from "@langchain/langgraph";
 import { Coach } from "./coach.js";
 import { initialCycleState, runCycleSync, type CycleState, type DecisionTrace } from "./cycle.js";
 import { CoachError } from "./errors.js";
 import { FakeChatModel } from "./fake-chat-model.js";
+import { RULE_PATH_NODES } from "./graph.js";
 import { llmSubgoal } from "./llm.js";
 import { loadRules, ruleSetFrom, type RuleInput } from "./rules.js";
 
@@ -170,6 +172,115 @@ describe("the LangGraph graph", () => {
     expect(sync.some((s) => s.trace!.output === "published")).toBe(true);
     expect(await coach.version()).toBe(sync.at(-1)!.version);
   });
+
+  it("every phase that ran has its trace entry, in SOAR's order", async () => {
+    const phases = (t: DecisionTrace): string[] => t.phases.map((p) => p.phase);
+    const coach = new Coach({ rules: RULES, coachId: "c" });
+    const prices = [...flat(8, 100).map((p, i) => p + (i % 2) * 0.1), 110, 95, 112, 90];
+    const inputs = states(prices, flat(prices.length, 1000));
+    const traces: DecisionTrace[] = [];
+    for (let i = 0; i < inputs.length; i++) traces.push(await coach.step(inputs[i], T0 + i * H));
+    const tie = traces.at(-1)!;
+    expect(tie.decision).toBe("impasse:tie");
+    expect(phases(tie)).toEqual(["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "apply", "output"]);
+    expect(tie.phases.find((p) => p.phase === "subgoal")!.note).toBe("default: vol-size");
+    expect(tie.phases.find((p) => p.phase === "decide")!.note).toBe("impasse: tie");
+    const deep = await new Coach({ rules: RULES, coachId: "d" }).step(states([100, 100], [1000, 850])[1], T0 + H);
+    // A first state: no history, drawdown 15 % → deep-drawdown.
+    expect(phases(deep)).toEqual(["input", "elaborate", "propose", "evaluate", "decide", "apply", "output"]);
+    expect(deep.phases.map((p) => p.note).slice(3)).toEqual(["1 candidate", "selected deep-drawdown", "adjust_risk 0.5, version 1", "published"]);
+    const bad = await coach.step('{"action":"buy","price":-1}', T0);
+    expect(phases(bad)).toEqual(["input", "output"]);
+    expect(bad.phases[0]!.note).toBe("rejected");
+  });
+
+  it("a rule-path cycle is two LangGraph nodes and four checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
+    class CountingSaver extends MemorySaver {
+      puts = 0;
+      override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
+        this.puts++;
+        return super.put(...args);
+      }
+    }
+    const saver = new CountingSaver();
+    const coach = new Coach({ rules: RULES, coachId: "c", checkpointer: saver });
+    const inputs = states(flat(6, 100), [1000, 1000, 880, 870, 860, 850]);
+    const nodes: string[][] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const ran: string[] = [];
+      const stream = await coach.graph.stream({ rawState: inputs[i], now: T0 + i * H }, { configurable: { thread_id: "c" }, durability: "sync", streamMode: "updates" });
+      for await (const chunk of stream) ran.push(...Object.keys(chunk as object));
+      nodes.push(ran);
+    }
+    expect(nodes).toEqual(inputs.map(() => [...RULE_PATH_NODES]));
+    expect(saver.puts).toBe((RULE_PATH_NODES.length + 2) * inputs.length);
+  });
+
+  it('durability "exit": one checkpoint per cycle and the same traces; a node that throws still leaves its checkpoint', async () => {
+    class CountingSaver extends MemorySaver {
+      puts = 0;
+      override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
+        this.puts++;
+        return super.put(...args);
+      }
+    }
+    const saver = new CountingSaver();
+    const inputs = states(flat(5, 100), [1000, 1000, 880, 870, 860]);
+    const sync = run(inputs);
+    const make = (killSeq: number): Coach =>
+      new Coach({
+        rules: RULES,
+        coachId: "c",
+        checkpointer: saver,
+        durability: "exit",
+        onPhase: (phase, s) => {
+          if (phase === "output" && s.state?.form === "v1" && s.state.seq === killSeq) throw new Error("failed");
+        },
+      });
+    const coach = make(3);
+    for (let i = 0; i < 3; i++) expect(await coach.step(inputs[i], T0 + i * H)).toEqual(sync[i]!.trace);
+    expect(saver.puts).toBe(3);
+    // An error (not a kill -9: then nothing of the cycle is saved) is checkpointed on exit: resume finishes the cycle.
+    await expect(coach.step(inputs[3], T0 + 3 * H)).rejects.toThrow("failed");
+    const again = make(-1);
+    expect(await again.resume()).toEqual(sync[3]!.trace);
+    expect(await again.step(inputs[4], T0 + 4 * H)).toEqual(sync[4]!.trace);
+  });
+
+  it("a coach killed inside a node resumes from the checkpoint before it: the same trace, each guidance published once", async () => {
+    const saver = new MemorySaver();
+    const published: CoachGuidance[] = [];
+    const inputs = states(flat(5, 100), [1000, 1000, 880, 870, 860]);
+    const make = (killAt: string | null, killSeq = -1): Coach =>
+      new Coach({
+        rules: RULES,
+        coachId: "c",
+        checkpointer: saver,
+        publish: async (g) => {
+          published.push(g);
+          return true;
+        },
+        onPhase: (phase, s) => {
+          if (phase === killAt && s.state?.form === "v1" && s.state.seq === killSeq) throw new Error(`killed in ${phase}`);
+        },
+      });
+    const sync = run(inputs);
+    const first = make("output", 2);
+    await first.step(inputs[0], T0);
+    await first.step(inputs[1], T0 + H);
+    // Killed in act, after apply formed v1 and before it was published.
+    await expect(first.step(inputs[2], T0 + 2 * H)).rejects.toThrow("killed in output");
+    expect(published).toEqual([]);
+    const second = make("evaluate", 3);
+    expect(await second.resume()).toEqual(sync[2]!.trace);
+    expect(published.map((g) => g.id)).toEqual(["c:1"]);
+    // Killed in deliberate, after input, elaborate and propose ran: they are redone from the checkpoint before it.
+    await expect(second.step(inputs[3], T0 + 3 * H)).rejects.toThrow("killed in evaluate");
+    const third = make(null);
+    expect(await third.resume()).toEqual(sync[3]!.trace);
+    expect(await third.step(inputs[4], T0 + 4 * H)).toEqual(sync[4]!.trace);
+    expect(published.map((g) => g.id)).toEqual(sync.filter((x) => x.trace!.output === "published").map((x) => x.guidance!.id));
+  });
 });
 
 // R17: LLM failures publish nothing; retries are bounded; a hang is cut by the timeout.
@@ -239,6 +350,9 @@ describe("R17 the impasse subgoal through a chat model", () => {
     expect(calls[first]).toBe(2);
     expect(traces[first]!.resolution).toMatchObject({ by: "llm", ok: true, attempts: 2, operator: { guidance: "timing", value: 2 } });
     expect(traces[first]!.guidance).toMatchObject({ guidance: "timing", value: 2, source: "llm" });
+    // The LLM's subgoal and its chunk are graph nodes of their own: both leave a trace entry.
+    expect(traces[first]!.phases.map((p) => p.phase)).toEqual(["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "chunk", "apply", "output"]);
+    expect(traces[first]!.phases.find((p) => p.phase === "chunk")!.note).toMatch(/^learnt chunk-/);
     // Every later tick in a situation already met is decided by its chunk, with no LLM call.
     const saved = JSON.parse(readFileSync(chunksFile, "utf8")) as { chunks: Array<{ id: string; learned: { impasse: string } }> };
     expect(saved.chunks.length).toBeGreaterThanOrEqual(1);

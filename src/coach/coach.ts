@@ -6,7 +6,7 @@
  */
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CoachGuidance } from "../bus/messages.js";
-import type { CycleState, DecisionTrace } from "./cycle.js";
+import type { CycleState, DecisionTrace, PhaseName } from "./cycle.js";
 import { buildCoachGraph, type CoachGraph } from "./graph.js";
 import type { SubgoalLlm } from "./llm.js";
 import type { RuleSet } from "./rules.js";
@@ -19,9 +19,17 @@ export interface CoachOptions {
   /** Durable in a service (LibsqlSaver); default MemorySaver (notebooks, tests: "for experimentation"). */
   readonly checkpointer?: BaseCheckpointSaver;
   readonly publish?: (g: CoachGuidance) => Promise<boolean>;
-  readonly onNode?: (node: string, s: CycleState) => void | Promise<void>;
+  readonly onPhase?: (phase: PhaseName, s: CycleState) => void | Promise<void>;
   /** The coach's clock. Default Date.now. */
   readonly clock?: () => number;
+  /**
+   * LangGraph's durability: "sync" (default) writes a checkpoint after every node before the next starts, so a coach
+   * killed mid-graph resumes the cycle where it stopped (R18); "exit" writes one checkpoint when the cycle ends (a
+   * quarter of the checkpoint writes): a cycle killed half way is lost and redone from the start when its state is
+   * delivered again (the phases are pure, so the decision is the same; an LLM would be asked again, and a guidance
+   * published just before the kill is published again under the next version). Measured: docs/coach.md.
+   */
+  readonly durability?: "sync" | "exit";
 }
 
 export class Coach {
@@ -29,17 +37,19 @@ export class Coach {
   readonly graph: CoachGraph;
   private readonly config: { configurable: { thread_id: string } };
   private readonly clock: () => number;
+  private readonly durability: "sync" | "exit";
 
   constructor(readonly opts: CoachOptions) {
     this.coachId = opts.coachId ?? "coach-1";
     this.clock = opts.clock ?? Date.now;
+    this.durability = opts.durability ?? "sync";
     this.graph = buildCoachGraph(
       {
         rules: opts.rules,
         coachId: this.coachId,
         llm: opts.llm ?? null,
         ...(opts.publish ? { publish: opts.publish } : {}),
-        ...(opts.onNode ? { onNode: opts.onNode } : {}),
+        ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
       },
       opts.checkpointer ?? new MemorySaver(),
     );
@@ -48,7 +58,7 @@ export class Coach {
 
   /** One decision cycle on a ppo_state (JSON text or decoded). */
   async step(state: unknown, now: number = this.clock()): Promise<DecisionTrace> {
-    const out = (await this.graph.invoke({ rawState: state, now }, { ...this.config, durability: "sync" })) as CycleState;
+    const out = (await this.graph.invoke({ rawState: state, now }, { ...this.config, durability: this.durability })) as CycleState;
     return out.trace!;
   }
 
@@ -56,7 +66,7 @@ export class Coach {
   async resume(): Promise<DecisionTrace | null> {
     const snap = await this.graph.getState(this.config);
     if (snap.next.length === 0) return null;
-    const out = (await this.graph.invoke(null, { ...this.config, durability: "sync" })) as CycleState;
+    const out = (await this.graph.invoke(null, { ...this.config, durability: this.durability })) as CycleState;
     return out.trace;
   }
 

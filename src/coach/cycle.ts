@@ -1,8 +1,8 @@
 /**
  * The SOAR decision cycle, one function per phase, over an explicit cycle state (plain JSON: it is the LangGraph
- * graph's state and lives in its checkpoint). src/coach/graph.ts wires these into a StateGraph; `runCycleSync`
- * runs the same functions in the same order without LangGraph (a backtest steps thousands of ticks; the tests
- * check both give the same traces).
+ * graph's state and lives in its checkpoint). src/coach/graph.ts runs these phases in LangGraph nodes;
+ * `runCycleSync` runs the same functions in the same order without LangGraph (a backtest steps thousands of ticks;
+ * the tests check both give the same traces). Every phase that runs leaves an entry in the trace's `phases`.
  *
  *   input      validate the ppo_state (strict schema; an old seq is ignored, R14)
  *   elaborate  add it to working memory and derive the facts
@@ -54,6 +54,16 @@ export interface Resolution {
 /** The guidance the coach believes in force, per kind (what it published and when it expires). */
 export type InForce = Partial<Record<GuidanceKind, { readonly value: number; readonly issuedAt: number; readonly expiresAt: number; readonly version: number }>>;
 
+/** The phases of the cycle, in the order they run. */
+export const PHASE_NAMES = ["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "chunk", "apply", "output"] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
+
+/** One phase that ran in a cycle, with what it concluded in a few words. */
+export interface PhaseEntry {
+  readonly phase: PhaseName;
+  readonly note: string;
+}
+
 /** A decision, step by step: what a notebook or the dashboard shows. */
 export interface DecisionTrace {
   readonly cycle: number;
@@ -73,6 +83,8 @@ export interface DecisionTrace {
   readonly output: "published" | "unchanged" | "no_change" | "dropped" | "none";
   readonly guidance: CoachGuidance | null;
   readonly why: string;
+  /** Every phase that ran, in order (a rule-path cycle: input, elaborate, propose, evaluate, decide, apply, output). */
+  readonly phases: readonly PhaseEntry[];
 }
 
 /** The cycle's state: the graph's channels. */
@@ -98,6 +110,8 @@ export interface CycleState {
   version: number;
   inForce: InForce;
   cycle: number;
+  /** The phases run so far in this cycle. */
+  phases: PhaseEntry[];
   trace: DecisionTrace | null;
 }
 
@@ -121,6 +135,7 @@ export function initialCycleState(): CycleState {
     version: 0,
     inForce: {},
     cycle: 0,
+    phases: [],
     trace: null,
   };
 }
@@ -134,7 +149,7 @@ export interface CycleContext {
 type Update = Partial<CycleState>;
 
 export function inputPhase(s: CycleState): Update {
-  const reset: Update = { state: null, facts: null, proposed: [], rejections: [], candidates: [], decision: null, resolution: null, chosen: null, guidance: null, outcome: "none", trace: null, cycle: s.cycle + 1 };
+  const reset: Update = { state: null, facts: null, proposed: [], rejections: [], candidates: [], decision: null, resolution: null, chosen: null, guidance: null, outcome: "none", phases: [], trace: null, cycle: s.cycle + 1 };
   const parsed = parsePpoState(s.rawState);
   if (!parsed.ok) return { ...reset, inputOutcome: "rejected", inputError: describeRejection(parsed.rejection) };
   const st = parsed.message;
@@ -205,6 +220,11 @@ export function defaultResolution(s: CycleState, ctx: CycleContext, error: strin
   return { by: "default", operator: first, ok: error === null, error, attempts, reason, chunk: null };
 }
 
+/** The subgoal of an impasse without an LLM: the default resolution. */
+export function subgoalDefaultPhase(s: CycleState, ctx: CycleContext): Update {
+  return { resolution: defaultResolution(s, ctx) };
+}
+
 /** A chunk for an impasse the LLM resolved: the situation's facts → the LLM's operator, just above the tie. */
 export function chunkFor(s: CycleState, res: Resolution, at: string, by: string): Rule {
   const d = s.decision as Extract<Decision, { kind: "impasse" }>;
@@ -270,6 +290,50 @@ export function applyPhase(s: CycleState, ctx: CycleContext): Update {
   return { chosen: op, guidance, version, inForce: { ...s.inForce, [op.guidance]: { value, issuedAt, expiresAt: guidance.expiresAt, version } } };
 }
 
+/**
+ * The output phase, once the publish outcome is known (`published`: true, false when the bus dropped it, null when
+ * the caller publishes `guidance` itself): the cycle's output and its trace.
+ */
+export function outputPhase(s: CycleState, published: boolean | null): Update {
+  const outcome: CycleState["outcome"] = s.guidance === null ? s.outcome : published === false ? "dropped" : "published";
+  return { outcome };
+}
+
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** What a phase concluded, in a few words (its trace entry), from the state after it. */
+function noteOf(phase: PhaseName, s: CycleState): string {
+  switch (phase) {
+    case "input":
+      return s.inputOutcome === "ok" ? (s.state?.form === "v1" ? `ok, seq ${s.state.seq}` : "ok, seed form") : s.inputOutcome;
+    case "elaborate": {
+      const f = s.facts === null ? [] : Object.values(s.facts);
+      return `${f.filter((v) => v !== null && v !== "unknown").length} of ${f.length} facts known`;
+    }
+    case "propose":
+      return `${count(s.proposed.length, "operator")}, ${count(s.rejections.length, "rejection")}`;
+    case "evaluate":
+      return count(s.candidates.length, "candidate");
+    case "decide":
+      return s.decision === null ? "no decision" : s.decision.kind === "selected" ? `selected ${s.decision.operator.rule}` : `impasse: ${s.decision.impasse}`;
+    case "subgoal":
+      return s.resolution === null ? "no subgoal" : `${s.resolution.by}${s.resolution.ok ? "" : " failed"}: ${s.resolution.operator?.rule ?? "no change"}`;
+    case "chunk":
+      return s.resolution?.chunk ? `learnt ${s.resolution.chunk}` : "nothing learnt";
+    case "apply":
+      return s.guidance !== null ? `${s.guidance.guidance} ${s.guidance.value}, version ${s.guidance.version}` : s.outcome;
+    case "output":
+      return s.outcome;
+  }
+}
+
+/** `s` after one phase's update, with the phase's trace entry appended. */
+export function runPhase(s: CycleState, phase: PhaseName, update: Update): CycleState {
+  const next: CycleState = { ...s, ...update };
+  next.phases = [...next.phases, { phase, note: noteOf(phase, next) }];
+  return next;
+}
+
 /** The trace of the cycle (called by the output phase once the publish outcome is known). */
 export function traceOf(s: CycleState, output: DecisionTrace["output"]): DecisionTrace {
   const st = s.state;
@@ -298,6 +362,7 @@ export function traceOf(s: CycleState, output: DecisionTrace["output"]): Decisio
     output,
     guidance: output === "published" ? s.guidance : null,
     why,
+    phases: s.phases,
   };
 }
 
@@ -307,17 +372,17 @@ export function traceOf(s: CycleState, output: DecisionTrace["output"]): Decisio
  */
 export function runCycleSync(prev: CycleState, input: unknown, now: number, ctx: CycleContext): CycleState {
   let s: CycleState = { ...prev, rawState: input, now };
-  s = { ...s, ...inputPhase(s) };
+  s = runPhase(s, "input", inputPhase(s));
   if (s.inputOutcome === "ok") {
-    s = { ...s, ...elaboratePhase(s, ctx) };
-    s = { ...s, ...proposePhase(s, ctx) };
-    s = { ...s, ...evaluatePhase(s) };
-    s = { ...s, ...decidePhase(s) };
-    if (s.decision?.kind === "impasse") s = { ...s, resolution: defaultResolution(s, ctx) };
-    s = { ...s, ...applyPhase(s, ctx) };
+    s = runPhase(s, "elaborate", elaboratePhase(s, ctx));
+    s = runPhase(s, "propose", proposePhase(s, ctx));
+    s = runPhase(s, "evaluate", evaluatePhase(s));
+    s = runPhase(s, "decide", decidePhase(s));
+    if (s.decision?.kind === "impasse") s = runPhase(s, "subgoal", subgoalDefaultPhase(s, ctx));
+    s = runPhase(s, "apply", applyPhase(s, ctx));
   }
-  const outcome = s.guidance !== null ? "published" : s.outcome;
-  return { ...s, outcome, trace: traceOf(s, outcome) };
+  s = runPhase(s, "output", outputPhase(s, null));
+  return { ...s, trace: traceOf(s, s.outcome) };
 }
 
 export { initialCycleState as emptyCycleState };

@@ -15,8 +15,12 @@ export {
   evaluatePhase,
   initialCycleState,
   inputPhase,
+  outputPhase,
+  PHASE_NAMES,
   proposePhase,
   runCycleSync,
+  runPhase,
+  subgoalDefaultPhase,
   traceOf,
   type CycleContext,
   type CycleState,
@@ -24,14 +28,16 @@ export {
   type DecisionTrace,
   type InForce,
   type Operator,
+  type PhaseEntry,
+  type PhaseName,
   type Resolution,
 } from "./cycle.js";
-export { buildCoachGraph, CycleAnnotation, type CoachGraph, type GraphContext } from "./graph.js";
+export { buildCoachGraph, COACH_GRAPH_NODES, CycleAnnotation, RULE_PATH_NODES, type CoachGraph, type GraphContext } from "./graph.js";
 export { addChunk, DEFAULT_RULES_FILE, loadRules, matches, parseRules, ruleSetFrom, type CoachSettings, type Condition, type Rule, type RuleInput, type RuleSet } from "./rules.js";
 export { elaborate, emptyMemory, FACT_NAMES, FACTS, remember, SITUATION_FACTS, type CoachMemory, type FactName, type Facts, type MemorySettings } from "./working-memory.js";
 export { chatModelFor, llmSubgoal, parseAnswer, parseLlmSpec, PROVIDERS, statusOf, type LlmOptions, type SubgoalAnswer, type SubgoalLlm, type SubgoalRequest } from "./llm.js";
 export { FakeChatModel, type FakeBehaviour } from "./fake-chat-model.js";
-export { LibsqlSaver } from "./libsql-saver.js";
+export { LibsqlSaver, type LibsqlSaverOptions } from "./libsql-saver.js";
 export { runCoachService, traceLine, type CoachServiceOptions, type CoachServiceStats } from "./service.js";
 export { DECISION_KINDS, runCoachedBacktest, type CoachedBacktest, type CoachedBacktestOptions, type GuidanceTimeline } from "./coached-backtest.js";
 export { coachReportSections } from "./report.js";

@@ -7,8 +7,15 @@
  * Three tables: `checkpoints` (one row per checkpoint: the checkpoint without its channel values, metadata, parent
  * id), `blobs` (each channel value once per channel version: a step stores only the channels it changed, so a
  * long-lived coach does not rewrite its whole memory on every node) and `writes` (pending writes of a step, keyed by
- * task and index). The database runs in WAL mode with synchronous=FULL, so a
- * committed step survives a kill -9.
+ * task and index). Each `put` and each `putWrites` is one transaction on statements prepared once.
+ *
+ * The database runs in WAL mode. `synchronous` (default "full") chooses what a commit waits for:
+ *   "full"    an fsync of the WAL on every commit: a committed step survives a power loss or an OS crash;
+ *   "normal"  no fsync on commit (the WAL is synced at its checkpoints): a committed step survives a kill -9 of the
+ *             process (R18's fault: the data is in the OS's page cache once the commit returns), but the last
+ *             commits may roll back on a power loss. What the coach service uses: it checkpoints several times per
+ *             decision, and its guidance version is kept monotonic by the floor from the bus even if the newest
+ *             checkpoints are lost (src/coach/service.ts).
  */
 import Database from "libsql";
 import {
@@ -60,14 +67,25 @@ function metadataMatches(metadata: Record<string, unknown>, filter: Record<strin
   return Object.entries(filter).every(([k, v]) => JSON.stringify(metadata[k]) === JSON.stringify(v));
 }
 
+export interface LibsqlSaverOptions {
+  /** What a commit waits for (see above). Default "full". */
+  readonly synchronous?: "full" | "normal";
+  readonly serde?: SerializerProtocol;
+}
+
+const CHECKPOINT_COLS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata";
+
 export class LibsqlSaver extends BaseCheckpointSaver {
   private readonly db: Database.Database;
+  readonly synchronous: "full" | "normal";
+  private readonly sql: ReturnType<LibsqlSaver["prepareStatements"]>;
 
   /** `path`: a file (created if missing), or ":memory:" (tests). */
-  constructor(readonly path: string, serde?: SerializerProtocol) {
-    super(serde);
+  constructor(readonly path: string, opts: LibsqlSaverOptions = {}) {
+    super(opts.serde);
+    this.synchronous = opts.synchronous ?? "full";
     this.db = new Database(path);
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"};`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS checkpoints (
         thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT NULL DEFAULT '', checkpoint_id TEXT NOT NULL,
@@ -83,6 +101,24 @@ export class LibsqlSaver extends BaseCheckpointSaver {
         thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL, version TEXT NOT NULL,
         type TEXT NOT NULL, value BLOB NOT NULL,
         PRIMARY KEY (thread_id, checkpoint_ns, channel, version));`);
+    this.sql = this.prepareStatements();
+  }
+
+  /** Every statement of the hot paths, prepared once (preparing one costs more than running it). */
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      writes: db.prepare("SELECT task_id, idx, channel, type, value, task_path FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"),
+      blob: db.prepare("SELECT type, value FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"),
+      checkpointById: db.prepare(`SELECT ${CHECKPOINT_COLS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`),
+      latestCheckpoint: db.prepare(`SELECT ${CHECKPOINT_COLS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1`),
+      putBlob: db.prepare("INSERT OR IGNORE INTO blobs (thread_id, checkpoint_ns, channel, version, type, value) VALUES (?, ?, ?, ?, ?, ?)"),
+      putCheckpoint: db.prepare(
+        "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      replaceWrite: db.prepare("INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      keepWrite: db.prepare("INSERT OR IGNORE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+    };
   }
 
   close(): void {
@@ -90,9 +126,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
   }
 
   private orderedWrites(threadId: string, ns: string, checkpointId: string): WriteRow[] {
-    const writes = this.db
-      .prepare("SELECT task_id, idx, channel, type, value, task_path FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?")
-      .all(threadId, ns, checkpointId) as WriteRow[];
+    const writes = this.sql.writes.all(threadId, ns, checkpointId) as WriteRow[];
     return writes.sort((a, b) => compareWritesSortKeys(writesSortKey(a.task_path, a.task_id, a.idx), writesSortKey(b.task_path, b.task_id, b.idx)));
   }
 
@@ -100,7 +134,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
     const checkpoint = (await this.serde.loadsTyped(row.type, bytes(row.checkpoint))) as Checkpoint;
     const metadata = (await this.serde.loadsTyped(row.metadata_type, bytes(row.metadata))) as CheckpointMetadata;
     const values: Record<string, unknown> = {};
-    const blob = this.db.prepare("SELECT type, value FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?");
+    const blob = this.sql.blob;
     for (const [channel, version] of Object.entries(checkpoint.channel_versions ?? {})) {
       const b = blob.all(row.thread_id, row.checkpoint_ns, channel, String(version))[0] as { type: string; value: unknown } | undefined;
       if (b !== undefined && b.type !== "empty") values[channel] = await this.serde.loadsTyped(b.type, bytes(b.value));
@@ -136,12 +170,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
     if (threadId === undefined) return undefined;
     const ns = (c.checkpoint_ns as string | undefined) ?? "";
     const id = c.checkpoint_id as string | undefined;
-    const cols = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata";
-    const row = (
-      id
-        ? this.db.prepare(`SELECT ${cols} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`).all(threadId, ns, id)
-        : this.db.prepare(`SELECT ${cols} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1`).all(threadId, ns)
-    )[0] as CheckpointRow | undefined;
+    const row = (id ? this.sql.checkpointById.all(threadId, ns, id) : this.sql.latestCheckpoint.all(threadId, ns))[0] as CheckpointRow | undefined;
     return row === undefined ? undefined : this.tuple(row);
   }
 
@@ -193,10 +222,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
         blobs.push([channel, String(version), bType, bData]);
       } else blobs.push([channel, String(version), "empty", new Uint8Array()]);
     }
-    const putBlob = this.db.prepare("INSERT OR IGNORE INTO blobs (thread_id, checkpoint_ns, channel, version, type, value) VALUES (?, ?, ?, ?, ?, ?)");
-    const putCheckpoint = this.db.prepare(
-      "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
+    const { putBlob, putCheckpoint } = this.sql;
     const tx = this.db.transaction(() => {
       for (const [channel, version, bType, bData] of blobs) putBlob.run(threadId, ns, channel, version, bType, Buffer.from(bData));
       putCheckpoint.run(threadId, ns, checkpoint.id, (c.checkpoint_id as string | undefined) ?? null, type, Buffer.from(data), mType, Buffer.from(mData));
@@ -219,8 +245,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
       rows.push([WRITES_IDX_MAP[channel] ?? i, channel, type, data]);
     }
     // Special channels (errors, interrupts: negative index) replace; ordinary writes are kept as first written.
-    const replace = this.db.prepare("INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    const keep = this.db.prepare("INSERT OR IGNORE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    const { replaceWrite: replace, keepWrite: keep } = this.sql;
     const tx = this.db.transaction(() => {
       for (const [idx, channel, type, data] of rows) (idx < 0 ? replace : keep).run(threadId, ns, id, taskId, idx, channel, type, Buffer.from(data), taskPath);
     });

@@ -10,7 +10,7 @@ import type { Bus } from "../bus/bus.js";
 import { consume } from "../bus/consume.js";
 import { parseGuidance, type CoachHeartbeat } from "../bus/messages.js";
 import { Coach } from "./coach.js";
-import type { CycleState, DecisionTrace } from "./cycle.js";
+import type { CycleState, DecisionTrace, PhaseName } from "./cycle.js";
 import type { SubgoalLlm } from "./llm.js";
 import type { RuleSet } from "./rules.js";
 
@@ -28,8 +28,8 @@ export interface CoachServiceOptions {
   readonly log?: (line: string) => void;
   /** Every trace, as it is made. */
   readonly onTrace?: (trace: DecisionTrace) => void;
-  /** Test hook: called on entering each graph node. */
-  readonly onNode?: (node: string, s: CycleState) => void | Promise<void>;
+  /** Test hook: called on entering each phase of the cycle. */
+  readonly onPhase?: (phase: PhaseName, s: CycleState) => void | Promise<void>;
 }
 
 export interface CoachServiceStats {
@@ -63,7 +63,7 @@ export async function runCoachService(opts: CoachServiceOptions): Promise<CoachS
       else stats.published++;
       return id !== null;
     },
-    ...(opts.onNode ? { onNode: opts.onNode } : {}),
+    ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
   });
   const emit = async (t: DecisionTrace): Promise<void> => {
     stats.cycles++;

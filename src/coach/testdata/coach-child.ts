@@ -1,7 +1,7 @@
 /**
  * A coach service in its own process, for the kill/restart test (R18): argv = redis URL, checkpoint db,
- * kill-at node ("" for none), kill-at seq. With a kill point it SIGKILLs itself on entering that node for that
- * state's cycle — mid-graph, after the previous nodes' checkpoints were written.
+ * kill-at phase ("" for none), kill-at seq. With a kill point it SIGKILLs itself on entering that phase for that
+ * state's cycle — mid-graph, after the checkpoints of the nodes before it were written.
  */
 import { RedisBus } from "../../bus/redis-bus.js";
 import { LibsqlSaver } from "../libsql-saver.js";
@@ -24,15 +24,15 @@ process.on("SIGTERM", () => ctl.abort());
 await runCoachService({
   bus,
   rules,
-  checkpointer: new LibsqlSaver(db),
+  checkpointer: new LibsqlSaver(db, { synchronous: "normal" }), // what `npm run coach` uses without --fsync
   coachId: "coach-r18",
   signal: ctl.signal,
   blockMs: 50,
   heartbeatMs: 200,
   log: (line) => console.log(line),
-  onNode: (node, s) => {
+  onPhase: (phase, s) => {
     const st = s.state;
-    if (node === killNode && st?.form === "v1" && st.seq === Number(killSeq)) process.kill(process.pid, "SIGKILL");
+    if (phase === killNode && st?.form === "v1" && st.seq === Number(killSeq)) process.kill(process.pid, "SIGKILL");
   },
 });
 await bus.close();
