@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -58,5 +58,17 @@ describe("runSweep (in-process queue)", () => {
     const other = expandSweep(parseSweepFile({ ...TINY_SWEEP, budget: { steps: 512 } }));
     await expect(runSweep({ sweep: other, file: "other.json", root, queue: new InProcessTrialQueue() })).rejects.toThrow(SweepSpecError);
     await expect(runSweep({ sweep, file: "tiny.json", root: join(dir, "empty"), queue: new InProcessTrialQueue(), resume: true })).rejects.toThrow(/no sweep to resume/);
+  });
+
+  it("never writes into a folder of the user's: refused before anything is queued, the files untouched", async () => {
+    const mine = join(dir, "mine");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "notes.txt"), "my notes");
+    writeFileSync(join(mine, "table.txt"), "my table");
+    const queue = new InProcessTrialQueue();
+    await expect(runSweep({ sweep, file: "tiny.json", root: mine, queue })).rejects.toThrow(/notes\.txt|not a sweep folder|project did not write/);
+    expect(await queue.status(sweep.trials.map((t) => t.id))).toEqual(sweep.trials.map((t) => ({ id: t.id, state: "missing", progress: null, worker: null })));
+    expect(readdirSync(mine).sort()).toEqual(["notes.txt", "table.txt"]);
+    expect(readFileSync(join(mine, "table.txt"), "utf8")).toBe("my table");
   });
 });

@@ -5,7 +5,7 @@
  * resumed sweep submits the same trial ids: finished trials are reused, failed and missing ones run again.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { writeHtmlPage } from "../../charts/index.js";
 import { collectVersions } from "../../report/provenance.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
@@ -188,6 +188,14 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
     const o = await queue.outcome(id);
     if (o !== null) outcomes.set(id, o);
   }
+  // A trial finished for another sweep folder (the same trial, submitted with another --out) is reused as it
+  // is: its result is the job's, its files stay where it ran. Said, so nobody looks for them here.
+  const elsewhere = [...outcomes.values()].flatMap((o) => {
+    if (!("result" in o)) return [];
+    const rel = relative(resolve(opts.root), resolve(o.result.dir));
+    return rel.startsWith("..") || isAbsolute(rel) ? [o.result.dir] : [];
+  });
+  if (elsewhere.length > 0) log(`sweep ${sweep.file.name}: ${elsewhere.length} reused trial(s) keep their files in the folder they ran for (${elsewhere[0]}${elsewhere.length > 1 ? ", …" : ""})`);
   const summary = summariseSweep(sweep.trials, outcomes, { rankMetric: sweep.file.rank.metric, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) });
   const table = sweepText(summary);
   const tablePath = join(opts.root, "table.txt");
