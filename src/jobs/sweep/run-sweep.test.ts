@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InProcessTrialQueue } from "./queue.js";
@@ -26,8 +27,18 @@ describe("runSweep (in-process queue)", () => {
   it("runs every trial, writes the ranked table, the report and summary.json, and the --json trials", async () => {
     const queue = new InProcessTrialQueue();
     const lines: string[] = [];
-    const r = await runSweep({ sweep, file: "tiny.json", root, queue, log: (l) => lines.push(l), resamples: 100, progressEveryMs: 0 });
+    // Polled often with a signal: its abort listeners must not pile up poll after poll.
+    const signal = new AbortController().signal;
+    let polls = 0;
+    let listeners = 0;
+    const onProgress = (): void => {
+      polls++;
+      listeners = Math.max(listeners, getEventListeners(signal, "abort").length);
+    };
+    const r = await runSweep({ sweep, file: "tiny.json", root, queue, log: (l) => lines.push(l), resamples: 100, progressEveryMs: 0, pollMs: 5, signal, onProgress });
     await queue.close();
+    expect(polls).toBeGreaterThan(5);
+    expect(listeners).toBeLessThanOrEqual(1);
     expect(r.summary.trials).toHaveLength(2);
     expect(r.summary.trialsTried).toBe(2);
     expect(r.table).toMatch(/agent\.ppo\.learningRate/);

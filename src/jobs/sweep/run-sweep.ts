@@ -178,9 +178,11 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
     if (statuses.some((s) => s.state === "missing")) {
       throw new SweepSpecError(opts.root, `trial(s) ${statuses.filter((s) => s.state === "missing").map((s) => s.id).join(", ")} vanished from the queue (removed by hand?); resubmit the sweep`);
     }
+    // The abort listener goes with its timer: one per poll would pile up over a long sweep (and Node warns).
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      opts.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const onAbort = (): void => (clearTimeout(timer), resolve());
+      const timer = setTimeout(() => (opts.signal?.removeEventListener("abort", onAbort), resolve()), pollMs);
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
   const outcomes = new Map<string, TrialOutcome>();
