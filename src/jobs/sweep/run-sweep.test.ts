@@ -44,6 +44,8 @@ describe("runSweep (in-process queue)", () => {
     expect(r.table).toMatch(/agent\.ppo\.learningRate/);
     expect(r.table).toMatch(/deflated Sharpe ratio for N = 2 trial\(s\) tried/);
     for (const p of [r.tablePath, r.reportPath, r.summaryPath, join(root, "sweep.json")]) expect(existsSync(p)).toBe(true);
+    const progress = JSON.parse(readFileSync(join(root, "progress.json"), "utf8")) as Record<string, unknown>;
+    expect(progress).toMatchObject({ format: "drl-trading-lab/sweep-progress", name: "tiny", finished: true, total: 2, completed: 2, failed: 0, waiting: 0, active: [] });
     const trials = r.json["trials"] as { id: string; varied: Record<string, number>; seeds: number[]; outOfSample: { sharpe: { mean: number } } }[];
     expect(trials.map((t) => t.varied["agent.ppo.learningRate"]).sort()).toEqual([0.001, 0.003]);
     expect(trials[0]!.seeds).toEqual([0]);
