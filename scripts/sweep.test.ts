@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript, spawnScript } from "../src/cli/testing.js";
+import { childPids as childrenOf, processAlive as alive, runScript, spawnScript } from "../src/cli/testing.js";
 import { BullmqTrialQueue } from "../src/queue/bullmq-queue.js";
 import { startRedisServer, type LocalRedis } from "../src/queue/local-redis.js";
 
@@ -87,20 +87,6 @@ describe("npm run sweep: a real run", () => {
   }, 240_000);
 });
 
-/** Pids of the processes whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
 
 describe("npm run sweep --resume after the submitting process died", () => {
   it("SIGKILL mid-trial (its local worker with it): --resume finishes the sweep, every trial once, nothing run again", async () => {

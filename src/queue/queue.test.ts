@@ -5,13 +5,14 @@
  * worker processes start in seconds on an idle machine, in tens of seconds on a busy one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expandSweep, parseSweepFile, runTrial, sweepTable, type SweepFileInput, type TrialResult } from "../jobs/sweep/index.js";
+import { childPids as childrenOf, processAlive as alive } from "../cli/testing.js";
 import { BullmqTrialQueue } from "./bullmq-queue.js";
 import { runSweepOnQueue } from "./commands.js";
 import { startRedisServer, type LocalRedis } from "./local-redis.js";
@@ -65,21 +66,6 @@ function startWorker(name: string, lockMs: number, queue = "test-trials"): Promi
   });
 }
 
-/** Pids of the processes whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
 
 describe("sweep on BullMQ with two worker processes", () => {
   it("survives a worker killed mid-trial: every trial's result exactly once, the taken-over one reproducible", async () => {
