@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript } from "../src/cli/testing.js";
+import { childPids as childrenOf, processAlive as alive, runScript, spawnScript } from "../src/cli/testing.js";
+import { BullmqTrialQueue } from "../src/queue/bullmq-queue.js";
 import { startRedisServer, type LocalRedis } from "../src/queue/local-redis.js";
 
 /** `npm run sweep`, `npm run worker` and `npm run portfolio` as users run them: real processes, a real redis-server. */
@@ -84,4 +85,93 @@ describe("npm run sweep: a real run", () => {
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout.trim()) as { reused: number }).reused).toBe(1);
   }, 240_000);
+});
+
+
+describe("npm run sweep --resume after the submitting process died", () => {
+  it("SIGKILL mid-trial (its local worker with it): --resume finishes the sweep, every trial once, nothing run again", async () => {
+    const file = join(dir, "resume.json");
+    const spec = {
+      name: "resume",
+      base: { preset: "default", envPreset: "seed", engine: "fused" },
+      grid: { "agent.ppo.learningRate": [0.001, 0.002, 0.003] },
+      seeds: [0],
+      windows: { split: { trainStart: "2022-10-01", trainEnd: "2022-11-15", testEnd: "2022-12-15" } },
+      budget: { steps: 6_144 },
+    };
+    writeFileSync(file, JSON.stringify(spec));
+    const out = join(dir, "resume-out");
+    const args = ["--file", file, "--redis", redis.url, "--workers", "1", "--lock-ms", "1000", "--out", out, "--queue", "resume-test", "--json"];
+    const first = spawnScript("scripts/sweep.ts", args, { timeoutMs: 200_000 });
+    const queue = await BullmqTrialQueue.connect(redis.url, { queueName: "resume-test" });
+    try {
+      // Killed once the second trial is training (the first is done): one trial finished, one mid-way, one queued.
+      let killedOn: string | null = null;
+      let trialProcesses: number[] = [];
+      const deadline = Date.now() + 180_000;
+      while (killedOn === null && Date.now() < deadline && first.child.exitCode === null) {
+        const jobs = await queue.queue.getJobs(["active"]);
+        const counts = await queue.queue.getJobCounts("completed");
+        const active = jobs.find((j) => typeof j.progress === "object" && (j.progress as { update?: number }).update! >= 1);
+        if (active !== undefined && counts["completed"] === 1) {
+          trialProcesses = childrenOf(first.pid);
+          first.child.kill("SIGKILL");
+          killedOn = active.id!;
+        } else await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(killedOn).not.toBeNull();
+      await first.done;
+      // Its trial process noticed and exited: it does not train on beside the next worker.
+      expect(trialProcesses.length).toBeGreaterThan(0);
+      const gone = Date.now() + 5_000;
+      while (trialProcesses.some(alive) && Date.now() < gone) await new Promise((res) => setTimeout(res, 100));
+      expect(trialProcesses.filter(alive)).toEqual([]);
+
+      const again = await runScript("scripts/sweep.ts", [...args, "--resume"], { timeoutMs: 200_000 });
+      expect(again.stderr).not.toMatch(/\n\s+at /);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/sweep resume: 3 trial\(s\), 1 already done/);
+      const json = JSON.parse(again.stdout.trim().split("\n").at(-1)!) as { trials: { id: string }[]; failed: unknown[]; reused: number };
+      expect(json.reused).toBe(1);
+      expect(json.failed).toEqual([]);
+      expect(json.trials.map((t) => t.id).sort()).toEqual([...new Set(json.trials.map((t) => t.id))].sort());
+      expect(json.trials).toHaveLength(3);
+      expect(json.trials.map((t) => t.id)).toContain(killedOn);
+      expect(await queue.queue.getJobCounts("completed", "failed", "active", "wait")).toEqual({ completed: 3, failed: 0, active: 0, wait: 0 });
+      // The stalled-job check gave the killed trial to the new worker.
+      expect(again.stderr).toMatch(new RegExp(`trial ${killedOn} \\(\\d\\) started \\(attempt \\d, after a stalled worker\\)`));
+      for (const t of json.trials) expect(existsSync(join(out, "trials", t.id, "result.json"))).toBe(true);
+    } finally {
+      if (first.child.exitCode === null) first.child.kill("SIGKILL");
+      await queue.close();
+    }
+  }, 400_000);
+});
+
+describe("npm run worker / sweep: Redis gone, then a stop", () => {
+  it("SIGTERM to a worker mid-trial and SIGINT to the submitter: each exits (143, 130) instead of waiting on Redis, one line saying why", async () => {
+    const own = await startRedisServer();
+    const file = join(dir, "gone.json");
+    writeFileSync(file, JSON.stringify({ name: "gone", base: { preset: "default", envPreset: "seed", engine: "fused" }, seeds: [0], windows: { split: { trainStart: "2022-10-01", trainEnd: "2022-11-15", testEnd: "2022-12-15" } }, budget: { steps: 200_000 } }));
+    const worker = spawnScript("scripts/worker.ts", ["--redis", own.url, "--queue", "gone", "--name", "W"], { timeoutMs: 150_000 });
+    const sweep = spawnScript("scripts/sweep.ts", ["--file", file, "--redis", own.url, "--workers", "0", "--queue", "gone", "--out", join(dir, "gone-out")], { timeoutMs: 150_000 });
+    try {
+      await worker.waitFor(/W: trial t-[0-9a-f]+ \(0\) started/, 120_000);
+      own.process.kill("SIGKILL");
+      await worker.waitFor(/W: connect ECONNREFUSED/, 20_000);
+      // A stop that hung on the lost Redis would be killed by spawnScript's timeout: code null, not 143.
+      worker.child.kill("SIGTERM");
+      const w = await worker.done;
+      expect(w.code).toBe(143);
+      expect(w.stdout + w.stderr).toMatch(/W: Redis did not answer within 5 s; disconnected, trial t-[0-9a-f]+ not handed back \(another worker takes it once its lock expires\)/);
+      sweep.child.kill("SIGINT");
+      const s = await sweep.done;
+      expect(s.code).toBe(130);
+      expect(s.stderr).toContain("npm run sweep: interrupted: stopped waiting for sweep gone; its trials stay queued");
+      expect(s.stderr + s.stdout).not.toMatch(/\n\s+at /);
+    } finally {
+      for (const p of [worker, sweep]) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+      await own.stop();
+    }
+  }, 200_000);
 });

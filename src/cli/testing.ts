@@ -3,6 +3,7 @@
  * and look at its exit status and output. Used by every command's test (scripts/*.test.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -107,6 +108,29 @@ export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the processes whose parent is `pid` (Linux /proc): a worker's trial processes, say. */
+export function childPids(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Whether process `pid` is alive (exists and is not a zombie; Linux /proc). */
+export function processAlive(pid: number): boolean {
+  try {
+    return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
   } catch {
     return false;
   }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expandSweep, parseSweepFile, runSweep, runTrial, type ExpandedSweep } from "../jobs/sweep/index.js";
+import { cpuSecondsSince } from "../jobs/sweep/trial.js";
 import { BullmqTrialQueue } from "./bullmq-queue.js";
 import { startRedisServer } from "./local-redis.js";
 import { startPoolWorker } from "./pool-worker.js";
@@ -39,6 +40,15 @@ export interface SweepBenchFigures {
   readonly sweep_queue_overhead_per_trial_ms: number;
   /** Median of (1-worker wall − direct wall) / trials: the queue's cost against no queue at all. */
   readonly sweep_overhead_vs_direct_per_trial_ms: number;
+  /**
+   * CPU seconds (user + system) beside the wall times, medians over the rounds: this process (the submitter, and
+   * the pool workers' own threads, which live here) plus the trial processes' CPU inside their trials.
+   */
+  readonly sweep_direct_cpu_s: number;
+  readonly sweep_1_worker_cpu_s: number;
+  readonly sweep_2_workers_cpu_s: number;
+  /** Median of this process's CPU during the 1-worker sweep per trial: submitting, polling, handing out, IPC. */
+  readonly sweep_queue_overhead_cpu_per_trial_ms: number;
 }
 
 /** A sweep of `trials` trials; `round` changes the seed, so every round's trials are new jobs. */
@@ -85,23 +95,41 @@ export async function benchSweepThroughput(opts: SweepBenchOptions = {}): Promis
     const one: number[] = [];
     const two: number[] = [];
     const inside: number[] = [];
-    const viaQueue = async (workers: 1 | 2, round: number): Promise<{ wall: number; inside: number }> => {
+    const directCpu: number[] = [];
+    const oneCpu: number[] = [];
+    const twoCpu: number[] = [];
+    const hereCpu: number[] = [];
+    const viaQueue = async (workers: 1 | 2, round: number): Promise<{ wall: number; inside: number; cpu: number; here: number }> => {
       const sweep = benchSweep(`bench-${workers}`, round === 999 ? 2 * workers : trials, steps, round);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const r = await runSweep({ sweep, file: "bench", root: join(dir, `q${workers}-${round}`), queue: queues[workers], pollMs: 20, resamples: 50 });
-      return { wall: (performance.now() - t0) / 1000, inside: r.summary.trials.reduce((s, t) => s + t.seconds, 0) };
+      const here = cpuSecondsSince(c0);
+      // The trials' CPU was spent in the trial processes: each result carries its own.
+      const outcomes = await Promise.all(sweep.trials.map((t) => queues[workers].outcome(t.id)));
+      const inTrials = outcomes.reduce((s, o) => s + (o !== null && "result" in o ? o.result.cpuSeconds : 0), 0);
+      return { wall: (performance.now() - t0) / 1000, inside: r.summary.trials.reduce((s, t) => s + t.seconds, 0), cpu: here + inTrials, here };
     };
     await viaQueue(1, 999);
     await viaQueue(2, 999);
     for (let round = 0; round < rounds; round++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (const t of benchSweep("direct", trials, steps, round).trials) await runTrial(t, { resultsDir: join(dir, `direct-${round}`) });
       direct.push((performance.now() - t0) / 1000);
+      directCpu.push(cpuSecondsSince(c0));
       const a = await viaQueue(1, round);
       one.push(a.wall);
       inside.push(a.inside);
-      two.push((await viaQueue(2, round)).wall);
-      log(`sweep round ${round + 1}/${rounds}: ${trials} trials of ${steps} steps: direct ${direct.at(-1)!.toFixed(1)} s, 1 worker ${a.wall.toFixed(1)} s (trials inside: ${a.inside.toFixed(1)} s), 2 workers ${two.at(-1)!.toFixed(1)} s`);
+      oneCpu.push(a.cpu);
+      hereCpu.push(a.here);
+      const b = await viaQueue(2, round);
+      two.push(b.wall);
+      twoCpu.push(b.cpu);
+      log(
+        `sweep round ${round + 1}/${rounds}: ${trials} trials of ${steps} steps: direct ${direct.at(-1)!.toFixed(1)} s (CPU ${directCpu.at(-1)!.toFixed(1)} s), ` +
+          `1 worker ${a.wall.toFixed(1)} s (CPU ${a.cpu.toFixed(1)} s; trials inside: ${a.inside.toFixed(1)} s), 2 workers ${b.wall.toFixed(1)} s (CPU ${b.cpu.toFixed(1)} s)`,
+      );
     }
     const speedups = one.map((w, i) => w / two[i]!);
     const figures: SweepBenchFigures = {
@@ -116,6 +144,10 @@ export async function benchSweepThroughput(opts: SweepBenchOptions = {}): Promis
       sweep_speedup_2_workers: median(speedups),
       sweep_queue_overhead_per_trial_ms: median(one.map((w, i) => (1000 * (w - inside[i]!)) / trials)),
       sweep_overhead_vs_direct_per_trial_ms: median(one.map((w, i) => (1000 * (w - direct[i]!)) / trials)),
+      sweep_direct_cpu_s: median(directCpu),
+      sweep_1_worker_cpu_s: median(oneCpu),
+      sweep_2_workers_cpu_s: median(twoCpu),
+      sweep_queue_overhead_cpu_per_trial_ms: median(hereCpu.map((c) => (1000 * c) / trials)),
     };
     log(`sweep: 2 workers give ${figures.sweep_speedup_2_workers.toFixed(2)}× the throughput of 1 (median of ${rounds} side-by-side rounds); queue overhead ${figures.sweep_queue_overhead_per_trial_ms.toFixed(0)} ms per trial`);
     return figures;

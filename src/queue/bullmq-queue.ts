@@ -69,6 +69,30 @@ export async function probeRedis(url: string, timeoutMs = 5_000): Promise<void> 
   }
 }
 
+/**
+ * Runs `close`; when it has not finished within `ms` (BullMQ waits on a Redis that does not answer, for ever),
+ * runs `disconnect` (ends the connections without a word to Redis) and returns false. A stop must never hang on
+ * a lost Redis.
+ */
+export async function closeOrDisconnect(close: () => Promise<void>, disconnect: () => Promise<void>, ms: number): Promise<boolean> {
+  const closing = close().then(
+    () => true,
+    () => true,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const closed = await Promise.race([closing, late]);
+  clearTimeout(timer);
+  if (!closed) {
+    // disconnect() itself may wait on a connection that never ends: at most a second more.
+    await Promise.race([disconnect().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  }
+  return closed;
+}
+
+/** How long a close waits for Redis before it disconnects (ms). */
+export const CLOSE_TIMEOUT_MS = 5_000;
+
 function stateOf(s: string): TrialState {
   if (s === "completed" || s === "failed" || s === "active") return s;
   if (s === "unknown") return "missing";
@@ -129,7 +153,12 @@ export class BullmqTrialQueue implements TrialQueue {
     return null;
   }
 
-  async close(): Promise<void> {
-    await this.queue.close();
+  /** Closes the queue's connections; false when Redis did not answer within `timeoutMs` (disconnected instead). */
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<boolean> {
+    return closeOrDisconnect(
+      () => this.queue.close(),
+      () => this.queue.disconnect(),
+      timeoutMs,
+    );
   }
 }

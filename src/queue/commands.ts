@@ -33,7 +33,13 @@ export async function runSweepOnQueue(opts: SweepOnQueueOptions): Promise<RunSwe
   const file = readSweepFile(opts.file);
   const sweep = expandSweep(file, { where: opts.file });
   const root = resolve(opts.out ?? `checkpoints/sweeps/${file.name}`);
-  const queue = await BullmqTrialQueue.connect(opts.redis, opts.queueName === undefined ? {} : { queueName: opts.queueName });
+  // Redis lost while waiting: one line per new error (BullMQ reconnects; progress resumes when it is back).
+  let lastError = "";
+  const onError = (err: Error): void => {
+    if (err.message !== lastError) log(`sweep ${file.name}: queue: ${err.message} (retrying)`);
+    lastError = err.message;
+  };
+  const queue = await BullmqTrialQueue.connect(opts.redis, { onError, ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }) });
   const workers: PoolWorker[] = [];
   try {
     for (let k = 0; k < opts.workers; k++) {

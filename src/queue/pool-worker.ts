@@ -6,8 +6,13 @@
  *
  * Faults: a worker killed mid-trial stops renewing its lock; after `lockMs` BullMQ's stalled-job check (run by
  * every live worker every `lockMs`) moves the job back to waiting and another worker runs it, from the runs the
- * first one finished (their files are written atomically), each reproducible from its seed. Closing a worker
- * (SIGINT/SIGTERM) kills its trial process and hands the job back to the queue at once.
+ * first one finished (their files are written atomically), each reproducible from its seed. Its trial process
+ * exits as soon as its worker is gone. A worker that is alive but cannot renew its lock (frozen, cut off from
+ * Redis) is fenced: its trial process holds a lease that every successful lock renewal extends and that ends
+ * before the lock can expire (LEASE_FRACTION of lockMs), so it has stopped before another worker can take the
+ * trial; if the worker still holds the lock when it notices (it was only slow), it runs the trial again in a
+ * fresh trial process, from the finished runs. Closing a worker (SIGINT/SIGTERM) kills its trial process and
+ * hands the job back to the queue at once.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -15,7 +20,8 @@ import { hostname } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WaitingError, Worker, type Job } from "bullmq";
 import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
-import { connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
+import { EXIT_LEASE_LOST } from "./child-exit.js";
+import { CLOSE_TIMEOUT_MS, closeOrDisconnect, connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
 
 export interface PoolWorkerOptions {
   readonly redis: string;
@@ -26,6 +32,8 @@ export interface PoolWorkerOptions {
   readonly lockMs?: number;
   /** Trial lines (started, finished, failed). */
   readonly log?: (line: string) => void;
+  /** How long close() waits for Redis before it disconnects without handing the trial back (default 5 s). */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface PoolWorker {
@@ -42,6 +50,13 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 type ChildMessage = { type: "ready" } | { type: "progress"; progress: TrialProgress } | { type: "result"; result: TrialResult } | { type: "error"; message: string };
 
 let counter = 0;
+
+/**
+ * A trial process's lease, as a fraction of lockMs after the worker last renewed (or took) the lock: the lock
+ * itself lasts lockMs from that renewal, so the trial process stops with 0.2 × lockMs to spare (renewals come
+ * every lockMs / 2, so one late renewal does not end the lease).
+ */
+export const LEASE_FRACTION = 0.8;
 
 export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWorker> {
   await probeRedis(opts.redis);
@@ -73,6 +88,11 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
   // The trial process first, warm: the worker takes no trial it cannot start at once.
   await ensureChild();
 
+  const leaseMs = Math.floor(LEASE_FRACTION * lockMs);
+  /** The job whose lock this worker renews for its trial process (one at a time: concurrency 1). */
+  let leased: string | null = null;
+  /** The trial process's lease as this worker gave it (Date.now() time): past it, the job may be another's. */
+  let leaseUntil = 0;
   const runInChild = async (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> => {
     const c = await ensureChild();
     return new Promise((resolve, reject) => {
@@ -83,7 +103,7 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new ChildGone(`the trial process exited (${signal ?? code})`));
+        reject(new ChildGone(`the trial process exited (${signal ?? code})`, code === EXIT_LEASE_LOST));
       };
       const cleanup = (): void => {
         c.off("message", onMessage);
@@ -91,7 +111,8 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       };
       c.on("message", onMessage);
       c.once("exit", onExit);
-      c.send({ type: "run", ...data });
+      leaseUntil = Date.now() + leaseMs;
+      c.send({ type: "run", ...data, until: leaseUntil });
     });
   };
 
@@ -99,14 +120,34 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     const { trial } = job.data;
     log(`${name}: trial ${trial.id} (${trial.index}) started${job.attemptsStarted > 1 || job.stalledCounter > 0 ? ` (attempt ${job.attemptsStarted}, after a stalled worker)` : ""}`);
     let lastSent = 0;
+    const onProgress = (p: TrialProgress): void => {
+      const now = Date.now();
+      // Progress read after the lease ended (this worker was frozen, its trial process's last messages still in
+      // the channel) is not written: the job may be another worker's by now.
+      if (now > leaseUntil) return;
+      if (now - lastSent < 100 && p.update !== 0) return;
+      lastSent = now;
+      const progress: TrialJobProgress = { ...p, worker: name };
+      job.updateProgress(progress as unknown as object).catch(() => {});
+    };
+    leased = job.id ?? null;
     try {
-      const result = await runInChild(job.data, (p) => {
-        const now = Date.now();
-        if (now - lastSent < 100 && p.update !== 0) return;
-        lastSent = now;
-        const progress: TrialJobProgress = { ...p, worker: name };
-        job.updateProgress(progress as unknown as object).catch(() => {});
-      });
+      let result: TrialResult | null = null;
+      while (result === null) {
+        try {
+          result = await runInChild(job.data, onProgress);
+        } catch (err) {
+          if (!(err instanceof ChildGone && err.leaseLost) || closing) throw err;
+          // The lease ended before a renewal came (this worker was frozen, slow, or cut off from Redis). If the
+          // lock is still this worker's, nobody else runs the trial: run it again from its finished runs.
+          const stillOurs = await job.extendLock(token ?? "", lockMs).then(
+            (n) => n === 1,
+            () => false,
+          );
+          if (!stillOurs) throw new LockLost(`${name}: lost the lock of trial ${trial.id} (no renewal for ${leaseMs} ms: frozen or cut off from Redis?); its trial process stopped, the stalled-job check hands the trial to another worker`);
+          log(`${name}: trial ${trial.id}: a lock renewal came late; the trial process restarts from the finished runs`);
+        }
+      }
       completed++;
       log(`${name}: trial ${trial.id} done in ${result.seconds.toFixed(1)} s${result.resumedRuns > 0 ? ` (${result.resumedRuns} run(s) resumed from files)` : ""}`);
       return result;
@@ -117,8 +158,16 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
         log(`${name}: trial ${trial.id} handed back to the queue`);
         throw new WaitingError();
       }
+      if (err instanceof LockLost) {
+        // Not a failure of the trial: the job is left as Redis has it (the stalled-job check moves it back to
+        // waiting once the lock has expired), never marked failed or completed by a worker that does not own it.
+        log(err.message);
+        throw new WaitingError();
+      }
       log(`${name}: trial ${trial.id} failed: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
+    } finally {
+      leased = null;
     }
   };
 
@@ -136,6 +185,13 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     if (err.message !== lastError) log(`${name}: ${err.message}`);
     lastError = err.message;
   });
+  // Each renewal of the running trial's lock extends its trial process's lease.
+  worker.on("locksRenewed", ({ jobIds }: { jobIds: string[] }) => {
+    const c = child as ChildProcess | null;
+    if (leased === null || !jobIds.includes(leased)) return;
+    leaseUntil = Date.now() + leaseMs;
+    if (c !== null && c.connected) c.send({ type: "lease", until: leaseUntil });
+  });
   await worker.waitUntilReady();
 
   return {
@@ -146,9 +202,16 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
     async close() {
       closing = true;
       const c = child as ChildProcess | null;
-      const closed = worker.close();
+      const running = leased;
+      const closed = closeOrDisconnect(
+        () => worker.close(),
+        () => worker.disconnect(),
+        opts.closeTimeoutMs ?? CLOSE_TIMEOUT_MS,
+      );
       if (c !== null && c.exitCode === null) c.kill("SIGKILL");
-      await closed;
+      if (!(await closed)) {
+        log(`${name}: Redis did not answer within ${((opts.closeTimeoutMs ?? CLOSE_TIMEOUT_MS) / 1000).toFixed(0)} s; disconnected${running === null ? "" : `, trial ${running} not handed back (another worker takes it once its lock expires)`}`);
+      }
       child = null;
     },
   };
@@ -156,4 +219,16 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
 
 class ChildGone extends Error {
   override readonly name = "ChildGone";
+  constructor(
+    message: string,
+    /** It stopped because its lease ran out (EXIT_LEASE_LOST), not because it crashed or was killed. */
+    readonly leaseLost = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The worker no longer holds the trial's lock: another worker may run it (not a failure of the trial). */
+class LockLost extends Error {
+  override readonly name = "LockLost";
 }

@@ -5,13 +5,14 @@
  * worker processes start in seconds on an idle machine, in tens of seconds on a busy one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expandSweep, parseSweepFile, runTrial, sweepTable, type SweepFileInput, type TrialResult } from "../jobs/sweep/index.js";
+import { childPids as childrenOf, processAlive as alive } from "../cli/testing.js";
 import { BullmqTrialQueue } from "./bullmq-queue.js";
 import { runSweepOnQueue } from "./commands.js";
 import { startRedisServer, type LocalRedis } from "./local-redis.js";
@@ -45,8 +46,8 @@ const SWEEP: SweepFileInput = {
 };
 
 /** A worker process (`npm run worker`), resolved once it serves the queue. */
-function startWorker(name: string, lockMs: number): Promise<{ proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ["--import", TSX, join(ROOT, "scripts/worker.ts"), "--redis", redis.url, "--name", name, "--lock-ms", String(lockMs), "--queue", "test-trials"], {
+function startWorker(name: string, lockMs: number, queue = "test-trials"): Promise<{ proc: ChildProcess; output: () => string }> {
+  const proc = spawn(process.execPath, ["--import", TSX, join(ROOT, "scripts/worker.ts"), "--redis", redis.url, "--name", name, "--lock-ms", String(lockMs), "--queue", queue], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -65,21 +66,6 @@ function startWorker(name: string, lockMs: number): Promise<{ proc: ChildProcess
   });
 }
 
-/** Pids of the processes whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
 
 describe("sweep on BullMQ with two worker processes", () => {
   it("survives a worker killed mid-trial: every trial's result exactly once, the taken-over one reproducible", async () => {
@@ -182,4 +168,59 @@ describe("sweep on BullMQ with two worker processes", () => {
     expect(b.output()).toMatch(new RegExp(`B: trial ${two.id} handed back to the queue`));
     await queue.close();
   }, 240_000);
+});
+
+describe("sweep on BullMQ: a worker frozen mid-trial (SIGSTOP) is fenced", () => {
+  let c: WorkerProc;
+  let d: WorkerProc;
+  beforeAll(async () => {
+    [c, d] = await Promise.all([startWorker("C", 1_500, "test-frozen"), startWorker("D", 1_500, "test-frozen")]);
+  }, 240_000);
+
+  it("its trial process stops before another worker takes the trial; thawed, it marks nothing failed or done", async () => {
+    const spec: SweepFileInput = { ...SWEEP, name: "frozen", grid: { "agent.ppo.learningRate": [0.0011, 0.0021] }, seeds: [0], budget: { steps: 8_192 } };
+    const file = join(dir, "frozen.json");
+    writeFileSync(file, JSON.stringify(spec));
+    let frozen: { trial: string; trialProcesses: number[] } | null = null;
+    // When D first reports progress on the frozen trial, C's trial process must be gone already.
+    let cTrainingWhenDStarted: boolean | null = null;
+    const r = await runSweepOnQueue({
+      file,
+      redis: redis.url,
+      workers: 0,
+      out: join(dir, "frozen"),
+      queueName: "test-frozen",
+      pollMs: 50,
+      onProgress: (p) => {
+        const onC = p.active.find((s) => s.worker === "C" && s.progress !== null && s.progress.update >= 1);
+        if (frozen === null && onC !== undefined) {
+          frozen = { trial: onC.id, trialProcesses: childrenOf(c.proc.pid!) };
+          c.proc.kill("SIGSTOP"); // the worker freezes; its trial process would train on
+        }
+        const f = frozen as { trial: string; trialProcesses: number[] } | null;
+        if (f !== null && cTrainingWhenDStarted === null && p.active.some((s) => s.id === f.trial && s.worker === "D")) {
+          cTrainingWhenDStarted = f.trialProcesses.some(alive);
+        }
+      },
+    });
+    expect(frozen).not.toBeNull();
+    const f = frozen as unknown as { trial: string; trialProcesses: number[] };
+    expect(f.trialProcesses.length).toBeGreaterThan(0);
+    expect(cTrainingWhenDStarted).toBe(false);
+    expect(r.summary.failed).toEqual([]);
+    expect(r.summary.trials).toHaveLength(2);
+
+    // Thawed, C finds its lock gone: it logs one line and leaves the job alone (D's result stands).
+    c.proc.kill("SIGCONT");
+    const deadline = Date.now() + 30_000;
+    while (!c.output().includes(`C: lost the lock of trial ${f.trial}`) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    expect(c.output()).toContain(`C: lost the lock of trial ${f.trial}`);
+    await new Promise((res) => setTimeout(res, 500));
+    const queue = await BullmqTrialQueue.connect(redis.url, { queueName: "test-frozen" });
+    expect(await queue.queue.getJobCounts("completed", "failed", "active", "wait")).toEqual({ completed: 2, failed: 0, active: 0, wait: 0 });
+    const statuses = await queue.status(r.summary.trials.map((t) => t.id));
+    expect(statuses.find((s) => s.id === f.trial)!.worker).toBe("D");
+    await queue.close();
+    expect(c.proc.exitCode).toBeNull(); // C serves on
+  }, 300_000);
 });

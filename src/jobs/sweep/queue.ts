@@ -27,7 +27,8 @@ export interface TrialQueue {
   status(ids: readonly string[]): Promise<readonly TrialStatus[]>;
   /** The outcome of a completed or failed trial; null while it is not finished. */
   outcome(id: string): Promise<TrialOutcome | null>;
-  close(): Promise<void>;
+  /** Releases the queue's connections (resolves false when that could not be done cleanly, e.g. Redis gone). */
+  close(): Promise<unknown>;
 }
 
 /** Runs submitted trials sequentially in this process, in submission order. */

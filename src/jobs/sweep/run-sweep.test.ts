@@ -1,5 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InProcessTrialQueue } from "./queue.js";
@@ -26,13 +27,25 @@ describe("runSweep (in-process queue)", () => {
   it("runs every trial, writes the ranked table, the report and summary.json, and the --json trials", async () => {
     const queue = new InProcessTrialQueue();
     const lines: string[] = [];
-    const r = await runSweep({ sweep, file: "tiny.json", root, queue, log: (l) => lines.push(l), resamples: 100, progressEveryMs: 0 });
+    // Polled often with a signal: its abort listeners must not pile up poll after poll.
+    const signal = new AbortController().signal;
+    let polls = 0;
+    let listeners = 0;
+    const onProgress = (): void => {
+      polls++;
+      listeners = Math.max(listeners, getEventListeners(signal, "abort").length);
+    };
+    const r = await runSweep({ sweep, file: "tiny.json", root, queue, log: (l) => lines.push(l), resamples: 100, progressEveryMs: 0, pollMs: 5, signal, onProgress });
     await queue.close();
+    expect(polls).toBeGreaterThan(5);
+    expect(listeners).toBeLessThanOrEqual(1);
     expect(r.summary.trials).toHaveLength(2);
     expect(r.summary.trialsTried).toBe(2);
     expect(r.table).toMatch(/agent\.ppo\.learningRate/);
     expect(r.table).toMatch(/deflated Sharpe ratio for N = 2 trial\(s\) tried/);
     for (const p of [r.tablePath, r.reportPath, r.summaryPath, join(root, "sweep.json")]) expect(existsSync(p)).toBe(true);
+    const progress = JSON.parse(readFileSync(join(root, "progress.json"), "utf8")) as Record<string, unknown>;
+    expect(progress).toMatchObject({ format: "drl-trading-lab/sweep-progress", name: "tiny", finished: true, total: 2, completed: 2, failed: 0, waiting: 0, active: [] });
     const trials = r.json["trials"] as { id: string; varied: Record<string, number>; seeds: number[]; outOfSample: { sharpe: { mean: number } } }[];
     expect(trials.map((t) => t.varied["agent.ppo.learningRate"]).sort()).toEqual([0.001, 0.003]);
     expect(trials[0]!.seeds).toEqual([0]);
@@ -58,5 +71,17 @@ describe("runSweep (in-process queue)", () => {
     const other = expandSweep(parseSweepFile({ ...TINY_SWEEP, budget: { steps: 512 } }));
     await expect(runSweep({ sweep: other, file: "other.json", root, queue: new InProcessTrialQueue() })).rejects.toThrow(SweepSpecError);
     await expect(runSweep({ sweep, file: "tiny.json", root: join(dir, "empty"), queue: new InProcessTrialQueue(), resume: true })).rejects.toThrow(/no sweep to resume/);
+  });
+
+  it("never writes into a folder of the user's: refused before anything is queued, the files untouched", async () => {
+    const mine = join(dir, "mine");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "notes.txt"), "my notes");
+    writeFileSync(join(mine, "table.txt"), "my table");
+    const queue = new InProcessTrialQueue();
+    await expect(runSweep({ sweep, file: "tiny.json", root: mine, queue })).rejects.toThrow(/notes\.txt|not a sweep folder|project did not write/);
+    expect(await queue.status(sweep.trials.map((t) => t.id))).toEqual(sweep.trials.map((t) => ({ id: t.id, state: "missing", progress: null, worker: null })));
+    expect(readdirSync(mine).sort()).toEqual(["notes.txt", "table.txt"]);
+    expect(readFileSync(join(mine, "table.txt"), "utf8")).toBe("my table");
   });
 });

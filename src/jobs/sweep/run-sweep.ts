@@ -5,7 +5,7 @@
  * resumed sweep submits the same trial ids: finished trials are reused, failed and missing ones run again.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { writeHtmlPage } from "../../charts/index.js";
 import { collectVersions } from "../../report/provenance.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
@@ -123,7 +123,41 @@ export function describeSweepFolder(dir: string): string | null {
 }
 
 /** A sweep's output folder as an output (src/util/safe-output.ts): its record, its trials' files, the table and reports. */
-export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
+export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "progress.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
+
+export const SWEEP_PROGRESS_FORMAT = "drl-trading-lab/sweep-progress";
+
+/** <root>/progress.json: the whole sweep's progress for readers without Redis (a dashboard, a notebook, `cat`). */
+export interface SweepProgressFile {
+  readonly format: typeof SWEEP_PROGRESS_FORMAT;
+  readonly name: string;
+  readonly updatedAt: string;
+  /** True once every trial is completed or failed (the table and report are being written). */
+  readonly finished: boolean;
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly waiting: number;
+  readonly active: readonly { readonly id: string; readonly worker: string | null; readonly run: number | null; readonly runs: number | null; readonly update: number | null; readonly updates: number | null }[];
+  /** Seconds since this submitter started waiting. */
+  readonly seconds: number;
+}
+
+function writeProgress(root: string, name: string, p: SweepProgress, finished: boolean): void {
+  const file: SweepProgressFile = {
+    format: SWEEP_PROGRESS_FORMAT,
+    name,
+    updatedAt: new Date().toISOString(),
+    finished,
+    total: p.total,
+    completed: p.completed,
+    failed: p.failed,
+    waiting: p.waiting,
+    active: p.active.map((s) => ({ id: s.id, worker: s.worker, run: s.progress?.run ?? null, runs: s.progress?.runs ?? null, update: s.progress?.update ?? null, updates: s.progress?.updates ?? null })),
+    seconds: p.seconds,
+  };
+  writeFileAtomic(join(root, "progress.json"), `${JSON.stringify(file, null, 2)}\n`);
+}
 
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   // The folder is claimed (checked and locked) before anything is queued: never a folder the project did not
@@ -152,6 +186,8 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   const every = opts.progressEveryMs ?? 2_000;
   let lastLine = "";
   let lastAt = -Infinity;
+  let lastWritten = "";
+  let writtenAt = -Infinity;
   for (;;) {
     if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (npm run sweep -- --file ${opts.file} --resume picks it up)`);
     // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
@@ -169,18 +205,27 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
     const line = progressLine(sweep.file.name, p);
     const key = line.replace(/, \d+ s$/, "");
     const now = performance.now();
+    const finished = p.completed + p.failed === p.total;
+    // The file follows every change (at most once a second), the log line at most every `every` ms.
+    if (key !== lastWritten && (now - writtenAt >= 1_000 || finished)) {
+      writeProgress(opts.root, sweep.file.name, p, finished);
+      lastWritten = key;
+      writtenAt = now;
+    }
     if (key !== lastLine && now - lastAt >= every) {
       log(line);
       lastLine = key;
       lastAt = now;
     }
-    if (p.completed + p.failed === p.total) break;
+    if (finished) break;
     if (statuses.some((s) => s.state === "missing")) {
       throw new SweepSpecError(opts.root, `trial(s) ${statuses.filter((s) => s.state === "missing").map((s) => s.id).join(", ")} vanished from the queue (removed by hand?); resubmit the sweep`);
     }
+    // The abort listener goes with its timer: one per poll would pile up over a long sweep (and Node warns).
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      opts.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const onAbort = (): void => (clearTimeout(timer), resolve());
+      const timer = setTimeout(() => (opts.signal?.removeEventListener("abort", onAbort), resolve()), pollMs);
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
   const outcomes = new Map<string, TrialOutcome>();
@@ -188,6 +233,14 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
     const o = await queue.outcome(id);
     if (o !== null) outcomes.set(id, o);
   }
+  // A trial finished for another sweep folder (the same trial, submitted with another --out) is reused as it
+  // is: its result is the job's, its files stay where it ran. Said, so nobody looks for them here.
+  const elsewhere = [...outcomes.values()].flatMap((o) => {
+    if (!("result" in o)) return [];
+    const rel = relative(resolve(opts.root), resolve(o.result.dir));
+    return rel.startsWith("..") || isAbsolute(rel) ? [o.result.dir] : [];
+  });
+  if (elsewhere.length > 0) log(`sweep ${sweep.file.name}: ${elsewhere.length} reused trial(s) keep their files in the folder they ran for (${elsewhere[0]}${elsewhere.length > 1 ? ", …" : ""})`);
   const summary = summariseSweep(sweep.trials, outcomes, { rankMetric: sweep.file.rank.metric, ...(opts.resamples === undefined ? {} : { resamples: opts.resamples }) });
   const table = sweepText(summary);
   const tablePath = join(opts.root, "table.txt");

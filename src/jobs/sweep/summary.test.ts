@@ -22,7 +22,7 @@ function run(fold: number, seed: number, returns: number[]): RunResult {
 
 function trial(id: string, index: number, runs: RunResult[]): { spec: TrialSpec; result: TrialResult } {
   const spec: TrialSpec = { id, index, kind: "single", varied: { x: index }, config: {}, seeds: [0, 1], folds: [{ index: 0, trainStart: null, trainEnd: "2022-01-01", testEnd: null }, { index: 1, trainStart: null, trainEnd: "2022-02-01", testEnd: null }], budget: { steps: 1, maxSeconds: null }, dataSha256: "x" };
-  return { spec, result: { format: 1, trialId: id, index, kind: "single", varied: spec.varied, seeds: spec.seeds, folds: spec.folds, runs, seconds: 1, resumedRuns: 0, dir: "" } };
+  return { spec, result: { format: 1, trialId: id, index, kind: "single", varied: spec.varied, seeds: spec.seeds, folds: spec.folds, runs, seconds: 1, cpuSeconds: 1, resumedRuns: 0, dir: "" } };
 }
 
 describe("sweep summary", () => {

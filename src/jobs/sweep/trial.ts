@@ -56,6 +56,8 @@ export interface TrialResult {
   readonly runs: readonly RunResult[];
   /** Seconds spent in runTrial (runs resumed from files count 0). */
   readonly seconds: number;
+  /** CPU seconds (user + system) of the process that ran it, spent in runTrial: beside `seconds` on a loaded machine. */
+  readonly cpuSeconds: number;
   /** Runs taken from files an earlier, interrupted attempt wrote. */
   readonly resumedRuns: number;
   /** Where the trial's files are. */
@@ -101,6 +103,7 @@ function readRun(path: string, fold: number, seed: number): RunResult | null {
 
 export async function runTrial(spec: TrialSpec, opts: RunTrialOptions): Promise<TrialResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   // The data, loaded once; it must be the data the trial was submitted for (same path, same content).
   const dataSpec = spec.config["data"];
   let portfolio: LoadedPortfolioMarket | null = null;
@@ -156,6 +159,7 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions): Promise<
     folds: spec.folds,
     runs,
     seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpuSecondsSince(cpu0),
     resumedRuns: resumed,
     dir,
   };
@@ -164,6 +168,12 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions): Promise<
 }
 
 type Progress = (update: number, updates: number) => boolean;
+
+/** User + system CPU seconds of this process since `start` (process.cpuUsage()). */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
 
 async function singleRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: string, candles: Candles, progress: Progress): Promise<Omit<RunResult, "seconds">> {
   let updates = 0;
