@@ -86,8 +86,8 @@ const SECTIONS: readonly Section[] = [
 
 export const benchCommand = defineCommand({
   name: "npm run bench",
-  summary: "Benchmarks: env and training throughput, memory, the ratio to the article's PyTorch agent.",
-  description: "Human-readable lines first; with --json stdout holds only one JSON object merging every section's figures (vs-seed.sh reads it). See docs/env.md and docs/ppo.md.",
+  summary: "Benchmarks: env and training throughput, memory, the ratio to the article's PyTorch agent; the coach, the trader, sweeps.",
+  description: "Human-readable lines first; with --json stdout holds only one JSON object merging every section's figures (vs-seed.sh reads it). See docs/env.md, docs/ppo.md, docs/coach.md, docs/live.md and docs/sweeps.md.",
   flags: {
     only: flag.list("sections to run", { unset: `all (${SECTIONS.map((s) => s.name).join(", ")})`, item: (s) => (SECTIONS.some((x) => x.name === s) ? null : `unknown section "${s}" (expected ${SECTIONS.map((x) => x.name).join(", ")})`) }),
     runs: flag.int("timed runs per figure (median reported)", { min: 1, default: 5 }),
