@@ -15,6 +15,8 @@ import { hostname } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WaitingError, Worker, type Job } from "bullmq";
 import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
+import { stopSignalOf } from "../util/abort.js";
+import { InterruptedError, type StopSignal } from "../util/errors.js";
 import { connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
 
 export interface PoolWorkerOptions {
@@ -26,6 +28,8 @@ export interface PoolWorkerOptions {
   readonly lockMs?: number;
   /** Trial lines (started, finished, failed). */
   readonly log?: (line: string) => void;
+  /** Aborting it while the worker starts (its trial process warms up for seconds) ends the start at once. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PoolWorker {
@@ -64,14 +68,32 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       const onMessage = (m: ChildMessage): void => {
         if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve(c));
       };
-      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`));
+      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`, signal));
       c.on("message", onMessage);
       c.once("exit", onExit);
     });
     return ready;
   };
-  // The trial process first, warm: the worker takes no trial it cannot start at once.
-  await ensureChild();
+  // The trial process first, warm: the worker takes no trial it cannot start at once. A stop while it warms up
+  // (seconds on a loaded machine) ends the start now; so does the trial process dying of SIGINT/SIGTERM (a signal
+  // to the whole process group reaches it too, possibly before this process sees its own).
+  const stopStart = (): void => {
+    const c = child as ChildProcess | null;
+    if (c !== null && c.exitCode === null) c.kill("SIGKILL");
+  };
+  const stoppedWhileStarting = (sig: StopSignal): InterruptedError => new InterruptedError(sig, `stopped by ${sig} while worker ${name} was starting; no trial was taken`);
+  const early = stopSignalOf(opts.signal);
+  if (early !== null) throw stoppedWhileStarting(early);
+  opts.signal?.addEventListener("abort", stopStart, { once: true });
+  try {
+    await ensureChild();
+  } catch (err) {
+    const sig = stopSignalOf(opts.signal) ?? (err instanceof ChildGone ? err.stopSignal : null);
+    if (sig !== null) throw stoppedWhileStarting(sig);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener("abort", stopStart);
+  }
 
   const runInChild = async (data: TrialJobData, onProgress: (p: TrialProgress) => void): Promise<TrialResult> => {
     const c = await ensureChild();
@@ -83,7 +105,7 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new ChildGone(`the trial process exited (${signal ?? code})`));
+        reject(new ChildGone(`the trial process exited (${signal ?? code})`, signal));
       };
       const cleanup = (): void => {
         c.off("message", onMessage);
@@ -111,8 +133,9 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       log(`${name}: trial ${trial.id} done in ${result.seconds.toFixed(1)} s${result.resumedRuns > 0 ? ` (${result.resumedRuns} run(s) resumed from files)` : ""}`);
       return result;
     } catch (err) {
-      if (closing && err instanceof ChildGone) {
-        // Shutting down: the trial goes back to the queue for another worker, now rather than after the lock.
+      if (err instanceof ChildGone && (closing || err.stopSignal !== null)) {
+        // Shutting down (or the trial process was stopped by SIGINT/SIGTERM, e.g. sent to the process group before
+        // this worker saw its own): the trial goes back to the queue, now rather than after the lock, never failed.
         await job.moveToWait(token);
         log(`${name}: trial ${trial.id} handed back to the queue`);
         throw new WaitingError();
@@ -156,4 +179,10 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
 
 class ChildGone extends Error {
   override readonly name = "ChildGone";
+  /** SIGINT/SIGTERM when the trial process died of one (a stop, not the trial's failure); null otherwise. */
+  readonly stopSignal: StopSignal | null;
+  constructor(message: string, signal: string | null) {
+    super(message);
+    this.stopSignal = signal === "SIGINT" || signal === "SIGTERM" ? signal : null;
+  }
 }
