@@ -66,6 +66,18 @@ describe("npm start stops cleanly", () => {
   });
 });
 
+describe("npm run null-experiment stops on a signal", () => {
+  // Its loop was synchronous for minutes: SIGTERM was never seen and the run went on to its end (exit 0).
+  it("SIGTERM during the experiment: exit 143 at the next market, nothing written", async () => {
+    const run = spawnScript("scripts/null-experiment.ts", ["--markets", "500"], { cwd: dir });
+    await run.waitFor(/null experiment: 4 experiments × 500 markets/);
+    run.child.kill("SIGTERM");
+    const r = await run.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/npm run null-experiment: interrupted: stopped after \d+ of 500 markets; nothing was written/);
+  });
+});
+
 describe("runtime errors are one line, exit 1, before any expensive work", () => {
   it("npm start -- --split 2030-01-01 (was: 40 KB of minified tfjs, exit 7)", async () => {
     const r = await runScript("scripts/main.ts", ["--split", "2030-01-01", "--run", "x"], { cwd: dir });
