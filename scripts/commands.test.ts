@@ -24,6 +24,9 @@ const COMMANDS = [
   ["scripts/notebooks-html.ts", "npm run notebooks:html", ["--out", "--budget", "--no-check", "--force"]],
   ["scripts/market-calibration.ts", "npm run market-calibration", ["--real", "--check"]],
   ["scripts/null-experiment.ts", "npm run null-experiment", ["--markets", "--hours", "--runs", "--resamples", "--write"]],
+  ["scripts/coach-experiment.ts", "npm run coach-experiment", ["--data", "--rules", "--seeds", "--steps", "--folds", "--preset", "--checkpoints", "--start", "--end", "--resamples", "--run", "--force", "--json"]],
+  ["scripts/trade.ts", "npm run trade", ["--checkpoint", "--exchange", "--symbol", "--timeframe", "--redis", "--journal", "--replay", "--tick-ms", "--max-ticks", "--json"]],
+  ["scripts/coach.ts", "npm run coach", ["--redis", "--rules", "--llm", "--state", "--coach-id", "--heartbeat-ms"]],
   ["scripts/learnability.ts", "npm run learnability", ["--markets", "--variants", "--seeds", "--first-seed", "--steps", "--delays", "--json"]],
 ] as const;
 
