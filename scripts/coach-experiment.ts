@@ -4,7 +4,7 @@
  * `npm run coach-experiment -- --help` lists every flag; docs/coach.md.
  */
 import { AGENT_PRESET_NAMES } from "../src/agent/index.js";
-import { CliError, defineCommand, flag, runCommand } from "../src/cli/index.js";
+import { CliError, defineCommand, flag, forceFlag, runCommand } from "../src/cli/index.js";
 import { agentTrainer, loadAgentPolicy } from "../src/eval/agent-policy.js";
 import { runCoachExperiment } from "../src/jobs/coach-experiment.js";
 
@@ -28,6 +28,7 @@ export const coachExperimentCommand = defineCommand({
     end: flag.date("checkpoint mode: end of the test window (exclusive)", { unset: "the data's end" }),
     resamples: flag.int("bootstrap resamples", { min: 100, max: 100_000, default: 2000 }),
     run: flag.string("report folder name under reports/", { pattern: /^[A-Za-z0-9._-]+$/, patternText: "a folder name of letters, digits, . _ -", default: "coach-experiment" }),
+    force: forceFlag(),
   },
   json: true,
   examples: [
@@ -53,6 +54,7 @@ export const coachExperimentCommand = defineCommand({
         ...(f.end === undefined ? {} : { end: f.end }),
         resamples: f.resamples,
         runName: f.run,
+        force: f.force,
         command: ctx.commandLine,
         log: ctx.log,
       },

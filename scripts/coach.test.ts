@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -30,10 +30,14 @@ describe("npm run coach", () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^npm run coach: invalid_rules at .*bad-rules\.json: rules\[0\] \(id "r1"\): when\[0\]\.fact: unknown fact "volatilty"/);
-    expect(llm.code).toBe(1);
-    expect(llm.stderr).toMatch(/invalid_llm at --llm: expected provider:model/);
+    // A malformed --llm is a usage error: exit 2 naming the flag, nothing done.
+    expect(llm.code).toBe(2);
+    expect(llm.stderr).toMatch(/^npm run coach: invalid_flag at --llm: expected provider:model/);
     expect(down.code).toBe(1);
     expect(down.stderr.trim()).toMatch(/^npm run coach: bus_unavailable at --redis: Redis at redis:\/\/127\.0\.0\.1:1 not ready/);
+    // A refused start leaves no empty state folder behind.
+    expect(existsSync(join(dir, "s1"))).toBe(false);
+    expect(existsSync(join(dir, "s2"))).toBe(false);
   }, 240_000);
 
   it("runs as a service: a state in, guidance out, a heartbeat; SIGTERM stops it (143)", async () => {

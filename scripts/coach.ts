@@ -58,13 +58,20 @@ export const coachCommand = defineCommand({
   check(f) {
     if (f.redis === undefined) throw new CliError("missing_value", "the coach needs a Redis URL (e.g. --redis redis://127.0.0.1:6379); it has nothing to do without one", "--redis");
     if (!/^rediss?:\/\//.test(f.redis)) throw new CliError("invalid_flag", `expected a redis:// or rediss:// URL, got "${f.redis}"`, "--redis");
-    if (f.llm !== undefined) parseLlmSpec(f.llm);
+    if (f.llm !== undefined) {
+      // A malformed --llm is a usage error (exit 2, nothing done), like any other bad flag value.
+      try {
+        parseLlmSpec(f.llm);
+      } catch (err) {
+        if (err instanceof CoachError) throw new CliError("invalid_flag", err.detail, "--llm");
+        throw err;
+      }
+    }
   },
   async run(f, ctx) {
     const url = f.redis!;
     const state = claimOutput(f.state, { kind: COACH_STATE_OUTPUT, field: "--state", replaces: f.state });
     try {
-      mkdirSync(f.state, { recursive: true });
       const rules = loadRules(f.rules ?? undefined, join(f.state, "chunks.json"));
       const llm = f.llm === undefined ? null : llmSubgoal(await chatModelFor(f.llm), f.llm, { timeoutMs: f.llmTimeoutMs, budgetMs: 2.5 * f.llmTimeoutMs });
       const bus = new RedisBus({ url, namespace: f.namespace ?? "", onError: () => {} });
@@ -75,6 +82,8 @@ export const coachCommand = defineCommand({
         throw new CoachError("bus_unavailable", `${err instanceof Error ? err.message : String(err)}`, { field: "--redis" });
       }
       ctx.log(`coach: Redis ${redactUrl(url)}${f.namespace ? ` namespace "${f.namespace}"` : ""}, state ${dirname(join(f.state, "x"))}`);
+      // Created only now: a start refused for its rules or its Redis leaves no empty state folder behind.
+      mkdirSync(f.state, { recursive: true });
       const saver = new LibsqlSaver(join(f.state, "checkpoints.db"), { synchronous: f.fsync ? "full" : "normal" });
       try {
         const stats = await runCoachService({

@@ -24,6 +24,9 @@ const COMMANDS = [
   ["scripts/notebooks-html.ts", "npm run notebooks:html", ["--out", "--budget", "--no-check", "--force"]],
   ["scripts/market-calibration.ts", "npm run market-calibration", ["--real", "--check"]],
   ["scripts/null-experiment.ts", "npm run null-experiment", ["--markets", "--hours", "--runs", "--resamples", "--write"]],
+  ["scripts/coach-experiment.ts", "npm run coach-experiment", ["--data", "--rules", "--seeds", "--steps", "--folds", "--preset", "--checkpoints", "--start", "--end", "--resamples", "--run", "--force", "--json"]],
+  ["scripts/trade.ts", "npm run trade", ["--checkpoint", "--exchange", "--symbol", "--timeframe", "--redis", "--journal", "--replay", "--tick-ms", "--max-ticks", "--json"]],
+  ["scripts/coach.ts", "npm run coach", ["--redis", "--rules", "--llm", "--state", "--coach-id", "--heartbeat-ms"]],
   ["scripts/learnability.ts", "npm run learnability", ["--markets", "--variants", "--seeds", "--first-seed", "--steps", "--delays", "--json"]],
 ] as const;
 
@@ -63,6 +66,18 @@ describe("npm start stops cleanly", () => {
     const m = JSON.parse(readFileSync(join(dir, "checkpoints", "stop", "manifest.json"), "utf8")) as { training: { status: string } };
     expect(m.training.status).toBe("interrupted");
     expect(existsSync(join(dir, "reports", "stop"))).toBe(false);
+  });
+});
+
+describe("npm run null-experiment stops on a signal", () => {
+  // Its loop was synchronous for minutes: SIGTERM was never seen and the run went on to its end (exit 0).
+  it("SIGTERM during the experiment: exit 143 at the next market, nothing written", async () => {
+    const run = spawnScript("scripts/null-experiment.ts", ["--markets", "500"], { cwd: dir });
+    await run.waitFor(/null experiment: 4 experiments × 500 markets/);
+    run.child.kill("SIGTERM");
+    const r = await run.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/npm run null-experiment: interrupted: stopped after \d+ of 500 markets; nothing was written/);
   });
 });
 

@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "libsql";
 import { afterAll, describe, expect, it } from "vitest";
 import { startLocalRedis, type LocalRedis } from "../src/bus/local-redis.js";
 import { runScript, spawnScript } from "../src/cli/testing.js";
@@ -33,6 +37,37 @@ describe("npm run dashboard", () => {
     expect(down.code).toBe(1);
     expect(down.stderr.trim()).toMatch(/^npm run dashboard: bus_unavailable at --redis: Redis at redis:\/\/dashboard:\*\*\*@127\.0\.0\.1:1\/? not ready/);
     expect(down.stderr + down.stdout).not.toContain("s3cret-pw");
+  });
+
+  it("--journal naming a folder, a user's text file or another program's SQLite database: exit 1, one line, the file untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dashboard-journal-"));
+    try {
+      const folder = join(dir, "my-folder");
+      mkdirSync(folder);
+      const notes = join(dir, "notes.txt");
+      writeFileSync(notes, "my notes\n");
+      const other = join(dir, "other.sqlite");
+      const db = new Database(other);
+      db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+      db.close();
+      const before = readFileSync(other);
+      // Refused before connecting: the unreachable Redis is never reached.
+      const [f, n, o] = await Promise.all(
+        [folder, notes, other].map((j) => runScript("scripts/dashboard.ts", ["--redis", "redis://127.0.0.1:1", "--journal", j], { env: { DASHBOARD_TOKEN: "" } })),
+      );
+      for (const r of [f!, n!, o!]) {
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+        expect(r.stderr).not.toContain("bus_unavailable");
+      }
+      expect(f!.stderr.trim()).toBe(`npm run dashboard: not_a_journal at --journal: ${folder} is a folder; expected the trader's journal file (SQLite, e.g. journals/paper-binance-BTC-USDT-1h.db)`);
+      expect(n!.stderr.trim()).toMatch(/^npm run dashboard: not_a_journal at --journal: .*notes\.txt is not a trader journal \(not an SQLite file\)/);
+      expect(o!.stderr.trim()).toMatch(/^npm run dashboard: not_a_journal at --journal: .*other\.sqlite is an SQLite database without the trader's meta table \(tables t\)/);
+      expect(readFileSync(notes, "utf8")).toBe("my notes\n");
+      expect(readFileSync(other).equals(before)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves on loopback with a token it prints, answers 401 without it, and stops on SIGTERM (143)", async () => {

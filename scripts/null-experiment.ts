@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineCommand, flag, runCommand } from "../src/cli/index.js";
 import { SYNTHETIC_MARKET_PRESETS } from "../src/data/synthetic.js";
-import { NULL_ENV, runNullExperiment, type NullExperimentConfig } from "../src/eval/null-experiment.js";
+import { NULL_ENV, runNullExperimentAsync, type NullExperimentConfig } from "../src/eval/null-experiment.js";
 import { nullExperimentMarkdown, type LabelledNullResult } from "../src/report/null-experiment-report.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { replaceGeneratedBlock } from "../src/util/generated-block.js";
@@ -28,7 +28,8 @@ export const nullExperimentCommand = defineCommand({
     write: flag.switch("write the table into docs/evaluation.md"),
   },
   examples: ["npm run null-experiment -- --markets 50 --hours 500", "npm run null-experiment -- --write"],
-  run(flags, ctx) {
+  interruptible: true,
+  async run(flags, ctx) {
     const base = { markets: flags.markets, hours: flags.hours, runsPerMarket: flags.runs, resamples: flags.resamples, seed: 14 } as const;
     const clustered = { ...SYNTHETIC_MARKET_PRESETS.random_walk, garch: { hourlyVol: 0.0082, alpha: 0.075, beta: 0.915 } };
     const experiments: { label: string; config: NullExperimentConfig }[] = [
@@ -38,10 +39,11 @@ export const nullExperimentCommand = defineCommand({
       { label: "random timing, i.i.d. returns, 0.075 % fees", config: { ...base, standIn: "random_timing", env: { ...NULL_ENV, commission: 0.00075 } } },
     ];
 
+    ctx.log(`null experiment: ${experiments.length} experiments × ${flags.markets} markets of ${flags.hours} h, ${flags.runs} runs each`);
     const results: LabelledNullResult[] = [];
     for (const e of experiments) {
       const t0 = performance.now();
-      const result = runNullExperiment(e.config);
+      const result = await runNullExperimentAsync(e.config, ctx.signal);
       results.push({ label: e.label, result });
       const r = result.rates;
       ctx.log(

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childPids as childrenOf, processAlive as alive, runScript, spawnScript } from "../src/cli/testing.js";
+import { execFileSync } from "node:child_process";
+import { childPids, groupAlive, processAlive as alive, runScript, spawnNpm, spawnScript } from "../src/cli/testing.js";
 import { BullmqTrialQueue } from "../src/queue/bullmq-queue.js";
 import { startRedisServer, type LocalRedis } from "../src/queue/local-redis.js";
 
@@ -54,6 +55,48 @@ describe("npm run sweep / worker / portfolio: help and errors", () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("npm run worker: redis_unreachable at --redis: cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED");
   });
+});
+
+/** The processes whose parent is `pid`, as [pid, command line] (ps; none: []). */
+function childrenOf(pid: number): [number, string][] {
+  try {
+    const lines = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" }).trim().split("\n");
+    return lines.filter((l) => l.trim() !== "").map((l) => {
+      const [p, ...args] = l.trim().split(/\s+/);
+      return [Number(p), args.join(" ")];
+    });
+  } catch {
+    return [];
+  }
+}
+
+describe("npm run worker: a stop while the pool workers start", () => {
+  // Each pool worker warms its trial process up for seconds; a stop then used to wait for every worker to finish
+  // starting (about 20 s for two on a loaded machine), and a signal to the process group killed the warming trial
+  // process first and came out as "internal_error: the trial process exited (SIGINT) while starting".
+  it.each([
+    ["SIGTERM to npm", "SIGTERM", "npm", 143],
+    ["SIGINT to the process group", "SIGINT", "group", 130],
+  ] as const)("%s: stops at once (exit 143 / 130), no internal error, no process left", async (_label, signal, target, code) => {
+    const run = spawnNpm("worker", ["--redis", redis.url, "--workers", "2", "--queue", `start-stop-${signal}`], { detached: true });
+    // The first trial process is forked: the worker is warming up.
+    const t0 = Date.now();
+    for (;;) {
+      if (childrenOf(run.pid).some(([node]) => childrenOf(node).some(([, args]) => args.includes("trial-child")))) break;
+      if (Date.now() - t0 > 60_000) throw new Error(`no trial process after 60 s:\n${run.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(target === "group" ? -run.pid : run.pid, signal);
+    const r = await run.done;
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(`npm run worker: interrupted: stopped by ${signal} while worker`);
+    expect(r.stderr).not.toContain("internal_error");
+    expect(r.stderr).not.toContain("serving"); // it did not finish starting first
+    // No process of the group outlives it (a killed trial process's tsx/esbuild helper exits on its own, within moments).
+    for (let i = 0; i < 20 && groupAlive(run.pid); i++) await new Promise((res) => setTimeout(res, 100));
+    const left = groupAlive(run.pid) ? execFileSync("ps", ["-o", "pid,stat,args", "-g", String(run.pid)], { encoding: "utf8" }) : "";
+    expect(left).toBe("");
+  }, 120_000);
 });
 
 describe("npm run sweep: a real run", () => {
@@ -114,7 +157,7 @@ describe("npm run sweep --resume after the submitting process died", () => {
         const counts = await queue.queue.getJobCounts("completed");
         const active = jobs.find((j) => typeof j.progress === "object" && (j.progress as { update?: number }).update! >= 1);
         if (active !== undefined && counts["completed"] === 1) {
-          trialProcesses = childrenOf(first.pid);
+          trialProcesses = childPids(first.pid);
           first.child.kill("SIGKILL");
           killedOn = active.id!;
         } else await new Promise((res) => setTimeout(res, 50));

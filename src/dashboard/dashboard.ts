@@ -12,7 +12,7 @@ import { resolveToken, TokenGuard, TOKEN_ENV } from "./auth.js";
 import { BusFeed } from "./bus-feed.js";
 import { ControlSender } from "./controls.js";
 import { DashboardError } from "./errors.js";
-import { JournalSource } from "./journal-source.js";
+import { JournalSource, journalPathProblem } from "./journal-source.js";
 import { DashboardModel, type ChangeKind } from "./model.js";
 import { createDashboardApp, listen, type DashboardBackend, type Listening, type Snapshot } from "./server.js";
 import { dashboardFigures, dashboardView, guidanceFigure, seriesFigures, type DashboardFigures } from "./view.js";
@@ -74,6 +74,10 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
   // R20: decided before anything connects or listens.
   const { token, generated } = resolveToken(config.host, env[TOKEN_ENV]);
   const guard = new TokenGuard(token);
+  if (config.journal !== null) {
+    const problem = journalPathProblem(config.journal);
+    if (problem !== null) throw new DashboardError("not_a_journal", problem, "--journal");
+  }
 
   const bus = opts.bus ?? new RedisBus({ url: config.redis, namespace: config.namespace, onError: () => {} });
   if (opts.bus === undefined) {

@@ -7,7 +7,9 @@ export type DashboardErrorCode =
   /** Redis unreachable or refusing the dashboard's user. */
   | "bus_unavailable"
   /** The port cannot be bound (in use, no permission). */
-  | "listen_failed";
+  | "listen_failed"
+  /** --journal names something that is not (and will never become) the trader's journal: a folder, a user's file. */
+  | "not_a_journal";
 
 export class DashboardError extends Error {
   override readonly name = "DashboardError";

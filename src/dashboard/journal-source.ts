@@ -8,7 +8,8 @@
  * Queries the journal's tables directly (src/live/journal.ts: the journal is documented as plain SQL); a table
  * this trader version does not have is skipped, never fatal.
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import Database from "libsql";
 import { parseGuidance } from "../bus/messages.js";
 import { timeframeMs } from "../data/candles.js";
 import { Journal } from "../live/journal.js";
@@ -62,6 +63,47 @@ export function readRiskState(json: string, readAt: number): RiskSnapshotView | 
     sessionStartValue: numOrNull(r["sessionStartValue"]),
     readAt,
   };
+}
+
+/**
+ * Why `path` can never be the trader's journal (a folder, a file that is not SQLite, a SQLite database of someone
+ * else's), or null when it is one or may still become one: missing (the trader creates it), empty or without a
+ * run yet (being created). Checked once at start-up so that a mistyped --journal is one clear error, not a health
+ * line that never turns green.
+ */
+export function journalPathProblem(path: string): string | null {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return null;
+  }
+  if (st.isDirectory()) return `${path} is a folder; expected the trader's journal file (SQLite, e.g. journals/paper-binance-BTC-USDT-1h.db)`;
+  if (!st.isFile()) return `${path} is not a regular file; expected the trader's journal file (SQLite)`;
+  if (st.size === 0) return null;
+  const head = Buffer.alloc(16);
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, "r");
+    readSync(fd, head, 0, 16, 0);
+  } catch (err) {
+    return `${path} cannot be read (${err instanceof Error ? err.message : String(err)})`;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  if (head.toString("latin1") !== "SQLite format 3\0") return `${path} is not a trader journal (not an SQLite file); expected the file the trader's --journal writes`;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const tables = (db.prepare<unknown[]>("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Row[]).map((r) => String(r["name"]));
+    // The trader creates `meta` first: tables without it are another program's database.
+    if (tables.length > 0 && !tables.includes("meta")) return `${path} is an SQLite database without the trader's meta table (tables ${tables.slice(0, 3).join(", ")}${tables.length > 3 ? ", …" : ""}): not a trader journal`;
+    return null;
+  } catch {
+    return null; // busy or mid-creation: the poll reports it
+  } finally {
+    db?.close();
+  }
 }
 
 export class JournalSource {

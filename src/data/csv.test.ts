@@ -353,3 +353,25 @@ describe("write → read → write", () => {
     }
   });
 });
+
+describe("readCandlesCsv: a path that is not a file", () => {
+  it("a folder given as the CSV is one error naming the path (Node's EISDIR carries none)", async () => {
+    const { formatError } = await import("../cli/format-error.js");
+    const dir = mkdtempSync(join(tmpdir(), "csv-folder-"));
+    try {
+      let sync: unknown;
+      try {
+        readCandlesCsv(dir);
+      } catch (err) {
+        sync = err;
+      }
+      expect(formatError(sync)).toBe(`EISDIR at ${dir}: is a folder, expected a candle CSV file`);
+      const async = await readCandlesCsvAsync(dir).catch((err: unknown) => err);
+      expect(formatError(async)).toBe(`EISDIR at ${dir}: is a folder, expected a candle CSV file`);
+      const missing = join(dir, "none.csv");
+      expect(formatError(await readCandlesCsvAsync(missing).catch((err: unknown) => err))).toMatch(new RegExp(`^ENOENT at ${missing}: `));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

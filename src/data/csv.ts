@@ -331,14 +331,38 @@ function everyStepAMultipleOf(ts: Float64Array, step: number): boolean {
   return true;
 }
 
+/**
+ * A read error that names the file: Node's EISDIR (a folder given as the CSV) carries no path, so the one-line
+ * error would not say which flag's file it was.
+ */
+function withPath(err: unknown, path: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: unknown; path?: unknown; syscall?: unknown };
+  if (e.code === "EISDIR") return Object.assign(new Error("EISDIR: is a folder, expected a candle CSV file"), { code: "EISDIR", syscall: e.syscall ?? "read", path });
+  if (typeof e.code === "string" && e.path === undefined) e.path = path;
+  return err;
+}
+
 /** Reads and validates a candle CSV from disk (synchronously). */
 export function readCandlesCsv(path: string, options: CsvMetaOptions = {}): CsvReadResult {
-  return parseCandlesCsv(readFileSync(path, "utf8"), path, options);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw withPath(err, path);
+  }
+  return parseCandlesCsv(text, path, options);
 }
 
 /** Reads and validates a candle CSV from disk without blocking the event loop during the read. */
 export async function readCandlesCsvAsync(path: string, options: CsvMetaOptions = {}): Promise<CsvReadResult> {
-  return parseCandlesCsv(await readFile(path, "utf8"), path, options);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw withPath(err, path);
+  }
+  return parseCandlesCsv(text, path, options);
 }
 
 /**

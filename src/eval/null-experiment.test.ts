@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { backtestModel, type BacktestPolicy } from "./backtest.js";
 import { directionalActions } from "./baselines.js";
 import { evaluateWindow } from "./evaluate.js";
-import { NULL_ENV, discoveryRates, nullMarket, runNullExperiment, scoreNullMarket } from "./null-experiment.js";
+import { InterruptedError } from "../util/errors.js";
+import { NULL_ENV, discoveryRates, nullMarket, runNullExperiment, runNullExperimentAsync, scoreNullMarket } from "./null-experiment.js";
 
 describe("the null experiment (random-walk markets: no edge to find)", () => {
   it("the reports' rules call an edge real no more often than their nominal level, plus sampling noise", () => {
@@ -30,5 +31,20 @@ describe("the null experiment (random-walk markets: no edge to find)", () => {
     const rates = discoveryRates(perMarket);
     expect(rates.deflatedIr.discoveries).toBe(8);
     expect(rates.sharpeTestBetter.discoveries).toBe(8);
+  });
+});
+
+describe("runNullExperimentAsync (the command's loop: it must see a signal)", () => {
+  const cfg = { markets: 12, hours: 300, runsPerMarket: 2, standIn: "random_timing", resamples: 100, seed: 3 } as const;
+  it("gives the synchronous run's results exactly", async () => {
+    expect(await runNullExperimentAsync(cfg)).toEqual(runNullExperiment(cfg));
+  });
+  it("stops at the next market after the signal aborts, with an InterruptedError saying how far it got", async () => {
+    const ac = new AbortController();
+    ac.abort(new InterruptedError("SIGTERM"));
+    const err = await runNullExperimentAsync(cfg, ac.signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).signal).toBe("SIGTERM");
+    expect((err as Error).message).toBe("stopped after 0 of 12 markets; nothing was written");
   });
 });

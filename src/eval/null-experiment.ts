@@ -14,6 +14,7 @@ import type { Candles } from "../data/candles.js";
 import { MA_PAIRS } from "../data/trading-stats.js";
 import { SYNTHETIC_MARKET_PRESETS, generateSyntheticMarket, resolveSyntheticMarketConfig, type SyntheticMarketConfigInput } from "../data/synthetic.js";
 import type { EnvConfigRequest, EnvModel } from "../env/index.js";
+import { throttledYield, throwIfStopped } from "../util/abort.js";
 import { deriveSeed, Rng } from "../util/rng.js";
 import { backtestModel, type BacktestPolicy } from "./backtest.js";
 import { directionalActions, maCrossoverPolicy } from "./baselines.js";
@@ -189,10 +190,28 @@ export function discoveryRates(perMarket: readonly NullMarketResult[]): Record<D
 /** Runs the experiment with stand-in agents (cheap: no training). */
 export function runNullExperiment(cfg: NullExperimentConfig): NullExperimentResult {
   const perMarket: NullMarketResult[] = [];
+  for (let m = 0; m < cfg.markets; m++) perMarket.push(nullMarketResult(cfg, m));
+  return { config: cfg, perMarket, rates: discoveryRates(perMarket) };
+}
+
+/**
+ * The same experiment, yielding to the event loop between markets so that a command's SIGINT/SIGTERM handler
+ * runs (a synchronous loop of minutes never sees a signal); throws InterruptedError at the next market after
+ * `signal` aborts. Same results as runNullExperiment.
+ */
+export async function runNullExperimentAsync(cfg: NullExperimentConfig, signal?: AbortSignal): Promise<NullExperimentResult> {
+  const perMarket: NullMarketResult[] = [];
+  const yieldNow = throttledYield();
   for (let m = 0; m < cfg.markets; m++) {
-    const model = backtestModel(nullMarket(cfg, m), cfg.env ?? NULL_ENV);
-    const ev = evaluateWindow(model, standIns(model, cfg, m), { skipPerfectForesight: true, resamples: cfg.resamples, statsSeed: m, seed: m });
-    perMarket.push(scoreNullMarket(m, ev));
+    await yieldNow();
+    throwIfStopped(signal, `stopped after ${m} of ${cfg.markets} markets; nothing was written`);
+    perMarket.push(nullMarketResult(cfg, m));
   }
   return { config: cfg, perMarket, rates: discoveryRates(perMarket) };
+}
+
+function nullMarketResult(cfg: NullExperimentConfig, m: number): NullMarketResult {
+  const model = backtestModel(nullMarket(cfg, m), cfg.env ?? NULL_ENV);
+  const ev = evaluateWindow(model, standIns(model, cfg, m), { skipPerfectForesight: true, resamples: cfg.resamples, statsSeed: m, seed: m });
+  return scoreNullMarket(m, ev);
 }

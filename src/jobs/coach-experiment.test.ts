@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,5 +54,34 @@ describe("coach experiment", () => {
     expect(out.pairs.filter((p) => p.subject === "agent").map((p) => p.fold)).toEqual([0, 0, 1, 1]);
     expect(readFileSync(out.reportPath, "utf8")).toContain("Every pair");
     expect(out.summary).toContain("agent: 4 pairs");
+  });
+
+  it("checks the report folder before any training: a user's folder is refused, its own report needs force", async () => {
+    let trained = 0;
+    const counting: Trainer = async (req) => (trained++, fakeTrainer(req));
+    const reports = join(dir, "reports-claim");
+    mkdirSync(join(reports, "mine"), { recursive: true });
+    writeFileSync(join(reports, "mine", "notes.txt"), "mine\n");
+    const opts = { data: csv, rules: null, seeds: 1, folds: 1, checkpoints: null, resamples: 100, reportsDir: reports, command: "test" } as const;
+    await expect(runCoachExperiment({ ...opts, runName: "mine" }, counting, null)).rejects.toThrow(/foreign_output/);
+    expect(trained).toBe(0);
+    expect(readFileSync(join(reports, "mine", "notes.txt"), "utf8")).toBe("mine\n");
+    await runCoachExperiment({ ...opts, runName: "ours" }, counting, null);
+    const after = trained;
+    await expect(runCoachExperiment({ ...opts, runName: "ours" }, counting, null)).rejects.toThrow(/output_exists/);
+    expect(trained).toBe(after);
+    await runCoachExperiment({ ...opts, runName: "ours", force: true }, counting, null);
+  }, 120_000);
+
+  it("checkpoint mode: a window outside the data is bad_range naming --start / --end, before loading a checkpoint", async () => {
+    let loaded = 0;
+    const loader = async () => {
+      loaded++;
+      throw new Error("must not load");
+    };
+    const opts = { data: csv, rules: null, seeds: 1, folds: 1, checkpoints: dir, resamples: 100, reportsDir: join(dir, "reports-window"), command: "test" } as const;
+    await expect(runCoachExperiment({ ...opts, runName: "w1", start: "2030-01-01" }, null, loader)).rejects.toThrow(/--start: bad_range: expected a start at or before the data's last bar/);
+    await expect(runCoachExperiment({ ...opts, runName: "w2", start: "2020-03-01", end: "2020-02-01" }, null, loader)).rejects.toThrow(/--end: bad_range: expected an end after --start/);
+    expect(loaded).toBe(0);
   });
 });

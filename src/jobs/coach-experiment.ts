@@ -24,7 +24,9 @@ import { bootstrapCI, mean, type ConfidenceInterval } from "../eval/stats.js";
 import type { Trainer } from "../eval/walk-forward.js";
 import { experimentReport } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
-import { writeRunReport } from "../report/run-report.js";
+import { claimReportOutput, writeRunReport } from "../report/run-report.js";
+import type { ClaimedOutput } from "../util/safe-output.js";
+import { checkWindow } from "../eval/window.js";
 import { runCoachedBacktest, type CoachedBacktest } from "../coach/coached-backtest.js";
 import { coachReportSections } from "../coach/report.js";
 import { loadRules } from "../coach/rules.js";
@@ -50,6 +52,8 @@ export interface CoachExperimentOptions {
   readonly resamples?: number;
   readonly runName: string;
   readonly reportsDir?: string;
+  /** Replace the project's own report at reports/<runName> (never anything else). */
+  readonly force?: boolean;
   readonly command: string;
   readonly log?: (line: string) => void;
 }
@@ -165,9 +169,19 @@ export function experimentSummaryText(s: SubjectSummary, label: string): string 
 }
 
 export async function runCoachExperiment(opts: CoachExperimentOptions, trainer: Trainer | null, loader: PolicyLoader | null): Promise<CoachExperimentResult> {
-  const log = opts.log ?? (() => {});
   if (!(Number.isInteger(opts.seeds) && opts.seeds >= 1)) throw new EvalError("invalid_options", `expected a positive integer, got ${opts.seeds}`, "--seeds");
   if (!(Number.isInteger(opts.folds) && opts.folds >= 1)) throw new EvalError("invalid_options", `expected a positive integer, got ${opts.folds}`, "--folds");
+  // The report folder is checked and locked before any training or backtest: a refused folder costs no work.
+  const claim = claimReportOutput(opts.reportsDir ?? "reports", opts.runName, opts.force === true);
+  try {
+    return await experiment(opts, trainer, loader, claim);
+  } finally {
+    claim.release();
+  }
+}
+
+async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null, loader: PolicyLoader | null, claim: ClaimedOutput): Promise<CoachExperimentResult> {
+  const log = opts.log ?? (() => {});
   const rules = loadRules(opts.rules ?? undefined);
   const { candles, report: csv } = loadCandles(opts.data);
   log(`data: ${csv.file}: ${csv.rows} bars ${csv.firstIso} → ${csv.lastIso}; rules: ${rules.file}`);
@@ -184,6 +198,8 @@ export async function runCoachExperiment(opts: CoachExperimentOptions, trainer: 
   let folds: Fold[] = [];
   if (opts.checkpoints !== null) {
     if (loader === null) throw new EvalError("invalid_options", "this build has no agent to load checkpoints with", "--checkpoints");
+    // The window as the flags gave it (bad_range naming --start/--end), before loading any checkpoint.
+    checkWindow(candles, { ...(opts.start === undefined ? {} : { start: opts.start }), ...(opts.end === undefined ? {} : { end: opts.end }) });
     const dirs = checkpointDirs(opts.checkpoints).slice(0, opts.seeds);
     const first = candles.timestamp[0]!;
     const window = { start: opts.start ?? new Date(first).toISOString(), ...(opts.end === undefined ? {} : { end: opts.end }) };
@@ -284,7 +300,7 @@ export async function runCoachExperiment(opts: CoachExperimentOptions, trainer: 
       checkpoints: tasks.map((t) => t.label),
     },
   });
-  const written = writeRunReport(report, opts.reportsDir ?? "reports");
+  const written = writeRunReport(report, opts.reportsDir ?? "reports", { claimed: claim });
   const json = {
     pairs: agent.pairs,
     coachOn: agent.coachOn,

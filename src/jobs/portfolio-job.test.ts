@@ -36,6 +36,17 @@ describe("portfolio job", () => {
     expect(existsSync(join(dir, "run", "seed-1", "manifest.json"))).toBe(true);
   }, 180_000);
 
+  it("refuses a --test-end the out-of-sample window cannot end at, before training or writing anything", async () => {
+    const out = join(dir, "never");
+    const job = (testEnd: string, trainEnd: string | null) =>
+      runPortfolioJob({ config: { ...CONFIG, trainEnd, out }, testEnd, report: { runName: "never", reportsDir: join(dir, "reports"), command: "test" } });
+    await expect(job("2022-08-01", "2022-09-01")).rejects.toThrow("--test-end: bad_range: expected an end after --train-end 2022-09-01, got 2022-08-01");
+    await expect(job("2022-09-01", "2022-09-01")).rejects.toThrow(/--test-end: bad_range/);
+    await expect(job("2022-11-01", null)).rejects.toThrow("invalid_options at --test-end: --test-end ends the out-of-sample window, which starts at --train-end");
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dir, "reports", "never"))).toBe(false);
+  });
+
   it("is reproducible from its seed, and a checkpoint reloads to the same decisions", async () => {
     const a = await trainPortfolio({ ...CONFIG, seed: 5, out: join(dir, "cp") });
     const b = await trainPortfolio({ ...CONFIG, seed: 5 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadPortfolioMarket, portfolioAgentPolicy, evaluatePortfolioWindow, type PortfolioWindowEvaluation } from "../portfolio/index.js";
 import { collectVersions } from "../report/provenance.js";
 import { portfolioSummaryText, portfolioWindowJson, writePortfolioReport, type PortfolioReportWindow } from "../report/portfolio-report.js";
+import { DateRangeError } from "../data/errors.js";
 import { EvalError } from "../eval/errors.js";
 import { CHECKPOINT_OUTPUT } from "../agent/index.js";
 import { claimReportOutput } from "../report/run-report.js";
@@ -53,6 +54,11 @@ export async function runPortfolioJob(opts: PortfolioJobOptions): Promise<Portfo
   const base = resolvePortfolioTrainConfig(opts.config);
   const outOf = (seed: number): string | null => (base.out === null ? null : k === 1 ? base.out : join(base.out, `seed-${seed}`));
   const seeds = Array.from({ length: k }, (_, i) => base.seed + i);
+  // An out-of-sample window the user asked for is never silently dropped (train refuses the same).
+  if (opts.testEnd !== undefined && opts.testEnd !== null) {
+    if (base.trainEnd === null) throw new EvalError("invalid_options", "--test-end ends the out-of-sample window, which starts at --train-end: give --train-end too", "--test-end");
+    if (Date.parse(opts.testEnd) <= Date.parse(base.trainEnd)) throw new DateRangeError("bad_range", "--test-end", `an end after --train-end ${base.trainEnd}`, opts.testEnd);
+  }
   // Every output is checked before the first update: a refused seed folder or report must not cost a training run.
   if (k > 1 && base.out !== null) {
     const unsafe = unsafeOutputReason(base.out);

@@ -43,7 +43,15 @@ export async function runSweepOnQueue(opts: SweepOnQueueOptions): Promise<RunSwe
   const workers: PoolWorker[] = [];
   try {
     for (let k = 0; k < opts.workers; k++) {
-      workers.push(await startPoolWorker({ redis: opts.redis, log, ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }), ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }) }));
+      workers.push(
+        await startPoolWorker({
+          redis: opts.redis,
+          log,
+          ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }),
+          ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        }),
+      );
     }
     return await runSweep({
       sweep,
@@ -82,17 +90,24 @@ export interface WorkerPoolOptions {
 export async function runWorkerPool(opts: WorkerPoolOptions): Promise<number> {
   const log = opts.log ?? (() => {});
   const workers: PoolWorker[] = [];
-  for (let k = 0; k < opts.workers; k++) {
-    const name = opts.name === undefined ? undefined : k === 0 ? opts.name : `${opts.name}-${k}`;
-    workers.push(
-      await startPoolWorker({
-        redis: opts.redis,
-        log,
-        ...(name === undefined ? {} : { name }),
-        ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }),
-        ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
-      }),
-    );
+  try {
+    for (let k = 0; k < opts.workers; k++) {
+      const name = opts.name === undefined ? undefined : k === 0 ? opts.name : `${opts.name}-${k}`;
+      workers.push(
+        await startPoolWorker({
+          redis: opts.redis,
+          log,
+          signal: opts.signal,
+          ...(name === undefined ? {} : { name }),
+          ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }),
+          ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
+        }),
+      );
+    }
+  } catch (err) {
+    // A stop (or a failure) while starting: the workers already serving stop too.
+    await Promise.all(workers.map((w) => w.close()));
+    throw err;
   }
   log(`worker pool: ${workers.map((w) => w.name).join(", ")} serving ${opts.redis.replace(/\/\/[^@/]*@/, "//…@")}`);
   if (!opts.signal.aborted) await new Promise<void>((r) => opts.signal.addEventListener("abort", () => r(), { once: true }));

@@ -20,6 +20,8 @@ import { hostname } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WaitingError, Worker, type Job } from "bullmq";
 import type { TrialProgress, TrialResult } from "../jobs/sweep/trial.js";
+import { stopSignalOf } from "../util/abort.js";
+import { InterruptedError, type StopSignal } from "../util/errors.js";
 import { EXIT_LEASE_LOST } from "./child-exit.js";
 import { CLOSE_TIMEOUT_MS, closeOrDisconnect, connectionFor, DEFAULT_QUEUE_NAME, probeRedis, type TrialJobData, type TrialJobProgress } from "./bullmq-queue.js";
 
@@ -34,6 +36,8 @@ export interface PoolWorkerOptions {
   readonly log?: (line: string) => void;
   /** How long close() waits for Redis before it disconnects without handing the trial back (default 5 s). */
   readonly closeTimeoutMs?: number;
+  /** Aborting it while the worker starts (its trial process warms up for seconds) ends the start at once. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PoolWorker {
@@ -79,14 +83,32 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       const onMessage = (m: ChildMessage): void => {
         if (m.type === "ready") (c.off("message", onMessage), c.off("exit", onExit), resolve(c));
       };
-      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`));
+      const onExit = (code: number | null, signal: string | null): void => reject(new ChildGone(`${name}: the trial process exited (${signal ?? code}) while starting`, false, signal));
       c.on("message", onMessage);
       c.once("exit", onExit);
     });
     return ready;
   };
-  // The trial process first, warm: the worker takes no trial it cannot start at once.
-  await ensureChild();
+  // The trial process first, warm: the worker takes no trial it cannot start at once. A stop while it warms up
+  // (seconds on a loaded machine) ends the start now; so does the trial process dying of SIGINT/SIGTERM (a signal
+  // to the whole process group reaches it too, possibly before this process sees its own).
+  const stopStart = (): void => {
+    const c = child as ChildProcess | null;
+    if (c !== null && c.exitCode === null) c.kill("SIGKILL");
+  };
+  const stoppedWhileStarting = (sig: StopSignal): InterruptedError => new InterruptedError(sig, `stopped by ${sig} while worker ${name} was starting; no trial was taken`);
+  const early = stopSignalOf(opts.signal);
+  if (early !== null) throw stoppedWhileStarting(early);
+  opts.signal?.addEventListener("abort", stopStart, { once: true });
+  try {
+    await ensureChild();
+  } catch (err) {
+    const sig = stopSignalOf(opts.signal) ?? (err instanceof ChildGone ? err.stopSignal : null);
+    if (sig !== null) throw stoppedWhileStarting(sig);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener("abort", stopStart);
+  }
 
   const leaseMs = Math.floor(LEASE_FRACTION * lockMs);
   /** The job whose lock this worker renews for its trial process (one at a time: concurrency 1). */
@@ -103,7 +125,7 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new ChildGone(`the trial process exited (${signal ?? code})`, code === EXIT_LEASE_LOST));
+        reject(new ChildGone(`the trial process exited (${signal ?? code})`, code === EXIT_LEASE_LOST, signal));
       };
       const cleanup = (): void => {
         c.off("message", onMessage);
@@ -152,8 +174,9 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
       log(`${name}: trial ${trial.id} done in ${result.seconds.toFixed(1)} s${result.resumedRuns > 0 ? ` (${result.resumedRuns} run(s) resumed from files)` : ""}`);
       return result;
     } catch (err) {
-      if (closing && err instanceof ChildGone) {
-        // Shutting down: the trial goes back to the queue for another worker, now rather than after the lock.
+      if (err instanceof ChildGone && (closing || err.stopSignal !== null)) {
+        // Shutting down (or the trial process was stopped by SIGINT/SIGTERM, e.g. sent to the process group before
+        // this worker saw its own): the trial goes back to the queue, now rather than after the lock, never failed.
         await job.moveToWait(token);
         log(`${name}: trial ${trial.id} handed back to the queue`);
         throw new WaitingError();
@@ -219,12 +242,16 @@ export async function startPoolWorker(opts: PoolWorkerOptions): Promise<PoolWork
 
 class ChildGone extends Error {
   override readonly name = "ChildGone";
+  /** SIGINT/SIGTERM when the trial process died of one (a stop, not the trial's failure); null otherwise. */
+  readonly stopSignal: StopSignal | null;
   constructor(
     message: string,
     /** It stopped because its lease ran out (EXIT_LEASE_LOST), not because it crashed or was killed. */
     readonly leaseLost = false,
+    signal: string | null = null,
   ) {
     super(message);
+    this.stopSignal = signal === "SIGINT" || signal === "SIGTERM" ? signal : null;
   }
 }
 

@@ -189,7 +189,7 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   let lastWritten = "";
   let writtenAt = -Infinity;
   for (;;) {
-    if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (npm run sweep -- --file ${opts.file} --resume picks it up)`);
+    if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (the same command with --resume added picks it up: the same --file, --redis and --out)`);
     // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
     const statuses = await untilAborted(queue.status(ids), opts.signal);
     if (statuses === null) continue;
