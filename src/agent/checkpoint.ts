@@ -28,6 +28,7 @@ const policyHeadSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("categorical"), actions: z.number().int().min(1) }).strict(),
   z.object({ kind: z.literal("gaussian"), low: z.number(), high: z.number() }).strict(),
   z.object({ kind: z.literal("hybrid"), sides: z.number().int().min(2), sized: z.array(z.boolean()).readonly(), sideSigns: z.array(z.number()).readonly() }).strict(),
+  z.object({ kind: z.literal("diagonal_gaussian"), dims: z.number().int().min(2) }).strict(),
 ]);
 
 /**

@@ -16,6 +16,8 @@ export const FUSED_MAX_PARAMETERS = 20_000;
 /** "auto": the fused engine for small LSTM networks unless a GPU backend is present; tfjs otherwise (and for MLP trunks). */
 export function chooseEngineKind(preference: EnginePreference, spec: NetworkSpec, backend: BackendInfo | null): EngineKind {
   if (preference !== "auto") return preference;
+  // Only the fused engine has the diagonal Gaussian head (the portfolio's continuous weights).
+  if (spec.head.kind === "diagonal_gaussian" && spec.trunk === "lstm" && spec.parameterCount <= FUSED_MAX_PARAMETERS) return "fused";
   if (backend?.gpu || spec.trunk === "mlp") return "tfjs";
   return spec.parameterCount <= FUSED_MAX_PARAMETERS ? "fused" : "tfjs";
 }

@@ -2,7 +2,7 @@ import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState 
 import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
-import { headChoices, headEntropy, headGradient, headLogProb } from "./policy-head.js";
+import { headActionSize, headChoices, headEntropy, headGaussianDims, headGradient, headLogProb } from "./policy-head.js";
 import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 
@@ -58,6 +58,9 @@ export class FusedEngine implements Engine {
   private readonly dcNext: Float64Array[];
   private readonly dhHead: Float64Array[];
   private readonly dlogits: Float64Array;
+  /** Gaussian dimensions (log stds in a head-parameter row) and env values per step in actionValues. */
+  private readonly G: number;
+  private readonly U: number;
 
   /** Per trunk: the forward and backward step, generated for this network's sizes or as loops (fused-kernels.ts). */
   private readonly kernels: TrunkKernels[];
@@ -90,6 +93,8 @@ export class FusedEngine implements Engine {
     this.D = spec.denseUnits;
     this.H = spec.lstmUnits;
     this.A = spec.policyOutputs;
+    this.G = headGaussianDims(spec.head);
+    this.U = headActionSize(spec.head);
     this.C = headChoices(spec.head);
     this.W = spec.policyParams;
     this.S = spec.stateSize;
@@ -116,7 +121,8 @@ export class FusedEngine implements Engine {
     this.dhNext = spec.trunks.map(() => new Float64Array(H));
     this.dcNext = spec.trunks.map(() => new Float64Array(H));
     this.dhHead = spec.trunks.map(() => new Float64Array(H));
-    this.dlogits = new Float64Array(this.A);
+    // The diagonal head's gradient also writes ∂/∂ℓ_d after the D outputs (policy-head.ts headGradient).
+    this.dlogits = new Float64Array(this.W);
   }
 
   getParameters(): Float64Array {
@@ -190,7 +196,7 @@ export class FusedEngine implements Engine {
       const lse = max + Math.log(sum);
       for (let j = 0; j < C; j++) out[oo + j] -= lse;
     }
-    if (this.spec.piLogStd >= 0) out[oo + C + 1] = p[this.spec.piLogStd]!;
+    if (this.spec.piLogStd >= 0) for (let d = 0; d < this.G; d++) out[oo + A + d] = p[this.spec.piLogStd + d]!;
   }
 
   /** Value head: h·Wv + bv. */
@@ -400,7 +406,7 @@ export class FusedEngine implements Engine {
       const start = s * L;
       for (let k = start; k < start + L; k++) {
         valuesOut[k] = this.wsV[k]!;
-        if (logProbsOut) logProbsOut[k] = headLogProb(this.spec.head, this.wsLogp, k, buf.actions[k]!, buf.actionValues[k]!);
+        if (logProbsOut) logProbsOut[k] = headLogProb(this.spec.head, this.wsLogp, k, buf.actions[k]!, buf.actionValues, k * this.U);
       }
     }
   }
@@ -439,6 +445,8 @@ export class FusedEngine implements Engine {
     const dlogits = this.dlogits;
     const head = this.spec.head;
     const logStdAt = this.spec.piLogStd;
+    const U = this.U;
+    const diagonal = head.kind === "diagonal_gaussian";
     let sumPg = 0;
     let sumVl = 0;
     let sumEnt = 0;
@@ -457,8 +465,7 @@ export class FusedEngine implements Engine {
         const k = start + i;
         // Per-step loss terms and their gradients with respect to the policy layer's outputs and the value.
         const a = buf.actions[k]!;
-        const u = buf.actionValues[k]!;
-        const logRatio = headLogProb(head, this.wsLogp, k, a, u) - buf.logProbs[k]!;
+        const logRatio = headLogProb(head, this.wsLogp, k, a, buf.actionValues, k * U) - buf.logProbs[k]!;
         const ratio = fastExp(logRatio);
         const adv = buf.lossAdvantages[k]!;
         const unclipped = -adv * ratio;
@@ -476,8 +483,9 @@ export class FusedEngine implements Engine {
         sumOldKl -= logRatio;
         if (Math.abs(ratio - 1) > eps) clipped++;
         sumEnt += headEntropy(head, this.wsLogp, k);
-        const dLogStd = headGradient(head, this.wsLogp, k, a, u, dLogp, coefs.entropyCoef * invN, dlogits);
-        if (logStdAt >= 0) g[logStdAt] += dLogStd;
+        const dLogStd = headGradient(head, this.wsLogp, k, a, buf.actionValues, dLogp, coefs.entropyCoef * invN, dlogits, k * U);
+        if (diagonal) for (let d = 0; d < A; d++) g[logStdAt + d] += dlogits[A + d]!;
+        else if (logStdAt >= 0) g[logStdAt] += dLogStd;
         const value = this.wsV[k]!;
         const target = buf.returns[k]!;
         const d1 = value - target;

@@ -1,5 +1,5 @@
 import type { NetworkConfig } from "./config.js";
-import { headChoices, headHasGaussian, headOutputs, headParamWidth, type PolicyHead } from "./policy-head.js";
+import { headChoices, headGaussianDims, headHasGaussian, headOutputs, headParamWidth, type PolicyHead } from "./policy-head.js";
 
 /**
  * The one weight layout shared by both engines and the checkpoint: every parameter of the network lives in one
@@ -118,7 +118,7 @@ export function networkSpec(
   });
   const piKernel = add("pi.kernel", [H, P]);
   const piBias = add("pi.bias", [P]);
-  const piLogStd = headHasGaussian(h) ? add("pi.log_std", [1]) : -1;
+  const piLogStd = headHasGaussian(h) ? add("pi.log_std", [headGaussianDims(h)]) : -1;
   const vKernel = add("v.kernel", [H, 1]);
   const vBias = add("v.bias", [1]);
   return {

@@ -8,7 +8,11 @@ import { AgentError } from "./errors.js";
  *   - "gaussian": one bounded value x = low + (high − low)·σ(u), u ~ N(μ, e^ℓ) (a squashed Gaussian: a continuous
  *     target exposure). μ comes from the network, ℓ (log std) is one state-independent parameter (CleanRL);
  *   - "hybrid": a categorical side and, for the sides that take one, a size σ(u), u ~ N(μ, e^ℓ) (the second seed
- *     system's hold / buy / sell with a quantity).
+ *     system's hold / buy / sell with a quantity);
+ *   - "diagonal_gaussian": D unbounded values u ~ N(μ, diag(e^{2ℓ})), μ ∈ R^D from the network, ℓ ∈ R^D
+ *     state-independent (CleanRL's continuous head): the portfolio's continuous target weights, the env's weight
+ *     scheme mapping u to weights (softmax_weights: u are the K + 1 logits; target_weights: clipped, scaled).
+ *     log π(u) = Σ_d log N(u_d; μ_d, σ_d), H = Σ_d (½ + ½ log 2π + ℓ_d); no squash, so no Jacobian.
  *
  * What the engines write per row ("head parameters", `paramWidth` values): the log-probabilities of the C
  * categorical choices, then μ and ℓ when there is a Gaussian part. Everything below reads those rows, so the
@@ -23,7 +27,8 @@ import { AgentError } from "./errors.js";
 export type PolicyHead =
   | { readonly kind: "categorical"; readonly actions: number }
   | { readonly kind: "gaussian"; readonly low: number; readonly high: number }
-  | { readonly kind: "hybrid"; readonly sides: number; readonly sized: readonly boolean[]; readonly sideSigns: readonly number[] };
+  | { readonly kind: "hybrid"; readonly sides: number; readonly sized: readonly boolean[]; readonly sideSigns: readonly number[] }
+  | { readonly kind: "diagonal_gaussian"; readonly dims: number };
 
 export type PolicyHeadKind = PolicyHead["kind"];
 
@@ -38,14 +43,24 @@ export function headHasGaussian(head: PolicyHead): boolean {
   return head.kind !== "categorical";
 }
 
-/** Outputs of the policy layer: C logits (+ μ). */
-export function headOutputs(head: PolicyHead): number {
-  return headChoices(head) + (headHasGaussian(head) ? 1 : 0);
+/** Gaussian dimensions D: 0 (categorical), 1 (gaussian, hybrid) or the diagonal head's dims. */
+export function headGaussianDims(head: PolicyHead): number {
+  return head.kind === "categorical" ? 0 : head.kind === "diagonal_gaussian" ? head.dims : 1;
 }
 
-/** Values per row of head parameters: C log-probabilities (+ μ, ℓ). */
+/** Outputs of the policy layer: C logits (+ D means). */
+export function headOutputs(head: PolicyHead): number {
+  return headChoices(head) + headGaussianDims(head);
+}
+
+/** Values per row of head parameters: C log-probabilities (+ D means, then D log stds). */
 export function headParamWidth(head: PolicyHead): number {
-  return headChoices(head) + (headHasGaussian(head) ? 2 : 0);
+  return headChoices(head) + 2 * headGaussianDims(head);
+}
+
+/** Numbers the env takes per action: D for the diagonal head, 1 otherwise. */
+export function headActionSize(head: PolicyHead): number {
+  return head.kind === "diagonal_gaussian" ? head.dims : 1;
 }
 
 /** The head for an env's action space; throws unsupported_action_space for a box of more than one value. */
@@ -53,9 +68,11 @@ export function headForSpace(space: Space): PolicyHead {
   if (space.kind === "discrete") return { kind: "categorical", actions: space.n };
   if (space.kind === "hybrid") return { kind: "hybrid", sides: space.sides.length, sized: sizedSides(space), sideSigns: [...space.sideSigns] };
   const n = space.shape.reduce((a, b) => a * b, 1);
+  // Several values (the portfolio's target weights or logits): one unbounded Gaussian each; the env's scheme clips or normalises.
+  if (n > 1) return { kind: "diagonal_gaussian", dims: n };
   const low = space.low[0]!;
   const high = space.high[0]!;
-  if (n !== 1 || !Number.isFinite(low) || !Number.isFinite(high) || !(high > low)) {
+  if (!Number.isFinite(low) || !Number.isFinite(high) || !(high > low)) {
     throw new AgentError("unsupported_action_space", `the agent's Gaussian head takes one bounded value; this box has ${n} value(s) in [${low}, ${high}]`, "env.actions");
   }
   return { kind: "gaussian", low, high };
@@ -101,6 +118,7 @@ export function sampleHead(head: PolicyHead, params: Float64Array, row: number, 
     }
   }
   out.index = index;
+  if (head.kind === "diagonal_gaussian") throw new RangeError("sampleHead draws one value: use sampleDiagonal for the diagonal head");
   if (headHasGaussian(head)) {
     const mu = params[o + C]!;
     out.u = greedy ? mu : mu + Math.exp(params[o + C + 1]!) * z;
@@ -108,10 +126,35 @@ export function sampleHead(head: PolicyHead, params: Float64Array, row: number, 
   return out;
 }
 
-/** log π(index, u) of row `row` (the density of u, without the squashing Jacobian; see the header). */
-export function headLogProb(head: PolicyHead, params: Float64Array, row: number, index: number, u: number): number {
+/**
+ * Draws the diagonal head's D values of row `row` into out[outOffset …]: u_d = μ_d + σ_d·z_d, z_d from `normal`
+ * in order d = 0 … D − 1 (the rollout's and the Policy's draws). Greedy (mode): u = μ, nothing drawn.
+ */
+export function sampleDiagonal(head: PolicyHead & { kind: "diagonal_gaussian" }, params: Float64Array, row: number, normal: () => number, out: Float64Array | Float32Array, outOffset: number, greedy = false): void {
+  const D = head.dims;
+  const o = row * 2 * D;
+  for (let d = 0; d < D; d++) out[outOffset + d] = greedy ? params[o + d]! : params[o + d]! + Math.exp(params[o + D + d]!) * normal();
+}
+
+function diagonalLogProb(D: number, params: Float64Array, o: number, u: ArrayLike<number>, uo: number): number {
+  let lp = 0;
+  for (let d = 0; d < D; d++) {
+    const logStd = params[o + D + d]!;
+    const z = (u[uo + d]! - params[o + d]!) / Math.exp(logStd);
+    lp += -0.5 * z * z - logStd - HALF_LOG_2PI;
+  }
+  return lp;
+}
+
+/**
+ * log π(index, u) of row `row` (the density of u, without the squashing Jacobian; see the header). The diagonal
+ * head reads its D values from u[uOffset …] (u an array); the others take u as one number.
+ */
+export function headLogProb(head: PolicyHead, params: Float64Array, row: number, index: number, u: number | ArrayLike<number>, uOffset = 0): number {
   const C = headChoices(head);
   const o = row * headParamWidth(head);
+  if (head.kind === "diagonal_gaussian") return diagonalLogProb(head.dims, params, o, u as ArrayLike<number>, uOffset);
+  if (typeof u !== "number") u = u[uOffset]!;
   let lp = C > 0 ? params[o + index]! : 0;
   if (gaussianCounts(head, index)) {
     const mu = params[o + C]!;
@@ -122,10 +165,10 @@ export function headLogProb(head: PolicyHead, params: Float64Array, row: number,
   return lp;
 }
 
-/** Probability that a size is drawn: Σ π(sized side) for "hybrid", 1 for "gaussian", 0 for "categorical". */
+/** Probability that a size is drawn: Σ π(sized side) for "hybrid", 1 for "gaussian", 0 otherwise. */
 function sizedProbability(head: PolicyHead, params: Float64Array, o: number): number {
   if (head.kind === "gaussian") return 1;
-  if (head.kind === "categorical") return 0;
+  if (head.kind !== "hybrid") return 0;
   let p = 0;
   for (let j = 0; j < head.sides; j++) if (head.sized[j]) p += Math.exp(params[o + j]!);
   return p;
@@ -136,6 +179,10 @@ export function headEntropy(head: PolicyHead, params: Float64Array, row: number)
   const C = headChoices(head);
   const o = row * headParamWidth(head);
   let h = 0;
+  if (head.kind === "diagonal_gaussian") {
+    for (let d = 0; d < head.dims; d++) h += 0.5 + HALF_LOG_2PI + params[o + head.dims + d]!;
+    return h;
+  }
   for (let j = 0; j < C; j++) {
     const lp = params[o + j]!;
     h -= Math.exp(lp) * lp;
@@ -147,19 +194,35 @@ export function headEntropy(head: PolicyHead, params: Float64Array, row: number)
 /**
  * Gradient of dLogp·log π(index, u) − entropyScale·H with respect to the policy layer's raw outputs (C logits,
  * then μ) into dOut[0 … outputs), and with respect to ℓ (returned). The engines chain it into the network.
+ * The diagonal head (u an array read from uOffset) writes ∂/∂μ_d into dOut[d] and ∂/∂ℓ_d into dOut[D + d]
+ * (dOut of headParamWidth values) and returns 0.
  */
 export function headGradient(
   head: PolicyHead,
   params: Float64Array,
   row: number,
   index: number,
-  u: number,
+  u: number | ArrayLike<number>,
   dLogp: number,
   entropyScale: number,
   dOut: Float64Array,
+  uOffset = 0,
 ): number {
   const C = headChoices(head);
   const o = row * headParamWidth(head);
+  if (head.kind === "diagonal_gaussian") {
+    const D = head.dims;
+    const us = u as ArrayLike<number>;
+    for (let d = 0; d < D; d++) {
+      const sigma = Math.exp(params[o + D + d]!);
+      const z = (us[uOffset + d]! - params[o + d]!) / sigma;
+      // ∂log N/∂μ_d = z_d/σ_d; ∂log N/∂ℓ_d = z_d² − 1; ∂H/∂ℓ_d = 1.
+      dOut[d] = (dLogp * z) / sigma;
+      dOut[D + d] = dLogp * (z * z - 1) - entropyScale;
+    }
+    return 0;
+  }
+  if (typeof u !== "number") u = u[uOffset]!;
   let hCat = 0;
   for (let j = 0; j < C; j++) {
     const lp = params[o + j]!;
@@ -190,6 +253,7 @@ export function headGradient(
 
 /** The value the env takes for an action: the index, low + (high − low)·σ(u), or the signed size of a side. */
 export function envActionOf(head: PolicyHead, index: number, u: number): number {
+  if (head.kind === "diagonal_gaussian") throw new RangeError("the diagonal head's env action is its D values u themselves");
   if (head.kind === "categorical") return index;
   if (head.kind === "gaussian") return head.low + (head.high - head.low) * sigmoid(u);
   // The hybrid space's encoding (encodeSideSize): sideSigns[side] · size.

@@ -2,7 +2,7 @@ import type { Rng } from "../util/rng.js";
 import type { Engine } from "./engine.js";
 import { AgentError } from "./errors.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
-import { envActionOf, headChoices, sampleHead, sigmoid, type HeadAction, type PolicyHead } from "./policy-head.js";
+import { envActionOf, headChoices, sampleDiagonal, sampleHead, sigmoid, type HeadAction, type PolicyHead } from "./policy-head.js";
 
 /**
  * A trained policy for evaluation and live trading: it keeps its own LSTM state, applies the observation
@@ -30,6 +30,8 @@ export interface PolicyDecision {
   readonly gaussian: { readonly u: number; readonly mean: number; readonly std: number } | null;
   /** V(history): the critic's estimate of the (scaled) return to come. */
   readonly value: number;
+  /** The diagonal head's D env values (u, the mean, or a sample); absent for the one-value heads. */
+  readonly values?: readonly number[];
 }
 
 export interface Policy<M = unknown> {
@@ -86,6 +88,12 @@ export function createPolicy<M>(engine: Engine, normalization: { stats: Observat
       const greedy = (options.mode ?? "greedy") === "greedy";
       const rng = options.rng;
       if (!greedy && !rng) throw new AgentError("invalid_config", "sampling needs an rng: act(obs, { mode: \"sample\", rng })", "rng");
+      if (head.kind === "diagonal_gaussian") {
+        // The rollout's draws: D normals in order (none when greedy: the mean).
+        const u = new Float64Array(head.dims);
+        sampleDiagonal(head, params, 0, () => rng!.normal(), u, 0, greedy);
+        return { action: u[0]!, probabilities, value: value[0]!, side: null, size: null, gaussian: null, values: Array.from(u) };
+      }
       // Same draws as the training rollout: a uniform for the categorical part, then a normal for the Gaussian one.
       const u1 = greedy || C === 0 ? 0 : rng!.uniform();
       const z = greedy || head.kind === "categorical" ? 0 : rng!.normal();

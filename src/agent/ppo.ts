@@ -7,7 +7,7 @@ import { articleAdvantages, rolloutAdvantages } from "./gae.js";
 import type { UpdateMetrics, UpdateTiming } from "./metrics.js";
 import { RunningObservationNorm, type ObservationNormStats } from "./obs-norm.js";
 import { allocRolloutBuffer, type RolloutBuffer } from "./rollout-buffer.js";
-import { envActionOf, headForSpace, headLogProb, sampleHead, type HeadAction } from "./policy-head.js";
+import { envActionOf, headActionSize, headForSpace, headLogProb, sampleDiagonal, sampleHead, type HeadAction } from "./policy-head.js";
 
 /**
  * Recurrent PPO, top to bottom in one function (CleanRL's ppo_atari_lstm.py layout):
@@ -97,7 +97,9 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const obsNorm = ppo.observationNorm === "running" ? new RunningObservationNorm(O, ppo.observationClip, resume?.observationNorm ?? undefined) : null;
 
   // Buffers, allocated once.
-  const buf = allocRolloutBuffer(sizes, O, S, article);
+  const D = headActionSize(head);
+  const diagonal = head.kind === "diagonal_gaussian" ? head : null;
+  const buf = allocRolloutBuffer(sizes, O, S, article, D);
   const obs = new Float32Array(N * O);
   const finalObs = new Float32Array(O);
   const state = new Float64Array(N * S);
@@ -105,7 +107,8 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const headParams = new Float64Array(N * W);
   const values = new Float64Array(N);
   // What the env takes: action indices for a categorical head, values for a Gaussian or hybrid one.
-  const actions = head.kind === "categorical" ? new Int32Array(N) : new Float32Array(N);
+  const actions = head.kind === "categorical" ? new Int32Array(N) : new Float32Array(N * D);
+  const normal = (): number => actionRng.normal();
   const taken: HeadAction = { index: 0, u: 0 };
   const gaussian = head.kind !== "categorical";
   const replay = { values: new Float64Array(N * T), nextValues: new Float64Array(N * T) };
@@ -165,9 +168,18 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
       engine.step(obs, N, state, headParams, values, record);
       for (let i = 0; i < N; i++) {
         // Sample a ~ π(·|history): the categorical index, then (Gaussian part) u = μ + σ·z.
+        const k = i * T + t;
+        if (diagonal !== null) {
+          // D normals per env, in order; the env takes u itself (its weight scheme maps it to weights).
+          sampleDiagonal(diagonal, headParams, i, normal, buf.actionValues, k * D);
+          for (let d = 0; d < D; d++) actions[i * D + d] = buf.actionValues[k * D + d]!;
+          buf.actions[k] = 0;
+          buf.logProbs[k] = headLogProb(head, headParams, i, 0, buf.actionValues, k * D);
+          buf.values[k] = values[i]!;
+          continue;
+        }
         sampleHead(head, headParams, i, actionRng.uniform(), gaussian ? actionRng.normal() : 0, taken);
         actions[i] = envActionOf(head, taken.index, taken.u);
-        const k = i * T + t;
         buf.actions[k] = taken.index;
         buf.actionValues[k] = taken.u;
         buf.logProbs[k] = headLogProb(head, headParams, i, taken.index, taken.u);

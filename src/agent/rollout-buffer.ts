@@ -15,7 +15,7 @@ export interface RolloutBuffer {
   readonly nextObservations: Float32Array;
   /** The categorical index of the action taken (the action, or the side; 0 for a Gaussian head). */
   readonly actions: Int32Array;
-  /** The pre-squash Gaussian sample u of the action taken (0 for a categorical head). */
+  /** The pre-squash Gaussian sample u of the action taken (0 for a categorical head); the diagonal head's D values per step, at k·D. */
   readonly actionValues: Float64Array;
   /** log π_old(a_t | history) at the rollout. */
   readonly logProbs: Float64Array;
@@ -42,7 +42,8 @@ export interface RolloutBuffer {
   readonly lossAdvantages: Float64Array;
 }
 
-export function allocRolloutBuffer(sizes: RolloutSizes, observationSize: number, stateSize: number, withNextObservations: boolean): RolloutBuffer {
+/** `actionSize`: env values per step kept in actionValues (the diagonal head's D; 1 otherwise). */
+export function allocRolloutBuffer(sizes: RolloutSizes, observationSize: number, stateSize: number, withNextObservations: boolean, actionSize = 1): RolloutBuffer {
   const n = sizes.numEnvs * sizes.rolloutSteps;
   return {
     sizes,
@@ -51,7 +52,7 @@ export function allocRolloutBuffer(sizes: RolloutSizes, observationSize: number,
     observations: new Float32Array(n * observationSize),
     nextObservations: new Float32Array(withNextObservations ? n * observationSize : 0),
     actions: new Int32Array(n),
-    actionValues: new Float64Array(n),
+    actionValues: new Float64Array(n * actionSize),
     logProbs: new Float64Array(n),
     values: new Float64Array(n),
     rewards: new Float64Array(n),

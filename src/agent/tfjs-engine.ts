@@ -1,3 +1,4 @@
+import { AgentError } from "./errors.js";
 import * as tf from "@tensorflow/tfjs";
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
 import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
@@ -63,6 +64,9 @@ export class TfjsEngine implements Engine {
   private grads: tf.Tensor[] | null = null;
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings) {
+    if (spec.head.kind === "diagonal_gaussian") {
+      throw new AgentError("unsupported_action_space", `the tfjs engine has no diagonal Gaussian head (${spec.head.dims} values per action): use engine "fused"`, "engine");
+    }
     this.spec = spec;
     this.adam = adam;
     this.backend = tf.getBackend();
@@ -186,7 +190,7 @@ export class TfjsEngine implements Engine {
   private gaussianMask(actions: tf.Tensor1D): tf.Tensor1D {
     const head = this.spec.head;
     if (head.kind === "gaussian") return tf.onesLike(actions).toFloat() as tf.Tensor1D;
-    if (head.kind === "categorical") return tf.zerosLike(actions).toFloat() as tf.Tensor1D;
+    if (head.kind !== "hybrid") return tf.zerosLike(actions).toFloat() as tf.Tensor1D;
     return tf.sum(tf.mul(tf.oneHot(actions, head.sides), tf.tensor1d(head.sized.map((x) => (x ? 1 : 0)))), 1) as tf.Tensor1D;
   }
 

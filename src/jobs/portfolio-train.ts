@@ -168,9 +168,10 @@ async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHook
   const envConfig = portfolioTrainingEnv(config, data);
   const sizes = rolloutSizes(agent.ppo);
   const env = createPortfolioVecEnv({ market: data.market, config: envConfig, numEnvs: sizes.numEnvs });
-  if (env.actionSpace.kind !== "discrete") {
-    // The agent's Gaussian head takes one bounded value; target weights need K (or K + 1) of them.
-    throw new AgentError("unsupported_action_space", `portfolio actions "${envConfig.actions.kind}" take ${env.model.actions.actionSize} values; the agent's heads take one categorical choice or one value (use actions.kind "weight_levels")`, "env.actions.kind");
+  // weight_levels: a categorical head; target_weights / softmax_weights: a diagonal Gaussian over their K (K + 1)
+  // values, which only the fused engine has (chooseEngineKind picks it; engine "tfjs" is refused there).
+  if (env.actionSpace.kind !== "discrete" && config.engine === "tfjs") {
+    throw new AgentError("unsupported_action_space", `portfolio actions "${envConfig.actions.kind}" need the diagonal Gaussian head, which only the fused engine has (use --engine fused or auto)`, "engine");
   }
   // The agent's own observation and action choices (agent.observation, agent.actions) describe the one-asset env;
   // the portfolio env's config says what this agent sees and how it acts.

@@ -206,13 +206,20 @@ function medianStep(ts: Float64Array): number {
 
 /** The trained agent as a backtest policy: its action (greedy or sampled) through the model's weight scheme. */
 export function portfolioAgentPolicy(policy: Policy<unknown>, model: PortfolioModel, mode: "greedy" | "sample" = "greedy", name = "agent"): PortfolioPolicy {
-  if (!model.actions.discrete) throw new EvalError("invalid_options", `the agent's policy is categorical; this env's actions are "${model.actions.name}"`, "actions.kind");
-  const action = new Float64Array(1);
+  const size = model.actions.actionSize;
+  const continuous = policy.head.kind === "diagonal_gaussian";
+  if (model.actions.discrete ? policy.head.kind !== "categorical" : !continuous || policy.head.dims !== size) {
+    throw new EvalError("invalid_options", `the agent's ${policy.head.kind} head does not fit this env's actions "${model.actions.name}" (${size} value(s))`, "actions.kind");
+  }
+  const action = new Float64Array(size);
   return {
     name,
     reset: () => policy.reset(),
     act(obs, ctx, targets) {
-      action[0] = policy.act(obs, mode === "sample" ? { mode: "sample", rng: ctx.rng } : { mode: "greedy" }).action;
+      const decision = policy.act(obs, mode === "sample" ? { mode: "sample", rng: ctx.rng } : { mode: "greedy" });
+      // Greedy for the diagonal head is its mean u = μ, which the scheme maps to weights.
+      if (continuous) action.set(decision.values!);
+      else action[0] = decision.action;
       model.actions.targetWeights(action, 0, targets);
       return true;
     },
