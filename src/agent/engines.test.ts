@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../util/rng.js";
-import { selectBackend } from "./backend.js";
+import { selectBackend, type BackendInfo } from "./backend.js";
 import { resolveAgentConfig } from "./config.js";
 import { chooseEngineKind, createEngine } from "./create-engine.js";
 import type { Engine, EngineKind, LossCoefficients } from "./engine.js";
@@ -237,6 +237,46 @@ describe.each(CASES)("loss gradients ($name)", (c) => {
     for (let i = 0; i < rows; i++) expect(vT[i]).toBeCloseTo(vF[i]!, 4);
     for (let i = 0; i < stateF.length; i++) expect(stateT[i]).toBeCloseTo(stateF[i]!, 4);
     tfe.dispose();
+  });
+});
+
+describe("diagonal Gaussian head (3 values, the portfolio's softmax logits)", () => {
+  const c = { sharedTrunk: false, lstmBias: "single", head: { kind: "diagonal_gaussian", dims: 3 } } as const;
+  const coefs: LossCoefficients = { clipCoef: 0.2, valueClip: null, valueLoss: "mse", valueCoef: 0.5, entropyCoef: 0.03 };
+
+  it("fused engine: analytic gradient = central finite differences; every block (the 3 log stds included) gets gradient", async () => {
+    const spec = tinySpec(c);
+    expect(spec.blocks.find((b) => b.name === "pi.log_std")?.shape).toEqual([3]);
+    expect(spec.policyOutputs).toBe(3);
+    const engine = await makeEngine("fused", spec, 2);
+    // Log stds away from 0, each different, so a mix-up of dimensions shows.
+    const p = engine.getParameters();
+    p.set([-0.3, 0.2, -0.6], spec.piLogStd);
+    engine.setParameters(p);
+    const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 13 });
+    const seqs = allSequences(buf);
+    const stats = engine.lossAndGradients(buf, seqs, coefs);
+    expect(stats.clipFraction).toBeGreaterThan(0);
+    expect(stats.clipFraction).toBeLessThan(1);
+    const grad = engine.getGradients();
+    const { index, fd } = finiteDifferences(engine, () => engine.lossAndGradients(buf, seqs, coefs).loss, 1e-6, 1);
+    let maxErr = 0;
+    index.forEach((i, n) => {
+      const err = Math.abs(grad[i]! - fd[n]!) / (1e-6 + Math.abs(fd[n]!));
+      maxErr = Math.max(maxErr, Math.min(err, Math.abs(grad[i]! - fd[n]!) * 1e4));
+    });
+    expect(maxErr).toBeLessThan(1e-4);
+    for (const b of spec.blocks) {
+      let sum = 0;
+      for (let i = b.offset; i < b.offset + b.size; i++) sum += Math.abs(grad[i]!);
+      expect(sum, b.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("the tfjs engine refuses it with one clear line; auto picks the fused engine", async () => {
+    const spec = tinySpec(c);
+    await expect(makeEngine("tfjs", spec, 1)).rejects.toThrow(/tfjs engine has no diagonal Gaussian head .*use engine "fused"/);
+    expect(chooseEngineKind("auto", spec, { kind: "webgl", name: "x", package: "x", gpu: true, tfjsVersion: "x", notes: [] } as unknown as BackendInfo)).toBe("fused");
   });
 });
 

@@ -1,6 +1,7 @@
 import { Rng } from "../util/rng.js";
 import { rolloutSizes, type PpoConfig } from "./config.js";
 import type { Engine } from "./engine.js";
+import { headActionSize } from "./policy-head.js";
 import { allocRolloutBuffer, type RolloutBuffer } from "./rollout-buffer.js";
 
 /**
@@ -14,13 +15,14 @@ export function randomBuffer(
   const rng = new Rng(opts.seed);
   const sizes = rolloutSizes({ numEnvs: opts.numEnvs, rolloutSteps: opts.rolloutSteps, sequenceLength: opts.sequenceLength, numMinibatches: 1 } as PpoConfig);
   const spec = engine.spec;
-  const buf = allocRolloutBuffer(sizes, spec.observationSize, spec.stateSize, true);
+  const D = headActionSize(spec.head);
+  const buf = allocRolloutBuffer(sizes, spec.observationSize, spec.stateSize, true, D);
   const n = buf.actions.length;
   for (let i = 0; i < buf.observations.length; i++) buf.observations[i] = rng.uniform() < 0.1 ? 0 : rng.normal();
   for (let i = 0; i < buf.nextObservations.length; i++) buf.nextObservations[i] = rng.normal();
   for (let k = 0; k < n; k++) {
     buf.actions[k] = spec.actionCount > 0 ? rng.int(spec.actionCount) : 0;
-    buf.actionValues[k] = spec.piLogStd >= 0 ? 1.5 * rng.normal() : 0;
+    for (let d = 0; d < D; d++) buf.actionValues[k * D + d] = spec.piLogStd >= 0 ? 1.5 * rng.normal() : 0;
     buf.episodeStarts[k] = rng.uniform() < 0.2 ? 1 : 0;
     buf.terminated[k] = rng.uniform() < 0.1 ? 1 : 0;
     buf.truncated[k] = !buf.terminated[k] && rng.uniform() < 0.1 ? 1 : 0;
