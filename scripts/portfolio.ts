@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { AGENT_PRESET_NAMES } from "../src/agent/index.js";
 import { ENGINE_PREFERENCES } from "../src/agent/create-engine.js";
-import { defineCommand, flag, forceFlag, runCommand } from "../src/cli/index.js";
+import { CliError, defineCommand, flag, forceFlag, runCommand } from "../src/cli/index.js";
 import { runPortfolioJob } from "../src/jobs/portfolio-job.js";
 
 const NAME = /^[A-Za-z0-9._-]+$/;
@@ -16,7 +16,7 @@ export const portfolioCommand = defineCommand({
   summary: "Train the agent on several assets at once, backtest it against the equal-weight portfolio and write a report.",
   description:
     "Without --asset: the embedded synthetic BTC/ETH pair (offline), trained before 2022-07-01 and tested after. Actions are " +
-    "target weights (--env '{\"actions\":{\"levels\":[0,0.25,0.5,0.75,1]}}' for finer ones). SIGINT/SIGTERM stop after the " +
+    "target weight levels (--actions target_weights or softmax_weights for continuous weights; --env '{\"actions\":{\"levels\":[0,0.25,0.5,0.75,1]}}' for finer ones). SIGINT/SIGTERM stop after the " +
     "current update (its checkpoint marked interrupted). See docs/portfolio.md.",
   flags: {
     asset: flag.list("an asset as SYMBOL=FILE.csv (repeat the flag for each asset)", {
@@ -34,6 +34,9 @@ export const portfolioCommand = defineCommand({
     preset: flag.choice(AGENT_PRESET_NAMES, "agent preset", { default: "default" }),
     agent: flag.json("agent config overrides, e.g. '{\"ppo\":{\"numEnvs\":16}}'", { unset: "the preset's" }),
     env: flag.json("portfolio env config overrides (src/portfolio/config.ts)", { unset: "the defaults" }),
+    actions: flag.choice(["weight_levels", "target_weights", "softmax_weights"] as const, "action scheme: categorical weight levels, or continuous target weights / softmax logits (a diagonal Gaussian head, fused engine)", {
+      unset: "--env's actions.kind, else weight_levels",
+    }),
     engine: flag.choice(ENGINE_PREFERENCES, "compute engine", { default: "auto" }),
     out: flag.path("checkpoint folder (with --seeds K: the folder of the seed-<s> checkpoints)", { placeholder: "DIR", default: "checkpoints/portfolio" }),
     force: forceFlag(),
@@ -48,12 +51,13 @@ export const portfolioCommand = defineCommand({
     "npm run portfolio -- --seeds 5 --env '{\"reward\":{\"base\":{\"kind\":\"profit_vs_hold\"}}}' --out checkpoints/pf-profit --json",
   ],
   async run(f, ctx) {
+    const env = actionsInto(f.env as Record<string, unknown> | undefined, f.actions);
     const assets = f.asset.length === 0 ? null : f.asset.map((a) => ({ symbol: a.slice(0, a.indexOf("=")), csv: a.slice(a.indexOf("=") + 1) }));
     const job = await runPortfolioJob({
       config: {
         preset: f.preset,
         ...(f.agent === undefined ? {} : { agent: f.agent }),
-        ...(f.env === undefined ? {} : { env: f.env }),
+        ...(env === undefined ? {} : { env }),
         data: { assets, missingBars: f.missingBars },
         trainStart: f.trainStart ?? null,
         trainEnd: f.trainEnd ?? (assets === null ? "2022-07-01" : null),
@@ -76,5 +80,15 @@ export const portfolioCommand = defineCommand({
     ctx.out(job.json);
   },
 });
+
+/** --actions KIND into the env config: replaces --env's actions unless they name the same kind (then its fields stay). */
+function actionsInto(env: Record<string, unknown> | undefined, kind: string | undefined): Record<string, unknown> | undefined {
+  if (kind === undefined) return env;
+  const given = env?.["actions"] as { kind?: unknown } | undefined;
+  if (given !== undefined && given.kind !== undefined && given.kind !== kind) {
+    throw new CliError("invalid_flag", `--actions ${kind} contradicts --env's actions.kind ${JSON.stringify(given.kind)}: give one of them`, "--actions");
+  }
+  return { ...env, actions: { ...given, kind } };
+}
 
 await runCommand(portfolioCommand);

@@ -64,3 +64,30 @@ describe("the continuous portfolio allocator (diagonal Gaussian head, softmax_we
     expect(after).toBeGreaterThan(0.9);
   }, 60_000);
 });
+
+describe("portfolio training with continuous weights", () => {
+  const CONFIG = { steps: 1_024, trainStart: "2022-05-01", trainEnd: "2022-09-01", progress: "none", env: { actions: { kind: "softmax_weights" } } } as const;
+
+  it("trains softmax_weights, records the head in the checkpoint, and a reloaded checkpoint backtests to the same values", async () => {
+    const a = await trainPortfolio({ ...CONFIG, seed: 3, out: join(dir, "cp") });
+    expect(a.engine).toBe("fused");
+    const manifest = JSON.parse(readFileSync(join(dir, "cp", "manifest.json"), "utf8")) as { network: { head: unknown }; env: { config: { actions: { kind: string } } }; actions: { labels: string[] } };
+    expect(manifest.network.head).toEqual({ kind: "diagonal_gaussian", dims: 3 });
+    expect(manifest.env.config.actions.kind).toBe("softmax_weights");
+    expect(manifest.actions.labels).toEqual(["logit BTC/USD", "logit ETH/USD", "logit cash"]);
+    const loaded = await loadPortfolioPolicy(join(dir, "cp"));
+    const model = portfolioWindowModel(a.data, loaded.env, { start: "2022-09-01", end: "2022-10-01" });
+    loaded.checkAgainst(model);
+    const x = runPortfolioBacktest(model, portfolioAgentPolicy(a.policy, model));
+    const y = runPortfolioBacktest(model, portfolioAgentPolicy(loaded.policy, model));
+    expect(Array.from(y.value)).toEqual(Array.from(x.value));
+    // The greedy weights are the softmax of μ: never a level, and they move with the observation.
+    const w = Array.from(x.weights.subarray(0, 2));
+    expect(w[0]! + w[1]!).toBeLessThan(1);
+    expect(new Set(Array.from(x.weights).map((v) => v.toFixed(6))).size).toBeGreaterThan(10);
+  }, 120_000);
+
+  it("refuses engine tfjs for continuous weights with one line naming the flag", async () => {
+    await expect(trainPortfolio({ ...CONFIG, engine: "tfjs" })).rejects.toThrow(/unsupported_action_space at engine: portfolio actions "softmax_weights" need the diagonal Gaussian head, which only the fused engine has/);
+  });
+});
