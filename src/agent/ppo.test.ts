@@ -213,12 +213,14 @@ describe("determinism and bookkeeping", () => {
     expect(metrics.every((m) => m.epochs === 1)).toBe(true);
   });
 
-  it("refuses a box of two values, and a network made for another head, with named errors", async () => {
+  it("refuses an unbounded box of one value, and a network made for another head (a box of two values needs the diagonal head), with named errors", async () => {
     const env = new PatternMarketEnv({ numEnvs: 1, episodeLength: 10 });
     const { config, engine } = await setup(env, { preset: "seed", ppo: { rolloutSteps: 10 } }, "fused", 1);
     const withSpace = (actionSpace: VecEnv["actionSpace"]): VecEnv => ({ ...env, reset: env.reset.bind(env), step: env.step.bind(env), observationSize: 2, numEnvs: 1, observationSpace: env.observationSpace, actionSpace });
     const box2 = withSpace({ kind: "box", shape: [2], low: new Float64Array([0, 0]), high: new Float64Array([1, 1]), labels: ["a", "b"] });
-    await expect(runPpo({ env: box2, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/unsupported_action_space/);
+    await expect(runPpo({ env: box2, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/invalid_config at network: .*"diagonal_gaussian","dims":2/);
+    const unbounded = withSpace({ kind: "box", shape: [1], low: new Float64Array([-Infinity]), high: new Float64Array([Infinity]), labels: ["x"] });
+    await expect(runPpo({ env: unbounded, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/unsupported_action_space/);
     const box1 = withSpace({ kind: "box", shape: [1], low: new Float64Array([0]), high: new Float64Array([1]), labels: ["exposure"] });
     await expect(runPpo({ env: box1, engine, config, totalSteps: 10, seed: 1, envSeed: 1 })).rejects.toThrow(/invalid_config at network/);
   });
