@@ -88,6 +88,13 @@ describe("runtime errors are one line, exit 1, before any expensive work", () =>
     expect(r.stderr).toBe("npm start: bad_range at --split: expected a start at or before the data's last bar 2022-12-31T23:00Z, got 2030-01-01T00:00Z\n");
   });
 
+  it("portfolio --actions contradicting --env's actions.kind: exit 2, one line, nothing written", async () => {
+    const r = await runScript("scripts/portfolio.ts", ["--actions", "softmax_weights", "--env", '{"actions":{"kind":"weight_levels"}}', "--no-report", "--out", "pf"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`npm run portfolio: invalid_flag at --actions: --actions softmax_weights contradicts --env's actions.kind "weight_levels": give one of them`);
+    expect(existsSync(join(dir, "pf"))).toBe(false);
+  });
+
   it("reproduce --test-end before --train-end (was: 40 KB of minified tfjs, exit 7)", async () => {
     const csv = join(dir, "btc.csv");
     const rows = ["timestamp,open,high,low,close,volume"];
