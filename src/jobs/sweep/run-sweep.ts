@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { writeHtmlPage } from "../../charts/index.js";
+import { summariseRuns } from "../../eval/seeds.js";
 import { collectVersions } from "../../report/provenance.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { claimOutput, type OutputKind } from "../../util/safe-output.js";
@@ -15,7 +16,7 @@ import { InterruptedError } from "../../util/errors.js";
 import type { TrialOutcome, TrialQueue, TrialStatus } from "./queue.js";
 import { sweepReportSections, sweepText } from "./report.js";
 import { SweepSpecError, type ExpandedSweep } from "./spec.js";
-import { summariseSweep, type SweepSummary } from "./summary.js";
+import { summariseSweep, type RankMetric, type SweepSummary } from "./summary.js";
 
 export const SWEEP_RECORD_FORMAT = "drl-trading-lab/sweep";
 
@@ -26,6 +27,8 @@ export interface SweepProgress {
   readonly active: readonly TrialStatus[];
   readonly waiting: number;
   readonly seconds: number;
+  /** Every trial's status, in the sweep's order. */
+  readonly trials: readonly TrialStatus[];
 }
 
 export interface RunSweepOptions {
@@ -126,6 +129,17 @@ export function describeSweepFolder(dir: string): string | null {
 export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "progress.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
 
 export const SWEEP_PROGRESS_FORMAT = "drl-trading-lab/sweep-progress";
+/** progress.json is rewritten at least this often while the submitter waits, changed or not: a reader tells a live sweep from a dead submitter by `updatedAt`. */
+export const SWEEP_PROGRESS_HEARTBEAT_MS = 5_000;
+
+/** One trial in progress.json. `value`: its out-of-sample rank metric (mean over its runs) once completed, else null. */
+export interface SweepProgressTrial {
+  readonly id: string;
+  readonly index: number;
+  readonly state: TrialStatus["state"];
+  readonly worker: string | null;
+  readonly value: number | null;
+}
 
 /** <root>/progress.json: the whole sweep's progress for readers without Redis (a dashboard, a notebook, `cat`). */
 export interface SweepProgressFile {
@@ -141,13 +155,26 @@ export interface SweepProgressFile {
   readonly active: readonly { readonly id: string; readonly worker: string | null; readonly run: number | null; readonly runs: number | null; readonly update: number | null; readonly updates: number | null }[];
   /** Seconds since this submitter started waiting. */
   readonly seconds: number;
+  /** The metric trials are ranked by (the sweep file's rank.metric), higher is better. */
+  readonly rankMetric: RankMetric;
+  /** Every trial, in the sweep's order. */
+  readonly trials: readonly SweepProgressTrial[];
+  /** The completed trial with the highest `value` so far (ties: the lower index), or null. */
+  readonly best: { readonly id: string; readonly index: number; readonly value: number } | null;
 }
 
-function writeProgress(root: string, name: string, p: SweepProgress, finished: boolean): void {
-  const file: SweepProgressFile = {
+/**
+ * progress.json's content for a snapshot. `values` holds the rank metric of the trials known to be completed
+ * (null: the metric is undefined for every run, e.g. a Sharpe ratio of a flat curve); `indexOf` the trials' indices.
+ */
+export function sweepProgressFile(name: string, p: SweepProgress, finished: boolean, rankMetric: RankMetric, values: ReadonlyMap<string, number | null>, indexOf: ReadonlyMap<string, number>, updatedAt: Date = new Date()): SweepProgressFile {
+  const trials = p.trials.map((s, k): SweepProgressTrial => ({ id: s.id, index: indexOf.get(s.id) ?? k, state: s.state, worker: s.worker, value: s.state === "completed" ? (values.get(s.id) ?? null) : null }));
+  let best: SweepProgressFile["best"] = null;
+  for (const t of trials) if (t.value !== null && (best === null || t.value > best.value)) best = { id: t.id, index: t.index, value: t.value };
+  return {
     format: SWEEP_PROGRESS_FORMAT,
     name,
-    updatedAt: new Date().toISOString(),
+    updatedAt: updatedAt.toISOString(),
     finished,
     total: p.total,
     completed: p.completed,
@@ -155,8 +182,21 @@ function writeProgress(root: string, name: string, p: SweepProgress, finished: b
     waiting: p.waiting,
     active: p.active.map((s) => ({ id: s.id, worker: s.worker, run: s.progress?.run ?? null, runs: s.progress?.runs ?? null, update: s.progress?.update ?? null, updates: s.progress?.updates ?? null })),
     seconds: p.seconds,
+    rankMetric,
+    trials,
+    best,
   };
+}
+
+/** Writes <root>/progress.json atomically (temp file + rename): a reader sees the old file or the new one, never half. */
+export function writeSweepProgress(root: string, file: SweepProgressFile): void {
   writeFileAtomic(join(root, "progress.json"), `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** A completed trial's out-of-sample rank metric: the mean over its runs, as the ranked table computes it. */
+function trialRankValue(o: TrialOutcome | null, metric: RankMetric): number | null {
+  if (o === null || !("result" in o)) return null;
+  return summariseRuns(o.result.runs.map((r) => r.outOfSample.agent), { resamples: 1 }).metrics[metric].mean;
 }
 
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
@@ -188,6 +228,9 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   let lastAt = -Infinity;
   let lastWritten = "";
   let writtenAt = -Infinity;
+  const rankMetric = sweep.file.rank.metric;
+  const values = new Map<string, number | null>();
+  const indexOf = new Map(sweep.trials.map((t) => [t.id, t.index]));
   for (;;) {
     if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (the same command with --resume added picks it up: the same --file, --redis and --out)`);
     // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
@@ -200,15 +243,19 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
       active: statuses.filter((s) => s.state === "active"),
       waiting: statuses.filter((s) => s.state === "waiting").length,
       seconds: (performance.now() - t0) / 1000,
+      trials: statuses,
     };
+    // A trial's rank value is read once, when it is first seen completed (its outcome does not change).
+    for (const s of statuses) if (s.state === "completed" && !values.has(s.id)) values.set(s.id, trialRankValue(await queue.outcome(s.id), rankMetric));
     opts.onProgress?.(p);
     const line = progressLine(sweep.file.name, p);
     const key = line.replace(/, \d+ s$/, "");
     const now = performance.now();
     const finished = p.completed + p.failed === p.total;
-    // The file follows every change (at most once a second), the log line at most every `every` ms.
-    if (key !== lastWritten && (now - writtenAt >= 1_000 || finished)) {
-      writeProgress(opts.root, sweep.file.name, p, finished);
+    // The file follows every change (at most once a second) and is rewritten every SWEEP_PROGRESS_HEARTBEAT_MS
+    // regardless (its updatedAt is the submitter's heartbeat); the log line at most every `every` ms.
+    if ((key !== lastWritten && (now - writtenAt >= 1_000 || finished)) || now - writtenAt >= SWEEP_PROGRESS_HEARTBEAT_MS) {
+      writeSweepProgress(opts.root, sweepProgressFile(sweep.file.name, p, finished, rankMetric, values, indexOf));
       lastWritten = key;
       writtenAt = now;
     }
