@@ -16,9 +16,8 @@ import { InterruptedError } from "../../util/errors.js";
 import type { TrialOutcome, TrialQueue, TrialStatus } from "./queue.js";
 import { sweepReportSections, sweepText } from "./report.js";
 import { SweepSpecError, type ExpandedSweep } from "./spec.js";
+import { describeSweepFolder, SWEEP_PROGRESS_FORMAT, SWEEP_PROGRESS_HEARTBEAT_MS, SWEEP_RECORD_FORMAT, type SweepProgressFile, type SweepProgressTrial } from "./folder.js";
 import { summariseSweep, type RankMetric, type SweepSummary } from "./summary.js";
-
-export const SWEEP_RECORD_FORMAT = "drl-trading-lab/sweep";
 
 export interface SweepProgress {
   readonly total: number;
@@ -65,6 +64,8 @@ export interface RunSweepResult {
   readonly json: Record<string, unknown>;
 }
 
+
+export { describeSweepFolder, SWEEP_PROGRESS_FORMAT, SWEEP_PROGRESS_HEARTBEAT_MS, SWEEP_RECORD_FORMAT, type SweepProgressFile, type SweepProgressTrial };
 
 interface SweepRecord {
   readonly format: typeof SWEEP_RECORD_FORMAT;
@@ -115,53 +116,8 @@ function progressLine(name: string, p: SweepProgress): string {
   return `sweep ${name}: ${p.completed}/${p.total} done, ${p.active.length} running${running ? ` (${running})` : ""}, ${p.waiting} waiting, ${p.failed} failed, ${p.seconds.toFixed(0)} s`;
 }
 
-/** What a sweep's folder holds, if it is one ("the sweep \"example\" (4 trials, created …)"), else null. */
-export function describeSweepFolder(dir: string): string | null {
-  try {
-    const r = JSON.parse(readFileSync(join(dir, "sweep.json"), "utf8")) as Partial<SweepRecord>;
-    return r.format === SWEEP_RECORD_FORMAT ? `the sweep "${String(r.name)}" (${r.trials?.length ?? "?"} trials, created ${String(r.createdAt)})` : null;
-  } catch {
-    return null;
-  }
-}
-
 /** A sweep's output folder as an output (src/util/safe-output.ts): its record, its trials' files, the table and reports. */
 export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "progress.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
-
-export const SWEEP_PROGRESS_FORMAT = "drl-trading-lab/sweep-progress";
-/** progress.json is rewritten at least this often while the submitter waits, changed or not: a reader tells a live sweep from a dead submitter by `updatedAt`. */
-export const SWEEP_PROGRESS_HEARTBEAT_MS = 5_000;
-
-/** One trial in progress.json. `value`: its out-of-sample rank metric (mean over its runs) once completed, else null. */
-export interface SweepProgressTrial {
-  readonly id: string;
-  readonly index: number;
-  readonly state: TrialStatus["state"];
-  readonly worker: string | null;
-  readonly value: number | null;
-}
-
-/** <root>/progress.json: the whole sweep's progress for readers without Redis (a dashboard, a notebook, `cat`). */
-export interface SweepProgressFile {
-  readonly format: typeof SWEEP_PROGRESS_FORMAT;
-  readonly name: string;
-  readonly updatedAt: string;
-  /** True once every trial is completed or failed (the table and report are being written). */
-  readonly finished: boolean;
-  readonly total: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly waiting: number;
-  readonly active: readonly { readonly id: string; readonly worker: string | null; readonly run: number | null; readonly runs: number | null; readonly update: number | null; readonly updates: number | null }[];
-  /** Seconds since this submitter started waiting. */
-  readonly seconds: number;
-  /** The metric trials are ranked by (the sweep file's rank.metric), higher is better. */
-  readonly rankMetric: RankMetric;
-  /** Every trial, in the sweep's order. */
-  readonly trials: readonly SweepProgressTrial[];
-  /** The completed trial with the highest `value` so far (ties: the lower index), or null. */
-  readonly best: { readonly id: string; readonly index: number; readonly value: number } | null;
-}
 
 /**
  * progress.json's content for a snapshot. `values` holds the rank metric of the trials known to be completed
