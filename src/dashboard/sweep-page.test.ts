@@ -16,6 +16,7 @@ import { startDashboard, type RunningDashboard } from "./dashboard.js";
  * until it finishes, with its best trial the ranked table's; a second folder's progress.json (the sweep's own
  * writer) stops updating and the page flags it stale, then follows it when it is replaced, without a reload.
  * The bus is the in-memory one: the sweeps panel needs no Redis (the trader's page test runs the real one).
+ * Set DASHBOARD_SWEEP_SCREENSHOT=docs/images/dashboard-sweeps.png to refresh the documentation's screenshot.
  */
 const dir = mkdtempSync(join(tmpdir(), "dash-sweep-page-"));
 const TOKEN = "sweep-page-token-Qx81vLm2p";
@@ -103,6 +104,8 @@ describe("the sweeps panel (headless Chromium, a real sweep)", () => {
     expect(await page.locator("#sweep-1 .sweep-tile-4").textContent()).toBe("0.75 (#1)");
     expect(await page.locator("#sweep-1 tr.sweep-trial").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-state")))).toEqual(["completed", "completed", "active"]);
     expect(errors).toEqual([]);
+    const shot = process.env["DASHBOARD_SWEEP_SCREENSHOT"];
+    if (shot) await page.locator("#sweeps").screenshot({ path: shot });
     await context.close();
   }, 180_000);
 });
