@@ -202,7 +202,14 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
       trials: statuses,
     };
     // A trial's rank value is read once, when it is first seen completed (its outcome does not change).
-    for (const s of statuses) if (s.state === "completed" && !values.has(s.id)) values.set(s.id, trialRankValue(await queue.outcome(s.id), rankMetric));
+    // Raced against the signal as status() is; an interrupted read is retried next poll (or the stop is taken).
+    for (const s of statuses) {
+      if (s.state !== "completed" || values.has(s.id)) continue;
+      const o = await untilAborted(queue.outcome(s.id), opts.signal);
+      if (opts.signal?.aborted) break;
+      values.set(s.id, trialRankValue(o, rankMetric));
+    }
+    if (opts.signal?.aborted) continue;
     opts.onProgress?.(p);
     const line = progressLine(sweep.file.name, p);
     const key = line.replace(/, \d+ s$/, "");
