@@ -40,6 +40,12 @@ export interface CoachServiceStats {
   version: number;
 }
 
+/** The time in a stream entry id ("<ms>-<n>"): when the entry was added (null when the id says none). */
+export function entryTime(id: string): number | null {
+  const ms = Number(id.slice(0, id.indexOf("-")));
+  return id.includes("-") && Number.isSafeInteger(ms) && ms > 0 ? ms : null;
+}
+
 /** One line per cycle for the service's log. */
 export function traceLine(t: DecisionTrace): string {
   const g = t.guidance;
@@ -103,7 +109,7 @@ export async function runCoachService(opts: CoachServiceOptions): Promise<CoachS
       signal,
       blockMs: opts.blockMs ?? 1_000,
       handler: async (entry) => {
-        const t = await coach.step(entry.json);
+        const t = await coach.step(entry.json, Date.now(), entryTime(entry.id));
         stats.version = Math.max(stats.version, t.guidance?.version ?? 0);
         await emit(t);
       },
