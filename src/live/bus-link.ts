@@ -72,6 +72,8 @@ export class TraderLink {
     this.receiver = new GuidanceReceiver({
       maxAgeMs: opts.maxGuidanceAgeMs ?? 3 * opts.intervalMs,
       acceptSeedForm: opts.mode !== "live",
+      // A replay judges guidance on its own (simulated) clock and the coach's heartbeats on the wall clock.
+      ...(opts.mode === "replay" ? { livenessNow: Date.now } : {}),
       log: (e) => {
         const at = opts.now();
         const r = e.rejection;
