@@ -126,12 +126,14 @@ describe("the coach next to a paced replay (simulated time)", () => {
       const decisions = j.db.prepare<unknown[]>("SELECT bar_ts, guidance FROM decisions ORDER BY bar_ts").all() as Array<{ bar_ts: number; guidance: string | null }>;
       for (const g of [g1!, g2!]) {
         const under = decisions.filter((d) => d.guidance !== null && (JSON.parse(d.guidance) as { active: Array<{ id: string }> }).active.some((a) => a.id === g.id)).map((d) => d.bar_ts);
-        // The state's bar closed at issuedAt; the next decisions (1 s after each bar's close) apply it while
-        // their replay time ≤ expiresAt: the two bars after it, whatever the wall clock says (it is 1.2 s later).
+        // The state's bar closed at issuedAt; the next decisions apply it while their bar's close ≤ expiresAt (the
+        // backtest's rule, whatever the decision's offset after the close): the three bars after it (ttlTicks 3),
+        // whatever the wall clock says (it is 1.2 s later).
         const stateBar = g.issuedAt - H;
-        expect(under.length).toBeGreaterThanOrEqual(1);
-        for (const b of under) expect([stateBar + H, stateBar + 2 * H]).toContain(b);
+        expect(under.length).toBeGreaterThanOrEqual(2);
+        for (const b of under) expect([stateBar + H, stateBar + 2 * H, stateBar + 3 * H]).toContain(b);
         expect(under).toContain(stateBar + 2 * H);
+        expect(under).toContain(stateBar + 3 * H);
       }
     } finally {
       j.close();
