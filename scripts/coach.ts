@@ -10,7 +10,7 @@ import { CoachError } from "../src/coach/errors.js";
 import { LibsqlSaver } from "../src/coach/libsql-saver.js";
 import { chatModelFor, llmSubgoal, parseLlmSpec } from "../src/coach/llm.js";
 import { loadRules } from "../src/coach/rules.js";
-import { runCoachService, traceLine } from "../src/coach/service.js";
+import { DEFAULT_PRUNE, runCoachService, traceLine } from "../src/coach/service.js";
 import { claimOutput, type OutputKind } from "../src/util/safe-output.js";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -47,6 +47,8 @@ export const coachCommand = defineCommand({
     coachId: flag.string("the coach's id (guidance ids are <id>:<version>; one LangGraph thread)", { pattern: ID, patternText: "1–64 of [A-Za-z0-9._-]", default: "coach-1" }),
     group: flag.string("consumer group on ppo_state", { pattern: ID, patternText: "1–64 of [A-Za-z0-9._-]", default: "coach" }),
     heartbeatMs: flag.int("heartbeat period (ms)", { min: 100, max: 3_600_000, default: 5_000 }),
+    pruneEvery: flag.int("prune the checkpoint database every N cycles, keeping --keep-checkpoints (0: never; the file then grows by a few checkpoints per cycle)", { min: 0, max: 1_000_000, default: DEFAULT_PRUNE.everyCycles }),
+    keepCheckpoints: flag.int("checkpoints kept by a prune (the newest; resume needs only the last)", { min: 1, max: 1_000_000, default: DEFAULT_PRUNE.keep }),
     fsync: flag.switch("fsync the checkpoint database on every commit (SQLite synchronous=FULL: survives a power loss; slower). Without it a commit survives a kill of the process, not of the machine"),
   },
   interruptible: true,
@@ -95,9 +97,10 @@ export const coachCommand = defineCommand({
           signal: ctx.signal,
           group: f.group,
           heartbeatMs: f.heartbeatMs,
+          prune: f.pruneEvery === 0 ? null : { everyCycles: f.pruneEvery, keep: f.keepCheckpoints },
           log: ctx.log,
         });
-        ctx.log(`coach: stopped after ${stats.cycles} cycles, ${stats.published} guidance published (${stats.dropped} dropped), version ${stats.version}`);
+        ctx.log(`coach: stopped after ${stats.cycles} cycles, ${stats.published} guidance published (${stats.dropped} dropped), version ${stats.version}, ${stats.pruned} checkpoints pruned`);
       } finally {
         saver.close();
         await bus.close();

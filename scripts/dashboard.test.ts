@@ -70,6 +70,31 @@ describe("npm run dashboard", () => {
     }
   });
 
+  it("--sweep naming a folder that is not a sweep's, a missing one or a file: exit 1, one line naming --sweep, before Redis", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dashboard-sweep-"));
+    try {
+      const mine = join(dir, "my-folder");
+      mkdirSync(mine);
+      writeFileSync(join(mine, "progress.json"), "{\"mine\": true}\n");
+      const file = join(dir, "notes.txt");
+      writeFileSync(file, "my notes\n");
+      const [m, f, gone] = await Promise.all(
+        [mine, file, join(dir, "nope")].map((d) => runScript("scripts/dashboard.ts", ["--redis", "redis://127.0.0.1:1", "--sweep", d], { env: { DASHBOARD_TOKEN: "" } })),
+      );
+      for (const r of [m!, f!, gone!]) {
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+        expect(r.stderr).not.toContain("bus_unavailable");
+      }
+      expect(m!.stderr.trim()).toBe(`npm run dashboard: not_a_sweep at --sweep: ${mine} is not a sweep folder the project wrote (no sweep.json record of npm run sweep in it)`);
+      expect(f!.stderr.trim()).toBe(`npm run dashboard: not_a_sweep at --sweep: ${file} is a file, not a sweep folder (give the --out folder of npm run sweep)`);
+      expect(gone!.stderr.trim()).toMatch(/^npm run dashboard: not_a_sweep at --sweep: .*nope does not exist/);
+      expect(readFileSync(join(mine, "progress.json"), "utf8")).toBe("{\"mine\": true}\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("serves on loopback with a token it prints, answers 401 without it, and stops on SIGTERM (143)", async () => {
     redis = await startLocalRedis();
     const d = spawnScript("scripts/dashboard.ts", ["--redis", redis.url, "--port", "0"], { env: { DASHBOARD_TOKEN: "" } });

@@ -1,5 +1,5 @@
 /**
- * `npm run dashboard -- --redis URL [--journal FILE] [--port 8050] [--host 127.0.0.1]`: watch and steer the trader
+ * `npm run dashboard -- --redis URL [--journal FILE] [--sweep DIR]... [--port 8050] [--host 127.0.0.1]`: watch and steer the trader
  * and the coach in a browser (src/dashboard, docs/dashboard.md). `npm run dashboard -- --help` lists every flag.
  */
 import { CliError, defineCommand, flag, runCommand } from "../src/cli/index.js";
@@ -22,6 +22,7 @@ export const dashboardCommand = defineCommand({
     port: flag.int("port to listen on (0: a free one)", { min: 0, max: 65_535, default: 8050 }),
     reports: flag.path("folder of the reports linked from the analytics", { placeholder: "DIR", default: "reports" }),
     checkpoints: flag.path("folder of the checkpoints linked from the analytics", { placeholder: "DIR", default: "checkpoints" }),
+    sweep: flag.list("a sweep's output folder (npm run sweep --out): its progress.json shows live in the sweeps panel; repeat for several", { placeholder: "DIR", unset: "none: no sweeps panel" }),
     staleTicks: flag.int("missed ticks (or coach heartbeats) before the page flags the trader, the data or the coach stale", { min: 1, max: 100, default: 2 }),
     ackTimeoutMs: flag.int("how long a control waits for the trader's acknowledgement (ms)", { min: 100, max: 120_000, default: 5_000 }),
   },
@@ -46,6 +47,7 @@ export const dashboardCommand = defineCommand({
         checkpointsDir: f.checkpoints,
         staleTicks: f.staleTicks,
         ackTimeoutMs: f.ackTimeoutMs,
+        sweeps: [...f.sweep],
       },
       { log: ctx.log },
     );

@@ -6,6 +6,7 @@
  */
 import { defineCommand, flag, runCommand } from "../src/cli/index.js";
 import { PLANTED_MARKET_KINDS, type PlantedMarketKind } from "../src/data/planted-markets.js";
+import { InterruptedError } from "../src/util/errors.js";
 import { ABLATION_VARIANTS, runLearnability, type LearnabilityMarket } from "../src/jobs/learnability.js";
 
 export const learnabilityCommand = defineCommand({
@@ -30,6 +31,7 @@ export const learnabilityCommand = defineCommand({
     }),
   },
   json: true,
+  interruptible: true,
   examples: ["npm run learnability -- --markets trend --variants seed,default --seeds 2 --steps 50000", "npm run learnability -- --json"],
   async run(f, ctx) {
     const markets: LearnabilityMarket[] = [];
@@ -40,9 +42,12 @@ export const learnabilityCommand = defineCommand({
     }
     const presets = f.variants.map((name) => ({ label: name, train: ABLATION_VARIANTS[name]! }));
     const seeds = Array.from({ length: f.seeds }, (_, i) => f.firstSeed + i);
-    const result = await runLearnability({ markets, presets, seeds, steps: f.steps, log: ctx.log });
+    const result = await runLearnability({ markets, presets, seeds, steps: f.steps, log: ctx.log, signal: ctx.signal });
     ctx.log(`\n${result.table}\n`);
-    ctx.out({ runs: result.runs, cells: result.cells });
+    ctx.out({ runs: result.runs, cells: result.cells, stoppedBy: result.stoppedBy });
+    if (result.stoppedBy !== null) {
+      throw new InterruptedError(result.stoppedBy, `stopped by ${result.stoppedBy} after ${result.runs.length} of ${markets.length * presets.length * seeds.length} runs; the table above has the finished ones`);
+    }
   },
 });
 

@@ -56,9 +56,12 @@ export class Coach {
     this.config = { configurable: { thread_id: this.coachId } };
   }
 
-  /** One decision cycle on a ppo_state (JSON text or decoded). */
-  async step(state: unknown, now: number = this.clock()): Promise<DecisionTrace> {
-    const out = (await this.graph.invoke({ rawState: state, now }, { ...this.config, durability: this.durability })) as CycleState;
+  /**
+   * One decision cycle on a ppo_state (JSON text or decoded). `sentAt`: when it was put on the bus (its stream
+   * entry's time), by which a replay's state is judged stale (working-memory.ts, `stateAge`); null: unknown.
+   */
+  async step(state: unknown, now: number = this.clock(), sentAt: number | null = null): Promise<DecisionTrace> {
+    const out = (await this.graph.invoke({ rawState: state, now, sentAt }, { ...this.config, durability: this.durability })) as CycleState;
     return out.trace!;
   }
 

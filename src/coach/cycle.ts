@@ -93,6 +93,8 @@ export interface CycleState {
   rawState: unknown;
   /** The coach's clock for this cycle (ms UTC). */
   now: number;
+  /** When the state was put on the bus (its stream entry's time, ms UTC); null: unknown (an in-loop coach). */
+  sentAt: number | null;
   state: AnyPpoState | null;
   inputOutcome: DecisionTrace["input"];
   inputError: string | null;
@@ -119,6 +121,7 @@ export function initialCycleState(): CycleState {
   return {
     rawState: null,
     now: 0,
+    sentAt: null,
     state: null,
     inputOutcome: "ok",
     inputError: null,
@@ -161,8 +164,9 @@ export function inputPhase(s: CycleState): Update {
 
 export function elaboratePhase(s: CycleState, ctx: CycleContext): Update {
   const st = s.state!;
-  const memory = remember(s.memory, st, ctx.rules.settings);
-  return { memory, facts: elaborate(memory, st, s.now, ctx.rules.settings) };
+  const sentAt = s.sentAt ?? null;
+  const memory = remember(s.memory, st, ctx.rules.settings, sentAt);
+  return { memory, facts: elaborate(memory, st, s.now, ctx.rules.settings, sentAt) };
 }
 
 const operatorOf = (r: Rule, source: "rule" | "chunk"): Operator => ({
@@ -370,8 +374,8 @@ export function traceOf(s: CycleState, output: DecisionTrace["output"]): Decisio
  * The whole cycle without LangGraph, synchronously: impasses are resolved by the default rule (no LLM). Returns
  * the next cycle state; its `guidance` is the message to publish (null: none) and `trace` the decision trace.
  */
-export function runCycleSync(prev: CycleState, input: unknown, now: number, ctx: CycleContext): CycleState {
-  let s: CycleState = { ...prev, rawState: input, now };
+export function runCycleSync(prev: CycleState, input: unknown, now: number, ctx: CycleContext, sentAt: number | null = null): CycleState {
+  let s: CycleState = { ...prev, rawState: input, now, sentAt };
   s = runPhase(s, "input", inputPhase(s));
   if (s.inputOutcome === "ok") {
     s = runPhase(s, "elaborate", elaboratePhase(s, ctx));

@@ -47,6 +47,7 @@ const last = <K extends keyof CycleState>(key: K) =>
 export const CycleAnnotation = Annotation.Root({
   rawState: last("rawState"),
   now: last("now"),
+  sentAt: last("sentAt"),
   state: last("state"),
   inputOutcome: last("inputOutcome"),
   inputError: last("inputError"),

@@ -28,6 +28,12 @@ export interface GuidanceReceiverOptions {
   readonly seedTtlMs?: number;
   /** No guidance or heartbeat for this long: the coach is stale (default: maxAgeMs). */
   readonly coachStaleMs?: number;
+  /**
+   * The clock of the coach's liveness (heartbeats are stamped with the coach's wall clock). Default: the `now`
+   * passed to each call. A replay passes Date.now: its `now` is market time (guidance is issued, aged and expired on
+   * the replay's timeline), while the coach's heartbeats and its silence are measured in real time.
+   */
+  readonly livenessNow?: () => number;
   /** Ids remembered for duplicate detection (default 1000). */
   readonly rememberIds?: number;
   /** One call per rejection, duplicate or application. */
@@ -113,6 +119,7 @@ export class GuidanceReceiver {
   readonly seedTtlMs: number;
   readonly coachStaleMs: number;
   private readonly rememberIds: number;
+  private readonly livenessNow: (() => number) | null;
   private readonly log: (event: ReceiverEvent) => void;
   private readonly slots = new Map<GuidanceKind, ActiveGuidance>();
   private readonly ids = new Set<string>();
@@ -130,6 +137,7 @@ export class GuidanceReceiver {
     this.seedTtlMs = opts.seedTtlMs ?? this.maxAgeMs;
     this.coachStaleMs = opts.coachStaleMs ?? this.maxAgeMs;
     this.rememberIds = opts.rememberIds ?? 1000;
+    this.livenessNow = opts.livenessNow ?? null;
     this.log = opts.log ?? (() => {});
   }
 
@@ -209,7 +217,7 @@ export class GuidanceReceiver {
   }
 
   private apply(g: ActiveGuidance, now: number): ReceiveResult {
-    this.coachLastSeen = Math.max(this.coachLastSeen, now);
+    this.coachLastSeen = Math.max(this.coachLastSeen, this.livenessNow?.() ?? now);
     this.slots.set(g.kind, g);
     this.remember(g.id);
     if (g.version !== null) this.lastVersion = g.version;
@@ -219,7 +227,8 @@ export class GuidanceReceiver {
   }
 
   /** A coach_heartbeat: marks the coach alive (it is not guidance and changes nothing in force). */
-  receiveHeartbeat(raw: unknown, now: number): boolean {
+  receiveHeartbeat(raw: unknown, at: number): boolean {
+    const now = this.livenessNow?.() ?? at;
     const parsed = parseHeartbeat(raw);
     if (!parsed.ok) {
       this.log({ level: "warn", outcome: "heartbeat_rejected", line: describeRejection(parsed.rejection) });
@@ -235,8 +244,8 @@ export class GuidanceReceiver {
   }
 
   /** True when no guidance or heartbeat came within `coachStaleMs` (R15): the trader keeps trading on defaults. */
-  coachStale(now: number): boolean {
-    return now - this.coachLastSeen > this.coachStaleMs;
+  coachStale(at: number): boolean {
+    return (this.livenessNow?.() ?? at) - this.coachLastSeen > this.coachStaleMs;
   }
 
   /** True while `g` applies at `now`: not expired and not older than maxAgeMs. */

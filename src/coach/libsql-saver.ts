@@ -16,6 +16,12 @@
  *             commits may roll back on a power loss. What the coach service uses: it checkpoints several times per
  *             decision, and its guidance version is kept monotonic by the floor from the bus even if the newest
  *             checkpoints are lost (src/coach/service.ts).
+ *
+ * LangGraph never deletes a checkpoint: a coach writes 2–4 per cycle (one per node, sync durability), so the file
+ * grows without bound. `prune({ keep })` deletes, per thread and namespace, every checkpoint but the newest `keep`,
+ * their pending writes, and the channel values no kept checkpoint refers to; what resume needs (the newest
+ * checkpoint, its pending writes and every value it points to, however old) is always kept. One transaction: a kill
+ * during a prune leaves the database as it was before it. The service prunes every N cycles (src/coach/service.ts).
  */
 import Database from "libsql";
 import {
@@ -65,6 +71,21 @@ function bytes(x: unknown): Uint8Array {
 
 function metadataMatches(metadata: Record<string, unknown>, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([k, v]) => JSON.stringify(metadata[k]) === JSON.stringify(v));
+}
+
+/** What a prune deleted (rows), and how many checkpoints are left. */
+export interface PruneResult {
+  readonly checkpoints: number;
+  readonly writes: number;
+  readonly blobs: number;
+  readonly kept: number;
+}
+
+/** Rows in each table (tests and the bench watch the file stop growing). */
+export interface SaverRowCounts {
+  readonly checkpoints: number;
+  readonly writes: number;
+  readonly blobs: number;
 }
 
 export interface LibsqlSaverOptions {
@@ -250,6 +271,60 @@ export class LibsqlSaver extends BaseCheckpointSaver {
       for (const [idx, channel, type, data] of rows) (idx < 0 ? replace : keep).run(threadId, ns, id, taskId, idx, channel, type, Buffer.from(data), taskPath);
     });
     tx();
+  }
+
+  /**
+   * Keeps the newest `keep` checkpoints (at least 1) of each thread and namespace (or of `threadId` only), their
+   * pending writes and every channel value they refer to; deletes the rest in one transaction.
+   */
+  async prune(opts: { readonly keep: number; readonly threadId?: string }): Promise<PruneResult> {
+    if (!(Number.isInteger(opts.keep) && opts.keep >= 1)) throw new RangeError(`LibsqlSaver.prune: keep must be an integer ≥ 1, got ${opts.keep}`);
+    const db = this.db;
+    const groups = (opts.threadId === undefined
+      ? db.prepare("SELECT DISTINCT thread_id, checkpoint_ns FROM checkpoints").all()
+      : db.prepare("SELECT DISTINCT thread_id, checkpoint_ns FROM checkpoints WHERE thread_id = ?").all(opts.threadId)) as Array<{ thread_id: string; checkpoint_ns: string }>;
+    // The kept checkpoints' channel versions, read before the transaction (deserialising is async).
+    const plans: Array<{ thread: string; ns: string; keptIds: string[]; refs: Set<string> }> = [];
+    const newest = db.prepare("SELECT checkpoint_id, type, checkpoint FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT ?");
+    for (const g of groups) {
+      const rows = newest.all(g.thread_id, g.checkpoint_ns, opts.keep) as Array<{ checkpoint_id: string; type: string; checkpoint: unknown }>;
+      const refs = new Set<string>();
+      for (const r of rows) {
+        const cp = (await this.serde.loadsTyped(r.type, bytes(r.checkpoint))) as Checkpoint;
+        for (const [channel, version] of Object.entries(cp.channel_versions ?? {})) refs.add(JSON.stringify([channel, String(version)]));
+      }
+      plans.push({ thread: g.thread_id, ns: g.checkpoint_ns, keptIds: rows.map((r) => r.checkpoint_id), refs });
+    }
+    let checkpoints = 0;
+    let writes = 0;
+    let blobs = 0;
+    let kept = 0;
+    const oldest = (p: { keptIds: string[] }): string => p.keptIds[p.keptIds.length - 1]!;
+    const delCheckpoints = db.prepare("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?");
+    const delWrites = db.prepare("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?");
+    const blobKeys = db.prepare("SELECT channel, version FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?");
+    const delBlob = db.prepare("DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?");
+    const newestNow = db.prepare("SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1");
+    const tx = db.transaction(() => {
+      for (const p of plans) {
+        // A checkpoint written since the plan was read (another connection) is newer: nothing planned refers to it.
+        if ((newestNow.get(p.thread, p.ns) as { checkpoint_id: string } | undefined)?.checkpoint_id !== p.keptIds[0]) continue;
+        checkpoints += delCheckpoints.run(p.thread, p.ns, oldest(p)).changes;
+        writes += delWrites.run(p.thread, p.ns, oldest(p)).changes;
+        for (const b of blobKeys.all(p.thread, p.ns) as Array<{ channel: string; version: string }>) {
+          if (!p.refs.has(JSON.stringify([b.channel, b.version]))) blobs += delBlob.run(p.thread, p.ns, b.channel, b.version).changes;
+        }
+        kept += p.keptIds.length;
+      }
+    });
+    tx();
+    return { checkpoints, writes, blobs, kept };
+  }
+
+  /** Rows in each table. */
+  rowCounts(): SaverRowCounts {
+    const n = (t: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { checkpoints: n("checkpoints"), writes: n("writes"), blobs: n("blobs") };
   }
 
   async deleteThread(threadId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startLocalRedis, type LocalRedis } from "../bus/local-redis.js";
 import { RedisBus } from "../bus/redis-bus.js";
+import { LibsqlSaver } from "./libsql-saver.js";
 
 const H = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), "drl-r18-"));
@@ -17,8 +18,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// Every run prunes its checkpoints after each cycle down to the newest one: resume must need nothing more.
 const child = (url: string, db: string, killNode = "", killSeq = -1): { proc: ChildProcess; out: string[]; exited: Promise<number | string | null> } => {
-  const proc = spawn(process.execPath, ["--import", "tsx", new URL("./testdata/coach-child.ts", import.meta.url).pathname, url, db, killNode, String(killSeq)], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", new URL("./testdata/coach-child.ts", import.meta.url).pathname, url, db, killNode, String(killSeq), "1:1"], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(proc);
   const out: string[] = [];
   proc.stdout!.on("data", (d: Buffer) => out.push(...d.toString().split("\n").filter(Boolean)));
@@ -41,7 +43,7 @@ const state = (seq: number, value: number, peak: number): string =>
   JSON.stringify({ schemaVersion: 1, seq, ts: BASE + seq * H, price: 100, action: "hold", drawdown: 1 - value / peak, portfolio: { cash: value, coins: 0, value }, intervalMs: H });
 
 describe("R18 coach restart and persistence", () => {
-  it("a coach killed mid-graph resumes the cycle from its checkpoint; the guidance version never goes backwards", async () => {
+  it("a coach killed mid-graph (pruning its checkpoints every cycle) resumes the cycle from its checkpoint; the guidance version never goes backwards", async () => {
     redis = await startLocalRedis();
     const db = join(dir, "coach.db");
     // A publish that times out on a loaded machine is dropped (by design, R14): the test resends until it lands.
@@ -78,6 +80,10 @@ describe("R18 coach restart and persistence", () => {
     await until(async () => (await versions()).length >= 3);
     second.proc.kill("SIGTERM");
     expect(await second.exited).toBe(0);
+    // Pruned after every cycle: the database holds the newest checkpoint only (it grew by 2–4 per cycle before).
+    const saver = new LibsqlSaver(db);
+    expect(saver.rowCounts().checkpoints).toBe(1);
+    saver.close();
 
     // Third run with the checkpoint file gone: the version floor comes from the bus.
     rmSync(db, { force: true });

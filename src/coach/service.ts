@@ -28,16 +28,45 @@ export interface CoachServiceOptions {
   readonly log?: (line: string) => void;
   /** Every trace, as it is made. */
   readonly onTrace?: (trace: DecisionTrace) => void;
+  /**
+   * Checkpoint pruning (a checkpointer with a `prune({ keep })` method, such as LibsqlSaver): every `everyCycles`
+   * cycles, keep the newest `keep` checkpoints of the coach's thread (and what they refer to), delete the rest.
+   * Default DEFAULT_PRUNE; null: never (the database then grows by a few checkpoints per cycle).
+   */
+  readonly prune?: PruneSettings | null;
   /** Test hook: called on entering each phase of the cycle. */
   readonly onPhase?: (phase: PhaseName, s: CycleState) => void | Promise<void>;
 }
 
+export interface PruneSettings {
+  /** Prune after every this many cycles (≥ 1). */
+  readonly everyCycles: number;
+  /** Checkpoints kept per thread (≥ 1; resume needs only the newest). */
+  readonly keep: number;
+}
+
+/** Every 50 cycles keep the newest 16 checkpoints (4 cycles' worth at sync durability): the file stays bounded. */
+export const DEFAULT_PRUNE: PruneSettings = { everyCycles: 50, keep: 16 };
+
+interface Prunable {
+  prune(opts: { keep: number; threadId?: string }): Promise<{ checkpoints: number; writes: number; blobs: number }>;
+}
+const prunable = (c: BaseCheckpointSaver): c is BaseCheckpointSaver & Prunable => typeof (c as Partial<Prunable>).prune === "function";
+
 export interface CoachServiceStats {
+  /** Checkpoints deleted by pruning. */
+  pruned: number;
   cycles: number;
   published: number;
   dropped: number;
   resumed: boolean;
   version: number;
+}
+
+/** The time in a stream entry id ("<ms>-<n>"): when the entry was added (null when the id says none). */
+export function entryTime(id: string): number | null {
+  const ms = Number(id.slice(0, id.indexOf("-")));
+  return id.includes("-") && Number.isSafeInteger(ms) && ms > 0 ? ms : null;
 }
 
 /** One line per cycle for the service's log. */
@@ -51,7 +80,19 @@ export async function runCoachService(opts: CoachServiceOptions): Promise<CoachS
   const { bus, signal } = opts;
   const log = opts.log ?? (() => {});
   const coachId = opts.coachId ?? "coach-1";
-  const stats: CoachServiceStats = { cycles: 0, published: 0, dropped: 0, resumed: false, version: 0 };
+  const stats: CoachServiceStats = { cycles: 0, published: 0, dropped: 0, resumed: false, version: 0, pruned: 0 };
+  const prune = opts.prune === undefined ? DEFAULT_PRUNE : opts.prune;
+  if (prune !== null && !(Number.isInteger(prune.everyCycles) && prune.everyCycles >= 1 && Number.isInteger(prune.keep) && prune.keep >= 1)) {
+    throw new RangeError(`runCoachService: prune needs integers everyCycles ≥ 1 and keep ≥ 1, got ${JSON.stringify(prune)}`);
+  }
+  const saver = opts.checkpointer;
+  let sincePrune = 0;
+  const maybePrune = async (): Promise<void> => {
+    if (prune === null || !prunable(saver) || ++sincePrune < prune.everyCycles) return;
+    sincePrune = 0;
+    const r = await saver.prune({ keep: prune.keep, threadId: coachId });
+    stats.pruned += r.checkpoints;
+  };
   const coach = new Coach({
     rules: opts.rules,
     coachId,
@@ -103,9 +144,11 @@ export async function runCoachService(opts: CoachServiceOptions): Promise<CoachS
       signal,
       blockMs: opts.blockMs ?? 1_000,
       handler: async (entry) => {
-        const t = await coach.step(entry.json);
+        const t = await coach.step(entry.json, Date.now(), entryTime(entry.id));
         stats.version = Math.max(stats.version, t.guidance?.version ?? 0);
         await emit(t);
+        // Between cycles: the graph is at rest, and the newest checkpoint is the finished cycle's.
+        await maybePrune().catch((err: unknown) => log(`checkpoint prune failed (the coach goes on): ${err instanceof Error ? err.message : String(err)}`));
       },
       onError: (err, where) => log(`${where} error: ${err instanceof Error ? err.message : String(err)}`),
     });

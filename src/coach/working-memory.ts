@@ -32,10 +32,28 @@ export interface CoachMemory {
   traded: number[];
   fee: number[];
   reward: Array<number | null>;
+  /**
+   * Simulated time (a replay or backtest state that came over the bus): when the previous state was put on the bus
+   * (the stream entry's time, ms UTC) and the pace between recent states (real ms per ms of the trader's time, newest
+   * last, at most PACE_KEPT). Optional: checkpoints written before these fields have none.
+   */
+  lastSentAt?: number | null;
+  pace?: number[];
 }
 
+/** Pace samples kept (their median is the replay's pace). */
+export const PACE_KEPT = 9;
+
 export function emptyMemory(): CoachMemory {
-  return { ticks: 0, lastSeq: null, lastTs: null, peakValue: null, price: [], value: [], traded: [], fee: [], reward: [] };
+  return { ticks: 0, lastSeq: null, lastTs: null, peakValue: null, price: [], value: [], traded: [], fee: [], reward: [], lastSentAt: null, pace: [] };
+}
+
+/**
+ * True when the state runs on a simulated clock (a replay or a backtest): its `ts` is market time, not the time it
+ * was made, so its age is measured by its arrival (see `elaborate`), never against the coach's wall clock.
+ */
+export function simulatedTime(s: AnyPpoState): boolean {
+  return s.form === "v1" && (s.mode === "replay" || s.mode === "backtest");
 }
 
 /** The facts of one cycle. Names, types and meanings: FACTS below (the rules file may test any of them). */
@@ -82,7 +100,7 @@ export const FACTS: Readonly<Record<FactName, FactType & { readonly doc: string 
   exposure: { kind: "number", doc: "coin share of the portfolio value, [0, 1]" },
   portfolioReturn: { kind: "number", doc: "portfolio value return over the short window" },
   trend: { kind: "number", doc: "price return over the short window" },
-  staleMs: { kind: "number", doc: "age of the state when the coach read it (ms)" },
+  staleMs: { kind: "number", doc: "age of the state when the coach read it (ms of the trader's time; a replay's is measured by arrival)" },
   stale: { kind: "boolean", doc: "staleMs > settings.staleIntervals × interval" },
   drawdownBucket: { kind: "enum", values: ["none", "small", "medium", "large", "unknown"], doc: "< 2 %, < 5 %, < 10 %, ≥ 10 %" },
   exposureBucket: { kind: "enum", values: ["flat", "partial", "full", "unknown"], doc: "< 0.1, < 0.9, ≥ 0.9" },
@@ -100,8 +118,17 @@ const push = <T>(arr: T[], x: T, max: number): void => {
   if (arr.length > max) arr.splice(0, arr.length - max);
 };
 
-/** Adds a state to the memory (a new object: the checkpointed memory is never mutated in place). */
-export function remember(memory: CoachMemory, s: AnyPpoState, settings: MemorySettings): CoachMemory {
+/**
+ * Adds a state to the memory (a new object: the checkpointed memory is never mutated in place). `sentAt`: when the
+ * state was put on the bus (the stream entry's time; null: unknown), which a simulated-time state's pace is made of.
+ */
+export function remember(memory: CoachMemory, s: AnyPpoState, settings: MemorySettings, sentAt: number | null = null): CoachMemory {
+  const pace = [...(memory.pace ?? [])];
+  const lastSentAt = memory.lastSentAt ?? null;
+  const sim = simulatedTime(s) && sentAt !== null;
+  if (sim && s.form === "v1" && lastSentAt !== null && memory.lastTs !== null && s.ts > memory.lastTs && sentAt >= lastSentAt) {
+    push(pace, (sentAt - lastSentAt) / (s.ts - memory.lastTs), PACE_KEPT);
+  }
   const m: CoachMemory = {
     ticks: memory.ticks + 1,
     lastSeq: s.form === "v1" ? s.seq : memory.lastSeq,
@@ -112,6 +139,8 @@ export function remember(memory: CoachMemory, s: AnyPpoState, settings: MemorySe
     traded: [...memory.traded],
     fee: [...memory.fee],
     reward: [...memory.reward],
+    lastSentAt: sim ? sentAt : null,
+    pace: sim ? pace : [],
   };
   const value = s.form === "v1" ? (s.portfolio?.value ?? null) : null;
   if (value !== null) m.peakValue = Math.max(m.peakValue ?? value, value);
@@ -146,8 +175,39 @@ const bucket = <T extends string>(x: number | null, cuts: readonly number[], nam
   return names[i]!;
 };
 
-/** The facts of the newest state in `memory` (elaboration). `now`: the coach's clock. */
-export function elaborate(memory: CoachMemory, s: AnyPpoState, now: number, settings: MemorySettings): Facts {
+function median(x: readonly number[]): number | null {
+  if (x.length === 0) return null;
+  const s = [...x].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/**
+ * The state's age on the trader's timeline (ms).
+ *   paper, live (or no mode): now − ts, on the wall clock (R14: a state about a bar that closed long ago is stale);
+ *   replay, backtest, with `sentAt` (it came over the bus): how long it waited before the coach read it (now − sentAt,
+ *     real ms), converted to the trader's time by the replay's pace (the median of the last real gaps between states
+ *     per ms of their ts); until a pace is known, the real lag itself. A replay paced at 300 ms per hourly bar whose
+ *     state waited 900 ms is 3 h old: stale at staleIntervals 2. The two clocks (the coach's and the Redis server's
+ *     entry ids) must agree, as the coach's and the trader's must in live mode;
+ *   replay, backtest, without `sentAt` (an in-loop coach): now − ts, with `now` on the trader's timeline (the
+ *     coached backtest passes the bar's time).
+ */
+export function stateAge(memory: CoachMemory, s: AnyPpoState, now: number, sentAt: number | null): number {
+  if (s.form !== "v1") return 0;
+  if (!simulatedTime(s) || sentAt === null) return Math.max(0, now - s.ts);
+  const lag = Math.max(0, now - sentAt);
+  const pace = median(memory.pace ?? []);
+  if (pace === null) return lag;
+  // An unpaced replay publishes several states per millisecond (pace 0): any lag is then many bars.
+  return Math.min(Number.MAX_SAFE_INTEGER, lag / Math.max(pace, 1e-9));
+}
+
+/**
+ * The facts of the newest state in `memory` (elaboration). `now`: the coach's clock; `sentAt`: when the state was
+ * put on the bus (null: unknown); see `stateAge`.
+ */
+export function elaborate(memory: CoachMemory, s: AnyPpoState, now: number, settings: MemorySettings, sentAt: number | null = null): Facts {
   const n = memory.price.length;
   const short = Math.min(settings.shortWindow, n);
   const prices = memory.price;
@@ -182,7 +242,7 @@ export function elaborate(memory: CoachMemory, s: AnyPpoState, now: number, sett
   const portfolioReturn = lastValue !== null && firstValue !== null && firstValue > 0 && short >= 2 ? lastValue / firstValue - 1 : null;
   const trend = short >= 2 ? recent[recent.length - 1]! / recent[0]! - 1 : null;
   const interval = v1?.intervalMs ?? settings.defaultIntervalMs;
-  const staleMs = v1 ? Math.max(0, now - v1.ts) : 0;
+  const staleMs = stateAge(memory, s, now, sentAt);
 
   return {
     ticks: memory.ticks,

@@ -14,6 +14,7 @@ import { ControlSender } from "./controls.js";
 import { DashboardError } from "./errors.js";
 import { JournalSource, journalPathProblem } from "./journal-source.js";
 import { DashboardModel, type ChangeKind } from "./model.js";
+import { sweepDirProblem, SweepProgressSource, type SweepPanelView } from "./sweep-panel.js";
 import { createDashboardApp, listen, type DashboardBackend, type Listening, type Snapshot } from "./server.js";
 import { dashboardFigures, dashboardView, guidanceFigure, seriesFigures, type DashboardFigures } from "./view.js";
 
@@ -41,9 +42,20 @@ export const dashboardConfigSchema = z.strictObject({
   figureMs: z.number().int().min(0).max(60_000).default(500),
   /** Points kept in the series. */
   maxPoints: z.number().int().min(10).max(200_000).default(5_000),
+  /** Sweep output folders (npm run sweep --out) whose progress.json the sweeps panel shows. */
+  sweeps: z.array(z.string().min(1)).max(20).default([]),
+  /** progress.json older than this while its sweep is not finished is flagged stale (ms; the sweep rewrites it every 5 s). */
+  sweepStaleMs: z.number().int().min(1_000).max(3_600_000).default(15_000),
+  /** progress.json poll period (ms). */
+  sweepPollMs: z.number().int().min(50).max(60_000).default(1_000),
 });
 export type DashboardConfig = z.output<typeof dashboardConfigSchema>;
 export type DashboardConfigInput = z.input<typeof dashboardConfigSchema>;
+
+/** The view the page renders: the trader's and the coach's, and the sweeps panel (empty without --sweep). */
+function withSweeps<V extends object>(v: V, sweeps: readonly SweepPanelView[]): V & { readonly sweeps: readonly SweepPanelView[] } {
+  return { ...v, sweeps };
+}
 
 export interface RunningDashboard {
   /** http://host:port (no token). */
@@ -78,6 +90,11 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
     const problem = journalPathProblem(config.journal);
     if (problem !== null) throw new DashboardError("not_a_journal", problem, "--journal");
   }
+  for (const dir of config.sweeps) {
+    const problem = sweepDirProblem(dir);
+    if (problem !== null) throw new DashboardError("not_a_sweep", problem, "--sweep");
+  }
+  const sweeps = config.sweeps.map((dir) => new SweepProgressSource(dir));
 
   const bus = opts.bus ?? new RedisBus({ url: config.redis, namespace: config.namespace, onError: () => {} });
   if (opts.bus === undefined) {
@@ -102,9 +119,10 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
     if (now() - artefacts.at < 10_000) return;
     artefacts = { reports: listReports(config.reportsDir), checkpoints: listCheckpoints(config.checkpointsDir), at: now() };
   };
+  const sweepViews = (): SweepPanelView[] => sweeps.map((s) => s.view(now(), config.sweepStaleMs));
   const view = () => {
     refreshArtefacts();
-    return dashboardView(model, { redis: redactUrl(config.redis), namespace: config.namespace, journal: journal?.info ?? null, reports: artefacts.reports, checkpoints: artefacts.checkpoints, busCounters: { ...bus.counters }, startedAt }, now(), metrics);
+    return withSweeps(dashboardView(model, { redis: redactUrl(config.redis), namespace: config.namespace, journal: journal?.info ?? null, reports: artefacts.reports, checkpoints: artefacts.checkpoints, busCounters: { ...bus.counters }, startedAt }, now(), metrics), sweepViews());
   };
   // What changed since the figures were last built: only those are rebuilt and sent.
   let seriesDirty = false;
@@ -167,6 +185,7 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    sweeps: sweepViews,
     controls,
     reportsDir: config.reportsDir,
     checkpointsDir: config.checkpointsDir,
@@ -181,11 +200,24 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
     journalTimer.unref();
   }
 
+  let sweepTimer: NodeJS.Timeout | null = null;
+  if (sweeps.length > 0) {
+    const pollSweeps = (): void => {
+      let changed = false;
+      for (const s of sweeps) changed = s.poll() || changed;
+      if (changed) schedule(config.flushMs);
+    };
+    pollSweeps();
+    sweepTimer = setInterval(pollSweeps, config.sweepPollMs);
+    sweepTimer.unref();
+  }
+
   const { app, closeStreams } = createDashboardApp(guard, backend);
   let server: Listening;
   try {
     server = await listen(app, config.host, config.port, closeStreams);
   } catch (err) {
+    if (sweepTimer !== null) clearInterval(sweepTimer);
     await feed.stop();
     if (opts.bus === undefined) await bus.close();
     throw err;
@@ -207,6 +239,7 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
       closed = true;
       clearInterval(tick);
       if (journalTimer !== null) clearInterval(journalTimer);
+      if (sweepTimer !== null) clearInterval(sweepTimer);
       if (flushTimer !== null) clearTimeout(flushTimer);
       offModel();
       listeners.clear();

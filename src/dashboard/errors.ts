@@ -9,7 +9,9 @@ export type DashboardErrorCode =
   /** The port cannot be bound (in use, no permission). */
   | "listen_failed"
   /** --journal names something that is not (and will never become) the trader's journal: a folder, a user's file. */
-  | "not_a_journal";
+  | "not_a_journal"
+  /** --sweep names something that is not a sweep's output folder (no sweep.json record, no progress.json). */
+  | "not_a_sweep";
 
 export class DashboardError extends Error {
   override readonly name = "DashboardError";

@@ -141,6 +141,10 @@ export function dashboardPage(): string {
     <h3>Reports</h3><ul id="reports-list"></ul>
     <h3>Checkpoints (manifests)</h3><ul id="checkpoints-list"></ul>
   </section>
+  <section class="wide" id="sweeps" hidden>
+    <h2>Sweeps</h2>
+    <div id="sweeps-list"></div>
+  </section>
   <section class="wide" id="events">
     <h2>Events and alerts (journal)</h2>
     <div class="scroll"><table><thead><tr><th>time (UTC)</th><th>level</th><th>kind</th><th>message</th></tr></thead><tbody id="events-table"></tbody></table></div>
@@ -304,9 +308,43 @@ export function dashboardScript(): string {
     fill("events-table", v.events.slice().reverse().slice(0, 100).map(function (e) { return row([time(e.ts), e.level, e.kind, e.message], ["", e.level === "alert" || e.level === "error" ? "bad" : e.level === "warn" ? "warn" : ""]); }));
   }
 
+  // One block per --sweep folder, rebuilt on every update (a few dozen rows): counts, best so far, every trial.
+  var SWEEP_FLAG = { running: "ok", finished: "ok", stale: "stale", waiting: "unknown", error: "down" };
+  function renderSweeps(v) {
+    var list = v.sweeps || [];
+    var section = $("sweeps"); if (!section) return;
+    section.hidden = list.length === 0;
+    if (list.length === 0) return;
+    fill("sweeps-list", list.map(function (s, k) {
+      var box = el("div", "sweep"); box.id = "sweep-" + k; box.setAttribute("data-dir", s.dir);
+      var h = el("h3"); h.appendChild(el("span", "", (s.name ? "sweep " + s.name : "sweep") + " · " + s.dir + " "));
+      var b = el("span", "badge flag-" + SWEEP_FLAG[s.status], s.status); b.className += " sweep-status"; b.setAttribute("data-status", s.status); h.appendChild(b);
+      box.appendChild(h);
+      var tiles = el("div", "tiles");
+      [["done", s.completed === null ? "–" : s.completed + " / " + s.total], ["running", s.running], ["failed", s.failed], ["queued", s.queued],
+       ["best " + (s.rankMetric || "rank metric"), s.best ? num(s.best.value, 4) + " (#" + s.best.index + ")" : "–"], ["last update (UTC)", time(s.updatedAt)]].forEach(function (t, i) {
+        var tile = el("div", "tile"); tile.appendChild(el("div", "k", t[0])); var val = el("div", "v", t[1] === null || t[1] === undefined ? "–" : t[1]); val.className += " sweep-tile-" + i; tile.appendChild(val); tiles.appendChild(tile);
+      });
+      box.appendChild(tiles);
+      box.appendChild(el("p", s.status === "stale" || s.status === "error" ? "warn sweep-detail" : "muted sweep-detail", s.detail + (s.problem && s.status !== "error" ? " · last read refused: " + s.problem : "")));
+      if (s.trials.length) {
+        var wrap = el("div", "scroll"); var tbl = el("table"); var head = el("tr");
+        ["#", "trial", "state", "worker", "progress", s.rankMetric || "value", ""].forEach(function (c) { head.appendChild(el("th", "", c)); });
+        tbl.appendChild(head);
+        s.trials.forEach(function (t) {
+          var tr = row([t.index === null ? "–" : String(t.index), t.id, t.state, t.worker || "–", t.done === null ? "–" : Math.round(100 * t.done) + "%", t.value === null ? "–" : num(t.value, 4), t.best ? "best" : ""], ["num", "", t.state === "failed" ? "bad" : "", "", "num", "num", ""]);
+          tr.className = "sweep-trial"; tr.setAttribute("data-state", t.state);
+          tbl.appendChild(tr);
+        });
+        wrap.appendChild(tbl); box.appendChild(wrap);
+      }
+      return box;
+    }));
+  }
+
   function render(v) {
     state.view = v;
-    renderTrader(v); renderHealth(v); renderRisk(v); renderCoach(v); renderControls(v); renderAnalytics(v);
+    renderTrader(v); renderHealth(v); renderRisk(v); renderCoach(v); renderControls(v); renderAnalytics(v); renderSweeps(v);
     text("updated-at", "updated " + time(v.now) + " UTC");
     state.renders++;
     if (v.trader.seq !== null && v.trader.seq !== state.lastSeq) { state.lastSeq = v.trader.seq; state.seqShownAt = Date.now(); }

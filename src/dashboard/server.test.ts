@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryBus } from "../bus/memory-bus.js";
 import { EXAMPLES } from "../bus/messages.js";
 import { parseControl } from "../bus/trader-messages.js";
+import { sweepProgressFile, writeSweepProgress } from "../jobs/sweep/run-sweep.js";
 import { startDashboard, type RunningDashboard } from "./dashboard.js";
 import { DashboardError } from "./errors.js";
 
@@ -160,5 +161,60 @@ describe("the file routes", () => {
     for (const p of ["/files/reports/run-a/secret.txt", "/files/reports/..%2Fsecret.txt/report.html", "/files/reports/../secret.txt", "/files/other/run-a/report.html", "/files/reports/.hidden/report.html", "/files/checkpoints/run-a/weights.bin"]) {
       expect((await get(p, auth)).status, p).toBe(404);
     }
+  });
+});
+
+describe("GET /api/sweeps and the sweeps in the view (--sweep, R20)", () => {
+  const root = join(dir, "sweep-out");
+  const at = (ms: number) => new Date(Date.parse("2026-12-01T10:00:00.000Z") + ms);
+  const trials = (states: Array<"waiting" | "active" | "completed" | "failed">) => states.map((state, k) => ({ id: `t-${k}`, state, progress: state === "active" ? { run: 0, runs: 1, update: 1, updates: 2 } : null, worker: state === "waiting" ? null : "w0" }));
+  const progress = (states: Array<"waiting" | "active" | "completed" | "failed">, finished: boolean, updatedAt: Date) => {
+    const ts = trials(states);
+    return sweepProgressFile("server", { total: ts.length, completed: ts.filter((t) => t.state === "completed").length, failed: ts.filter((t) => t.state === "failed").length, waiting: ts.filter((t) => t.state === "waiting").length, active: ts.filter((t) => t.state === "active"), seconds: 1, trials: ts }, finished, "sharpe", new Map([["t-0", 0.5], ["t-1", 0.9]]), new Map(ts.map((t, k) => [t.id, k])), updatedAt);
+  };
+  let sweepDash: RunningDashboard;
+  let clock = Date.parse("2026-12-01T10:00:01.000Z");
+
+  beforeAll(async () => {
+    mkdirSync(root);
+    writeSweepProgress(root, progress(["completed", "active", "waiting"], false, at(0)));
+    sweepDash = await startDashboard(
+      { redis: "redis://127.0.0.1:6390", port: 0, reportsDir: join(dir, "reports"), checkpointsDir: join(dir, "checkpoints"), sweeps: [root], sweepPollMs: 50, sweepStaleMs: 15_000 },
+      { bus: new MemoryBus(), env: { DASHBOARD_TOKEN: TOKEN }, now: () => clock },
+    );
+  });
+  afterAll(() => sweepDash?.close());
+  const sweeps = async (headers: Record<string, string>) => fetch(`${sweepDash.url}/api/sweeps`, { headers });
+
+  it("answers 401 without the token, and the panel with it", async () => {
+    for (const h of [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: TOKEN }, { Cookie: `drl_dashboard=${TOKEN}` }]) expect((await sweeps(h)).status).toBe(401);
+    const r = await sweeps(auth);
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as { sweeps: Array<Record<string, unknown>> };
+    expect(j.sweeps).toHaveLength(1);
+    expect(j.sweeps[0]).toMatchObject({ dir: root, name: "server", status: "running", total: 3, completed: 1, running: 1, queued: 1, failed: 0, best: { id: "t-0", value: 0.5 }, ageMs: 1_000 });
+    const state = (await (await fetch(`${sweepDash.url}/api/state`, { headers: auth })).json()) as { view: { sweeps: unknown[] } };
+    expect(state.view.sweeps).toEqual(j.sweeps);
+  });
+
+  it("follows the file as the sweep replaces it, and flags it stale when it stops", async () => {
+    writeSweepProgress(root, progress(["completed", "completed", "failed"], false, at(2_000)));
+    clock = at(3_000).getTime();
+    let v: Record<string, unknown> = {};
+    for (let i = 0; i < 60 && v["completed"] !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      v = ((await (await sweeps(auth)).json()) as { sweeps: Array<Record<string, unknown>> }).sweeps[0]!;
+    }
+    expect(v).toMatchObject({ status: "running", completed: 2, failed: 1, running: 0, best: { id: "t-1", value: 0.9 } });
+    clock = at(2_000 + 15_001).getTime();
+    v = ((await (await sweeps(auth)).json()) as { sweeps: Array<Record<string, unknown>> }).sweeps[0]!;
+    expect(v).toMatchObject({ status: "stale", stale: true });
+  });
+
+  it("refuses a --sweep folder that is not a sweep's before listening, naming the flag", async () => {
+    mkdirSync(join(dir, "not-a-sweep"));
+    const err = await startDashboard({ redis: "redis://127.0.0.1:6390", port: 0, sweeps: [join(dir, "not-a-sweep")] }, { bus: new MemoryBus(), env: { DASHBOARD_TOKEN: TOKEN } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DashboardError);
+    expect(err).toMatchObject({ code: "not_a_sweep", field: "--sweep" });
   });
 });

@@ -4,6 +4,7 @@
  *   GET  /                 the page (after sign-in; otherwise the sign-in form, 401)
  *   GET  /?token=T, /login?token=T, POST /login   sign in: sets the session cookie, redirects to /
  *   GET  /api/state        the latest view and figures as JSON
+ *   GET  /api/sweeps       the sweeps panel alone (each --sweep folder's progress), as JSON
  *   GET  /events           server-sent events: "snapshot" on connect, then "update" on every change and every second
  *   POST /api/control      {"command": "pause" | "resume" | "stop" | "start" | "kill" | "forceexit" | "set_risk" | "coach", "args"?: …}
  *   GET  /files/reports/<name>/report.html|summary.json, /files/checkpoints/<name>/manifest.json
@@ -41,6 +42,8 @@ export interface Snapshot {
 export interface DashboardBackend {
   /** The full snapshot (view and figures). */
   snapshot(): Snapshot;
+  /** The sweeps panel alone (GET /api/sweeps): one view per --sweep folder. */
+  sweeps(): readonly unknown[];
   /** Calls `listener(snapshot)` on each coalesced change and every second; returns the unsubscribe function. */
   subscribe(listener: (s: Snapshot) => void): () => void;
   readonly controls: ControlSender;
@@ -102,6 +105,7 @@ export function createDashboardApp(guard: TokenGuard, backend: DashboardBackend)
   app.get("/favicon.ico", (c) => c.body(null, 204));
 
   app.get("/api/state", (c) => c.json(backend.snapshot()));
+  app.get("/api/sweeps", (c) => c.json({ sweeps: backend.sweeps() }));
 
   app.get("/events", (c) =>
     streamSSE(c, async (stream) => {

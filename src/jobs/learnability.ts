@@ -13,6 +13,7 @@ import { agentBacktestPolicy } from "../eval/agent-policy.js";
 import { runExperiment } from "../eval/experiment.js";
 import type { BacktestMetrics } from "../eval/metrics.js";
 import { bootstrapCI, mean } from "../eval/stats.js";
+import type { StopSignal } from "../util/errors.js";
 
 /**
  * The ablation of docs/ppo.md, from the article's agent to the default preset one change at a time (each on the
@@ -56,6 +57,8 @@ export interface LearnabilityOptions {
   /** Grid of the perfect-foresight DP (default 201). */
   readonly gridSize?: number;
   readonly log?: (line: string) => void;
+  /** Stops at the next update of the running training: that run is dropped, the finished ones are summarised. */
+  readonly signal?: AbortSignal;
 }
 
 /** One run: excess returns over buy-and-hold on the test window (simple returns, 0.05 = 5 points). */
@@ -95,6 +98,8 @@ export interface LearnabilityResult {
   readonly cells: readonly LearnabilityCell[];
   /** A Markdown table of the cells. */
   readonly table: string;
+  /** The signal that stopped the suite early (the runs and cells are those that finished), else null. */
+  readonly stoppedBy: StopSignal | null;
 }
 
 function interval(xs: readonly number[]): Interval {
@@ -118,7 +123,11 @@ export async function runLearnability(opts: LearnabilityOptions): Promise<Learna
       const split = splitIso(candles, opts.trainFraction ?? 0.7);
       for (const preset of opts.presets) {
         const t0 = performance.now();
-        const r = await train({ steps: opts.steps, ...preset.train, candles, trainEnd: split, seed, out: null, progress: "none" }, { write: () => {} });
+        const r = await train({ steps: opts.steps, ...preset.train, candles, trainEnd: split, seed, out: null, progress: "none" }, { write: () => {}, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+        if (r.status === "interrupted") {
+          log(`${market.label} / ${preset.label} / seed ${seed}: stopped by ${r.stopSignal ?? "a signal"} during training; not counted`);
+          return summarise(opts, runs, r.stopSignal ?? "SIGINT");
+        }
         const features = r.featuresFor(candles);
         const [result] = runExperiment({
           candles,
@@ -149,10 +158,16 @@ export async function runLearnability(opts: LearnabilityOptions): Promise<Learna
       }
     }
   }
+  return summarise(opts, runs, null);
+}
+
+/** The cells and the table over the runs that finished (all of them, or those before a stop). */
+function summarise(opts: LearnabilityOptions, runs: LearnabilityRun[], stoppedBy: StopSignal | null): LearnabilityResult {
   const cells: LearnabilityCell[] = [];
   for (const market of opts.markets) {
     for (const preset of opts.presets) {
       const rs = runs.filter((r) => r.market === market.label && r.preset === preset.label);
+      if (rs.length === 0) continue; // stopped before this cell's first run finished
       cells.push({
         market: market.label,
         preset: preset.label,
@@ -174,5 +189,5 @@ export async function runLearnability(opts: LearnabilityOptions): Promise<Learna
     cells
       .map((c) => `| ${c.market} | ${c.preset} | ${c.runs} | ${fmt(c.agent)} | ${fmt(c.maCrossover)} | ${fmt(c.perfectForesight)} | ${fmt(c.agentVsCrossover)} | ${c.beatsCrossover}/${c.runs} | ${c.trades.toFixed(0)} |`)
       .join("\n");
-  return { runs, cells, table };
+  return { runs, cells, table, stoppedBy };
 }

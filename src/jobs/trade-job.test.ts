@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +62,14 @@ describe("R7: dry-run by default, with isolation", () => {
     fake.log.length = 0;
     await expect(runTradeJob(base({ live: true, journal: join(dir, "l1.db") }))).rejects.toMatchObject({ code: "invalid_config", where: "--confirm-live" });
     await expect(runTradeJob(base({ live: true, confirmLive: true, journal: join(dir, "l2.db") }))).rejects.toMatchObject({ code: "invalid_config", where: "TRADER_API_KEY" });
+    expect(fake.log).toEqual([]);
+  });
+
+  it("a checkpoint of another bar length is refused before the journal is created or any request is made", async () => {
+    fake.log.length = 0;
+    const journal = join(dir, "tf.db");
+    await expect(runTradeJob(base({ timeframe: "5m", journal }))).rejects.toMatchObject({ code: "checkpoint_mismatch", where: "--timeframe" });
+    expect(existsSync(journal)).toBe(false);
     expect(fake.log).toEqual([]);
   });
 
@@ -131,7 +139,7 @@ describe("npm run trade (a real process)", () => {
     const gone = await runScript("scripts/trade.ts", ["--checkpoint", join(dir, "no-such-checkpoint"), "--replay", "embedded", "--timeframe", "1h", "--symbol", "BTC/USD", "--journal", join(dir, "gone.db")]);
     expect(gone.code).toBe(1);
     expect(gone.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm run trade: checkpoint_missing at .*no-such-checkpoint\/manifest\.json: no checkpoint at /)]);
-    const live = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--live", "--confirm-live", "--api-url", fake.url, "--journal", join(dir, "cli-live.db")], { env: { ...process.env, TRADER_API_KEY: "", TRADER_API_SECRET: "" } });
+    const live = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--timeframe", "1h", "--live", "--confirm-live", "--api-url", fake.url, "--journal", join(dir, "cli-live.db")], { env: { ...process.env, TRADER_API_KEY: "", TRADER_API_SECRET: "" } });
     expect(live.code).toBe(1);
     expect(live.stderr.trim().split("\n").at(-1)).toMatch(/^npm run trade: invalid_config at TRADER_API_KEY: live trading needs API credentials in the environment/);
   }, 120_000);

@@ -129,6 +129,11 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
   const mode = resolveMode(opts);
   const barMs = timeframeMs(opts.timeframe);
   const { policy, env } = await loadCheckpointPolicy(opts.checkpoint);
+  // Checked before the journal is claimed: a refused start leaves no new journal behind (a replay's data is checked
+  // against the whole manifest below, once it is read).
+  if (opts.replay === null && policy.manifest.data.timeframe !== opts.timeframe) {
+    throw new TradingError("checkpoint_mismatch", `the checkpoint was trained on ${policy.manifest.data.timeframe} bars, --timeframe is ${opts.timeframe}`, "--timeframe");
+  }
   const model = new DecisionModel(env);
   const riskLimits = resolveRiskLimits(opts.risk);
   const baseOptions: TraderOptions = {

@@ -72,6 +72,8 @@ export class TraderLink {
     this.receiver = new GuidanceReceiver({
       maxAgeMs: opts.maxGuidanceAgeMs ?? 3 * opts.intervalMs,
       acceptSeedForm: opts.mode !== "live",
+      // A replay judges guidance on its own (simulated) clock and the coach's heartbeats on the wall clock.
+      ...(opts.mode === "replay" ? { livenessNow: Date.now } : {}),
       log: (e) => {
         const at = opts.now();
         const r = e.rejection;
@@ -87,7 +89,11 @@ export class TraderLink {
     });
     const saved = journal.getState("guidance");
     if (saved !== null) this.receiver.restore(JSON.parse(saved) as ReceiverSnapshot);
-    this.filter = new GuidanceFilter(this.receiver, guidanceFilterParams(opts.env, opts.maxExposure), () => opts.now());
+    // The decision's bar close, like the backtest's filter (the clock only before the trader's first decision).
+    this.filter = new GuidanceFilter(this.receiver, guidanceFilterParams(opts.env, opts.maxExposure), () => {
+      const t = this.trader?.currentDecisionTime() ?? 0;
+      return t > 0 ? t : opts.now();
+    });
     this.coachEnabled = journal.getState("coach_enabled") !== "false";
     this.rewards = createRewardScheme(opts.env);
     this.rewardMemory = new Float64Array(Math.max(1, this.rewards.stateSize));

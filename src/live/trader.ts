@@ -165,7 +165,7 @@ export class Trader {
   risk!: RiskManager;
   riskFilter!: RiskOrderFilter;
   market!: MarketInfo;
-  /** Market time of the decision being taken (the risk filter's clock). */
+  /** Market time of the decision being taken: the close of its bar (the risk and guidance filters' clock). */
   private decisionTime = 0;
   /** Balances read this tick plus our fills since: what the next tick should read (drift check). */
   private expected: { cash: number; coins: number } | null = null;
@@ -293,6 +293,15 @@ export class Trader {
   /** The intent is durable before a request to a real exchange (a simulated one commits with the journal). */
   private flushBeforeRequest(): void {
     if (!this.deps.exchange.sharesJournal) this.deps.journal.flush();
+  }
+
+  /**
+   * The close of the bar being decided on (0 before the first decision). The guidance filter judges expiry on it, as
+   * the backtest does on the bar's close, so a guidance for `ttlTicks` bars covers the same decisions in both, however
+   * long after the close (offsetMs, a slow tick) the decision runs.
+   */
+  currentDecisionTime(): number {
+    return this.decisionTime;
   }
 
   /** Runs `fn` when no tick or other control action is running. */

@@ -1,14 +1,17 @@
 /**
  * A coach service in its own process, for the kill/restart test (R18): argv = redis URL, checkpoint db,
  * kill-at phase ("" for none), kill-at seq. With a kill point it SIGKILLs itself on entering that phase for that
- * state's cycle — mid-graph, after the checkpoints of the nodes before it were written.
+ * state's cycle — mid-graph, after the checkpoints of the nodes before it were written. An optional fifth argument
+ * "EVERY:KEEP" sets the checkpoint pruning (the R18 test prunes after every cycle, the harshest setting).
  */
 import { RedisBus } from "../../bus/redis-bus.js";
 import { LibsqlSaver } from "../libsql-saver.js";
 import { ruleSetFrom } from "../rules.js";
 import { runCoachService } from "../service.js";
 
-const [url, db, killNode, killSeq] = process.argv.slice(2) as [string, string, string, string];
+const [url, db, killNode, killSeq, pruneSpec] = process.argv.slice(2) as [string, string, string, string, string | undefined];
+// "EVERY:KEEP" (e.g. "1:1": prune after every cycle down to the newest checkpoint); absent: the service's default.
+const prune = pruneSpec === undefined || pruneSpec === "" ? {} : { prune: { everyCycles: Number(pruneSpec.split(":")[0]), keep: Number(pruneSpec.split(":")[1]) } };
 const bus = new RedisBus({ url, maxReconnectDelayMs: 100 });
 await bus.waitReady();
 const rules = ruleSetFrom({
@@ -29,6 +32,7 @@ await runCoachService({
   signal: ctl.signal,
   blockMs: 50,
   heartbeatMs: 200,
+  ...prune,
   log: (line) => console.log(line),
   onPhase: (phase, s) => {
     const st = s.state;

@@ -7,4 +7,4 @@ export { runTrial, trialDir, TrialStopped, type RunResult, type RunTrialOptions,
 export { InProcessTrialQueue, type TrialOutcome, type TrialQueue, type TrialState, type TrialStatus } from "./queue.js";
 export { summariseSweep, trialBenchmarkReturns, trialReturns, type RankMetric, type SummariseOptions, type SweepSummary, type TrialSummary } from "./summary.js";
 export { deflationLines, sweepReportSections, sweepTable, sweepText } from "./report.js";
-export { describeSweepFolder, runSweep, sweepJson, SWEEP_OUTPUT, SWEEP_PROGRESS_FORMAT, SWEEP_RECORD_FORMAT, type RunSweepOptions, type RunSweepResult, type SweepProgress, type SweepProgressFile } from "./run-sweep.js";
+export { describeSweepFolder, runSweep, sweepJson, sweepProgressFile, writeSweepProgress, SWEEP_OUTPUT, SWEEP_PROGRESS_FORMAT, SWEEP_PROGRESS_HEARTBEAT_MS, SWEEP_RECORD_FORMAT, type RunSweepOptions, type RunSweepResult, type SweepProgress, type SweepProgressFile, type SweepProgressTrial } from "./run-sweep.js";

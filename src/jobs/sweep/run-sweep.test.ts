@@ -4,7 +4,7 @@ import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InProcessTrialQueue } from "./queue.js";
-import { runSweep } from "./run-sweep.js";
+import { runSweep, type SweepProgressFile } from "./run-sweep.js";
 import { expandSweep, parseSweepFile, SweepSpecError, type SweepFileInput } from "./spec.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sweep-run-"));
@@ -44,9 +44,13 @@ describe("runSweep (in-process queue)", () => {
     expect(r.table).toMatch(/agent\.ppo\.learningRate/);
     expect(r.table).toMatch(/deflated Sharpe ratio for N = 2 trial\(s\) tried/);
     for (const p of [r.tablePath, r.reportPath, r.summaryPath, join(root, "sweep.json")]) expect(existsSync(p)).toBe(true);
-    const progress = JSON.parse(readFileSync(join(root, "progress.json"), "utf8")) as Record<string, unknown>;
-    expect(progress).toMatchObject({ format: "drl-trading-lab/sweep-progress", name: "tiny", finished: true, total: 2, completed: 2, failed: 0, waiting: 0, active: [] });
+    const progress = JSON.parse(readFileSync(join(root, "progress.json"), "utf8")) as SweepProgressFile;
+    expect(progress).toMatchObject({ format: "drl-trading-lab/sweep-progress", name: "tiny", finished: true, total: 2, completed: 2, failed: 0, waiting: 0, active: [], rankMetric: "sharpe" });
     const trials = r.json["trials"] as { id: string; varied: Record<string, number>; seeds: number[]; outOfSample: { sharpe: { mean: number } } }[];
+    // Every trial with its state and rank value, the best so far: the ranked table's (summary.json's) figures.
+    expect(progress.trials.map((t) => [t.id, t.index, t.state])).toEqual(sweep.trials.map((t) => [t.id, t.index, "completed"]));
+    for (const t of progress.trials) expect(t.value).toBe(trials.find((x) => x.id === t.id)!.outOfSample.sharpe.mean);
+    expect(progress.best).toEqual({ id: trials[0]!.id, index: sweep.trials.find((t) => t.id === trials[0]!.id)!.index, value: trials[0]!.outOfSample.sharpe.mean });
     expect(trials.map((t) => t.varied["agent.ppo.learningRate"]).sort()).toEqual([0.001, 0.003]);
     expect(trials[0]!.seeds).toEqual([0]);
     expect(typeof trials[0]!.outOfSample.sharpe.mean).toBe("number");

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { writeHtmlPage } from "../../charts/index.js";
+import { summariseRuns } from "../../eval/seeds.js";
 import { collectVersions } from "../../report/provenance.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { claimOutput, type OutputKind } from "../../util/safe-output.js";
@@ -15,9 +16,8 @@ import { InterruptedError } from "../../util/errors.js";
 import type { TrialOutcome, TrialQueue, TrialStatus } from "./queue.js";
 import { sweepReportSections, sweepText } from "./report.js";
 import { SweepSpecError, type ExpandedSweep } from "./spec.js";
-import { summariseSweep, type SweepSummary } from "./summary.js";
-
-export const SWEEP_RECORD_FORMAT = "drl-trading-lab/sweep";
+import { describeSweepFolder, SWEEP_PROGRESS_FORMAT, SWEEP_PROGRESS_HEARTBEAT_MS, SWEEP_RECORD_FORMAT, type SweepProgressFile, type SweepProgressTrial } from "./folder.js";
+import { summariseSweep, type RankMetric, type SweepSummary } from "./summary.js";
 
 export interface SweepProgress {
   readonly total: number;
@@ -26,6 +26,8 @@ export interface SweepProgress {
   readonly active: readonly TrialStatus[];
   readonly waiting: number;
   readonly seconds: number;
+  /** Every trial's status, in the sweep's order. */
+  readonly trials: readonly TrialStatus[];
 }
 
 export interface RunSweepOptions {
@@ -62,6 +64,8 @@ export interface RunSweepResult {
   readonly json: Record<string, unknown>;
 }
 
+
+export { describeSweepFolder, SWEEP_PROGRESS_FORMAT, SWEEP_PROGRESS_HEARTBEAT_MS, SWEEP_RECORD_FORMAT, type SweepProgressFile, type SweepProgressTrial };
 
 interface SweepRecord {
   readonly format: typeof SWEEP_RECORD_FORMAT;
@@ -112,42 +116,21 @@ function progressLine(name: string, p: SweepProgress): string {
   return `sweep ${name}: ${p.completed}/${p.total} done, ${p.active.length} running${running ? ` (${running})` : ""}, ${p.waiting} waiting, ${p.failed} failed, ${p.seconds.toFixed(0)} s`;
 }
 
-/** What a sweep's folder holds, if it is one ("the sweep \"example\" (4 trials, created …)"), else null. */
-export function describeSweepFolder(dir: string): string | null {
-  try {
-    const r = JSON.parse(readFileSync(join(dir, "sweep.json"), "utf8")) as Partial<SweepRecord>;
-    return r.format === SWEEP_RECORD_FORMAT ? `the sweep "${String(r.name)}" (${r.trials?.length ?? "?"} trials, created ${String(r.createdAt)})` : null;
-  } catch {
-    return null;
-  }
-}
-
 /** A sweep's output folder as an output (src/util/safe-output.ts): its record, its trials' files, the table and reports. */
 export const SWEEP_OUTPUT: OutputKind = { name: "sweep folder", type: "folder", entries: ["sweep.json", "progress.json", "trials", "table.txt", "report.html", "summary.json"], describe: describeSweepFolder };
 
-export const SWEEP_PROGRESS_FORMAT = "drl-trading-lab/sweep-progress";
-
-/** <root>/progress.json: the whole sweep's progress for readers without Redis (a dashboard, a notebook, `cat`). */
-export interface SweepProgressFile {
-  readonly format: typeof SWEEP_PROGRESS_FORMAT;
-  readonly name: string;
-  readonly updatedAt: string;
-  /** True once every trial is completed or failed (the table and report are being written). */
-  readonly finished: boolean;
-  readonly total: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly waiting: number;
-  readonly active: readonly { readonly id: string; readonly worker: string | null; readonly run: number | null; readonly runs: number | null; readonly update: number | null; readonly updates: number | null }[];
-  /** Seconds since this submitter started waiting. */
-  readonly seconds: number;
-}
-
-function writeProgress(root: string, name: string, p: SweepProgress, finished: boolean): void {
-  const file: SweepProgressFile = {
+/**
+ * progress.json's content for a snapshot. `values` holds the rank metric of the trials known to be completed
+ * (null: the metric is undefined for every run, e.g. a Sharpe ratio of a flat curve); `indexOf` the trials' indices.
+ */
+export function sweepProgressFile(name: string, p: SweepProgress, finished: boolean, rankMetric: RankMetric, values: ReadonlyMap<string, number | null>, indexOf: ReadonlyMap<string, number>, updatedAt: Date = new Date()): SweepProgressFile {
+  const trials = p.trials.map((s, k): SweepProgressTrial => ({ id: s.id, index: indexOf.get(s.id) ?? k, state: s.state, worker: s.worker, value: s.state === "completed" ? (values.get(s.id) ?? null) : null }));
+  let best: SweepProgressFile["best"] = null;
+  for (const t of trials) if (t.value !== null && (best === null || t.value > best.value)) best = { id: t.id, index: t.index, value: t.value };
+  return {
     format: SWEEP_PROGRESS_FORMAT,
     name,
-    updatedAt: new Date().toISOString(),
+    updatedAt: updatedAt.toISOString(),
     finished,
     total: p.total,
     completed: p.completed,
@@ -155,8 +138,21 @@ function writeProgress(root: string, name: string, p: SweepProgress, finished: b
     waiting: p.waiting,
     active: p.active.map((s) => ({ id: s.id, worker: s.worker, run: s.progress?.run ?? null, runs: s.progress?.runs ?? null, update: s.progress?.update ?? null, updates: s.progress?.updates ?? null })),
     seconds: p.seconds,
+    rankMetric,
+    trials,
+    best,
   };
+}
+
+/** Writes <root>/progress.json atomically (temp file + rename): a reader sees the old file or the new one, never half. */
+export function writeSweepProgress(root: string, file: SweepProgressFile): void {
   writeFileAtomic(join(root, "progress.json"), `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** A completed trial's out-of-sample rank metric: the mean over its runs, as the ranked table computes it. */
+function trialRankValue(o: TrialOutcome | null, metric: RankMetric): number | null {
+  if (o === null || !("result" in o)) return null;
+  return summariseRuns(o.result.runs.map((r) => r.outOfSample.agent), { resamples: 1 }).metrics[metric].mean;
 }
 
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
@@ -188,6 +184,9 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   let lastAt = -Infinity;
   let lastWritten = "";
   let writtenAt = -Infinity;
+  const rankMetric = sweep.file.rank.metric;
+  const values = new Map<string, number | null>();
+  const indexOf = new Map(sweep.trials.map((t) => [t.id, t.index]));
   for (;;) {
     if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (the same command with --resume added picks it up: the same --file, --redis and --out)`);
     // Raced against the signal: a queue that stopped answering (Redis gone) must not hold a stop.
@@ -200,15 +199,26 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
       active: statuses.filter((s) => s.state === "active"),
       waiting: statuses.filter((s) => s.state === "waiting").length,
       seconds: (performance.now() - t0) / 1000,
+      trials: statuses,
     };
+    // A trial's rank value is read once, when it is first seen completed (its outcome does not change).
+    // Raced against the signal as status() is; an interrupted read is retried next poll (or the stop is taken).
+    for (const s of statuses) {
+      if (s.state !== "completed" || values.has(s.id)) continue;
+      const o = await untilAborted(queue.outcome(s.id), opts.signal);
+      if (opts.signal?.aborted) break;
+      values.set(s.id, trialRankValue(o, rankMetric));
+    }
+    if (opts.signal?.aborted) continue;
     opts.onProgress?.(p);
     const line = progressLine(sweep.file.name, p);
     const key = line.replace(/, \d+ s$/, "");
     const now = performance.now();
     const finished = p.completed + p.failed === p.total;
-    // The file follows every change (at most once a second), the log line at most every `every` ms.
-    if (key !== lastWritten && (now - writtenAt >= 1_000 || finished)) {
-      writeProgress(opts.root, sweep.file.name, p, finished);
+    // The file follows every change (at most once a second) and is rewritten every SWEEP_PROGRESS_HEARTBEAT_MS
+    // regardless (its updatedAt is the submitter's heartbeat); the log line at most every `every` ms.
+    if ((key !== lastWritten && (now - writtenAt >= 1_000 || finished)) || now - writtenAt >= SWEEP_PROGRESS_HEARTBEAT_MS) {
+      writeSweepProgress(opts.root, sweepProgressFile(sweep.file.name, p, finished, rankMetric, values, indexOf));
       lastWritten = key;
       writtenAt = now;
     }
