@@ -182,7 +182,8 @@ describe("the trader on the bus (real redis-server)", () => {
     const bus = await newBus("r21:");
     h = await startHarness({ mode: "paper", script: (t) => (t % 2 === 0 ? BUY : SELL), bus, paceMs: 60, risk: { maxTradeFraction: 0.5 } });
     const ctl = new AbortController();
-    const running = h.run(1_000, {}, ctl.signal);
+    // Runs until aborted below (a tick budget could end the run before the last control under load).
+    const running = h.run(1_000_000, {}, ctl.signal);
     let n = 0;
     const send = async (command: string, args: Record<string, unknown> = {}, id = `dash:${++n}`): Promise<TraderControlAck> => {
       await bus.publish("trader_control", JSON.stringify({ schemaVersion: SCHEMA_VERSION, id, issuedBy: "test", issuedAt: Date.now(), command, args }));
@@ -193,7 +194,8 @@ describe("the trader on the bus (real redis-server)", () => {
           if (a.ok && a.message.id === id) ack = a.message;
           return ack !== null;
         },
-        20_000,
+        // Generous: a control waits for the running tick (exclusive), which may be placing or cancelling an order.
+        60_000,
         `the ack of ${command}`,
       );
       return ack!;
@@ -240,5 +242,5 @@ describe("the trader on the bus (real redis-server)", () => {
     expect(entryRows.length).toBeGreaterThan(0);
     expect(entryRows.every((r) => r.side === null)).toBe(true);
     expect(controls.map((c) => `${c.command}:${c.result}`).slice(0, 4)).toEqual(["stop:done", "stop:already", "forceexit:done", "start:done"]);
-  }, 90_000);
+  }, 180_000);
 });
