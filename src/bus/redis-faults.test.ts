@@ -61,15 +61,21 @@ describe("R12 Redis restarts mid-run", () => {
     await redis.start();
 
     await until(() => trader.connected && coach.connected);
-    await until(async () => (await coach.publish("coach_guidance", "after")) !== null);
+    // Pub/sub is at most once and the subscriber's connection may come back after the command connections: "after"
+    // is re-sent until the subscriber hears it (every copy also lands on the stream, which loses none).
+    await until(async () => {
+      if (!heard.includes("after")) await coach.publish("coach_guidance", "after");
+      return heard.includes("after");
+    }, 20_000);
     await until(() => applied.includes("after"));
-    await until(() => heard.includes("after"));
     // The latest key survived (AOF): a late joiner re-reads it.
     expect(await trader.latest("coach_guidance")).toBe("after");
     ctl.abort();
     const stats = await loop;
     expect(stats.busErrors).toBeGreaterThan(0);
-    expect(applied).toEqual(["before", "after"]);
+    expect(applied[0]).toBe("before");
+    expect(applied).not.toContain("during");
+    expect(new Set(applied.slice(1))).toEqual(new Set(["after"]));
     expect(trader.counters.reconnects).toBeGreaterThanOrEqual(1);
   });
 
