@@ -206,7 +206,10 @@ describe("sweep on BullMQ: a worker frozen mid-trial (SIGSTOP) is fenced", () =>
     expect(frozen).not.toBeNull();
     const f = frozen as unknown as { trial: string; trialProcesses: number[] };
     expect(f.trialProcesses.length).toBeGreaterThan(0);
-    expect(cTrainingWhenDStarted).toBe(false);
+    // Progress is polled: on a quick run D may finish the trial between two polls (null, not observed); then at
+    // least C's trial process must be gone by now. Observed, it must have been gone before D started.
+    expect(cTrainingWhenDStarted).not.toBe(true);
+    if (cTrainingWhenDStarted === null) expect(f.trialProcesses.some(alive)).toBe(false);
     expect(r.summary.failed).toEqual([]);
     expect(r.summary.trials).toHaveLength(2);
 
