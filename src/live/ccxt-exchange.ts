@@ -9,6 +9,7 @@
  */
 import type { Exchange as CcxtClient, Order as CcxtOrder } from "ccxt";
 import { TradingError } from "../trading/errors.js";
+import type { CandleUpdate, CandleWatcher } from "./candle-stream.js";
 import { ExchangeFault, type Balances, type Exchange, type ExchangeMode, type ExchangeOrder, type MarketInfo, type OhlcvRow, type OrderRequest, type OrderState } from "./exchange.js";
 
 export interface CcxtExchangeOptions {
@@ -42,11 +43,15 @@ export const EXCHANGE_CCXT_DEFAULTS: Readonly<Record<string, Readonly<Record<str
 
 type CcxtModule = typeof import("ccxt");
 
-/** Every URL under a ccxt `urls.api` entry rewritten to `${base}/${host}${path}` (the fake server routes on it). */
+/**
+ * Every URL under a ccxt `urls.api` entry rewritten to `${base}/${host}${path}` (the fake server routes on it);
+ * websocket URLs (wss://) go to the same base as ws:// (an https base as wss://).
+ */
 export function redirectHosts(api: unknown, base: string): unknown {
   if (typeof api === "string") {
-    const m = /^https?:\/\/([^/]+)(.*)$/.exec(api);
-    return m === null ? api : `${base}/${m[1]}${m[2]}`;
+    const m = /^(https?|wss?):\/\/([^/]+)(.*)$/.exec(api);
+    if (m === null) return api;
+    return `${m[1]!.startsWith("ws") ? base.replace(/^http/, "ws") : base}/${m[2]}${m[3]}`;
   }
   if (api !== null && typeof api === "object") return Object.fromEntries(Object.entries(api).map(([k, v]) => [k, redirectHosts(v, base)]));
   return api;
@@ -54,7 +59,7 @@ export function redirectHosts(api: unknown, base: string): unknown {
 
 /** The host of the first API URL of a ccxt `urls.api` entry (what R8 logs). */
 export function firstApiHost(api: unknown): string | null {
-  if (typeof api === "string") return /^https?:\/\/([^/]+)/.exec(api)?.[1] ?? null;
+  if (typeof api === "string") return /^(?:https?|wss?):\/\/([^/]+)/.exec(api)?.[1] ?? null;
   if (api !== null && typeof api === "object") {
     const entries = Object.entries(api as Record<string, unknown>);
     // Prefer the public/spot entry when there is one: it is where candles and spot orders go.
@@ -64,12 +69,19 @@ export function firstApiHost(api: unknown): string | null {
   return null;
 }
 
-/** A configured ccxt client with the start-up checks done (R1, R4, R8), and the API host it resolved to. */
-export async function createCcxtClient(opts: CcxtExchangeOptions): Promise<{ client: CcxtClient; apiHost: string | null }> {
+/**
+ * A configured ccxt client with the start-up checks done (R1, R4, R8), and the API host it resolved to. `stream`:
+ * the exchange's ccxt.pro class (websockets), without credentials; null when ccxt.pro has no such exchange.
+ */
+export async function createCcxtClient(opts: CcxtExchangeOptions): Promise<{ client: CcxtClient; apiHost: string | null }>;
+export async function createCcxtClient(opts: CcxtExchangeOptions, flavour: "stream"): Promise<{ client: CcxtClient; apiHost: string | null } | null>;
+export async function createCcxtClient(opts: CcxtExchangeOptions, flavour: "rest" | "stream" = "rest"): Promise<{ client: CcxtClient; apiHost: string | null } | null> {
   const ccxt: CcxtModule = await import("ccxt");
-  const classes = ccxt.exchanges as unknown as Record<string, unknown>;
+  const known = ccxt.exchanges as unknown as Record<string, unknown>;
+  if (typeof (Object.hasOwn(known, opts.exchangeId) ? known[opts.exchangeId] : undefined) !== "function") throw new TradingError("exchange_unsupported", `unknown ccxt exchange "${opts.exchangeId}"`, "--exchange");
+  const classes = (flavour === "stream" ? ccxt.pro : ccxt.exchanges) as unknown as Record<string, unknown>;
   const Ctor = Object.hasOwn(classes, opts.exchangeId) ? classes[opts.exchangeId] : undefined;
-  if (typeof Ctor !== "function") throw new TradingError("exchange_unsupported", `unknown ccxt exchange "${opts.exchangeId}"`, "--exchange");
+  if (typeof Ctor !== "function") return null;
   const defaults = EXCHANGE_CCXT_DEFAULTS[opts.exchangeId] ?? {};
   const extra = opts.ccxtOptions ?? {};
   const mergedOptions = { ...((defaults.options as Record<string, unknown>) ?? {}), ...((extra.options as Record<string, unknown>) ?? {}), maxRetriesOnFailure: 0 };
@@ -77,7 +89,7 @@ export async function createCcxtClient(opts: CcxtExchangeOptions): Promise<{ cli
     ...defaults,
     ...extra,
     ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
-    ...(opts.credentials === undefined ? {} : { apiKey: opts.credentials.apiKey, secret: opts.credentials.secret, ...(opts.credentials.password === undefined ? {} : { password: opts.credentials.password }) }),
+    ...(opts.credentials === undefined || flavour === "stream" ? {} : { apiKey: opts.credentials.apiKey, secret: opts.credentials.secret, ...(opts.credentials.password === undefined ? {} : { password: opts.credentials.password }) }),
     options: mergedOptions,
     enableRateLimit: true,
   });
@@ -97,11 +109,82 @@ export async function createCcxtClient(opts: CcxtExchangeOptions): Promise<{ cli
       );
     }
   }
-  const host = firstApiHost(client.urls.api);
-  opts.log?.(`exchange ${opts.exchangeId}${opts.sandbox === true ? " (sandbox)" : ""}: API host ${host ?? "unknown"}`);
+  const host = flavour === "stream" ? firstApiHost((client.urls.api as { ws?: unknown }).ws ?? null) : firstApiHost(client.urls.api);
+  opts.log?.(`exchange ${opts.exchangeId}${opts.sandbox === true ? " (sandbox)" : ""}: ${flavour === "stream" ? "candle stream" : "API"} host ${host ?? "unknown"}`);
   if (opts.apiUrl !== undefined) client.urls.api = redirectHosts(client.urls.api, opts.apiUrl.replace(/\/+$/, "")) as typeof client.urls.api;
+  // ccxt.pro opens a plain ws:// URL (a local test exchange, a proxy) only with an http agent loaded first.
+  if (flavour === "stream" && opts.apiUrl?.startsWith("http://") === true) await (client as unknown as { loadHttpProxyAgent(): Promise<unknown> }).loadHttpProxyAgent();
   assertClientSafety(client);
   return { client, apiHost: host };
+}
+
+/**
+ * Per-exchange readers of a stream message's own "candle closed" flag, and the ccxt.pro method that receives those
+ * messages (config, not code branches). Without one, a candle counts as closed when its successor starts.
+ */
+export const STREAM_CLOSED_FLAGS: Readonly<Record<string, { readonly handler: string; readonly read: (message: unknown) => { ts: number; final: boolean } | null }>> = {
+  // {"e":"kline","k":{"t":open time,…,"x":closed}}; ccxt's parsed candle drops "x".
+  binance: {
+    handler: "handleOHLCV",
+    read: (message) => {
+      const k = (message as { k?: { t?: unknown; x?: unknown } } | null)?.k;
+      return typeof k?.t === "number" && typeof k.x === "boolean" ? { ts: k.t, final: k.x } : null;
+    },
+  },
+};
+
+/**
+ * The exchange's websocket candles through ccxt.pro's `watchOHLCV`, for the feeder's CandleStream. Its own public
+ * client (no credentials: it can never reach an order endpoint, R7), with the same URLs, sandbox rule (R8) and
+ * redirect as the REST client.
+ */
+export class CcxtCandleWatcher implements CandleWatcher {
+  private readonly flags = new Map<number, boolean>();
+
+  private constructor(
+    readonly client: CcxtClient,
+    readonly host: string | null,
+    private readonly symbol: string,
+    private readonly timeframe: string,
+  ) {
+    const hook = STREAM_CLOSED_FLAGS[client.id];
+    const target = client as unknown as Record<string, unknown>;
+    const original = hook === undefined ? undefined : target[hook.handler];
+    if (hook !== undefined && typeof original === "function") {
+      const flags = this.flags;
+      // ccxt.pro dispatches each kline message to this method by name: the flag is read before ccxt parses it away.
+      target[hook.handler] = function (this: unknown, conn: unknown, message: unknown): unknown {
+        const f = hook.read(message);
+        if (f !== null) flags.set(f.ts, f.final);
+        return (original as (c: unknown, m: unknown) => unknown).call(this, conn, message);
+      };
+    }
+  }
+
+  /** The watcher, or null when ccxt.pro lacks the exchange or the exchange has no watchOHLCV. */
+  static async create(opts: Pick<CcxtExchangeOptions, "exchangeId" | "symbol" | "timeframe" | "sandbox" | "apiUrl" | "timeoutMs" | "ccxtOptions" | "log" | "mode">): Promise<CcxtCandleWatcher | null> {
+    // The CandleStream owns the reconnect schedule (and logs it): ccxt's own dial backoff (1 s doubling to 60 s) is off.
+    const extra = opts.ccxtOptions ?? {};
+    const options = { ...((extra.options as Record<string, unknown>) ?? {}), ws: { backoff: { base: 0, factor: 1, max: 0 } } };
+    const made = await createCcxtClient({ ...opts, ccxtOptions: { ...extra, options } }, "stream");
+    if (made === null || made.client.has.watchOHLCV !== true) return null;
+    return new CcxtCandleWatcher(made.client, made.apiHost, opts.symbol, opts.timeframe);
+  }
+
+  async watch(): Promise<CandleUpdate[]> {
+    const rows = (await this.client.watchOHLCV(this.symbol, this.timeframe)) as OhlcvRow[];
+    const out = rows.map((row) => ({ row, final: this.flags.get(Number(row[0])) ?? null }));
+    if (this.flags.size > 64) for (const ts of [...this.flags.keys()].sort((a, b) => a - b).slice(0, this.flags.size - 32)) this.flags.delete(ts);
+    return out;
+  }
+
+  async reset(): Promise<void> {
+    await this.client.close();
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }
 
 /** R1 and R4 start-up assertions on a ccxt client. */

@@ -11,10 +11,21 @@
  *
  * Endpoints: GET /api/v3/{ping,time,exchangeInfo,klines,ticker/24hr,ticker/price,account,order,openOrders,
  * allOrders,myTrades}, POST /api/v3/order, DELETE /api/v3/order. Error bodies are Binance's: {"code":…,"msg":…}.
+ *
+ * The kline stream (what ccxt.pro's binance `watchOHLCV` uses): a websocket upgrade on the same port at
+ * ws://127.0.0.1:PORT/<original host>/ws[/<n>] (`redirectHosts` rewrites ccxt's wss:// URLs the same way). It answers
+ * `{"method":"SUBSCRIBE","params":["btcusdt@kline_1h"],"id":N}` with `{"result":null,"id":N}`, then pushes kline
+ * events as Binance does: the forming candle every `wsUpdateMs` (`"x":false`, provisional values: the close halfway
+ * from the open, half the volume) and, when the market's clock passes a close, that candle's final values
+ * (`"x":true`), every close in order while the connection lasts; a new subscription starts with the forming candle
+ * (nothing missed is replayed: a reconnect leaves a gap the client must backfill over REST). Faults: `wsSilent`
+ * (open but mute), `wsDrop()` (connections reset), `wsRefuse` (upgrades answered 503). REST `klines` serves the forming
+ * candle with the same provisional values.
  */
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
 import type { Bar } from "../../trading/market-history.js";
 
 /** One candle the fake serves. */
@@ -76,6 +87,23 @@ export interface FakeBinanceOptions {
   readonly tickSize?: number;
   /** The market's clock: which candles have opened, order times (default Date.now). Signatures are checked against the real clock. */
   readonly now?: () => number;
+  /** Real ms between two kline updates of the forming candle on the stream (default 1000; Binance: 1000-2000). */
+  readonly wsUpdateMs?: number;
+  /** Bar length whose closes `closedAt` reports (default 1 h). */
+  readonly barMs?: number;
+  /** Real ms between two looks at the market's clock for a close to push (default 2). */
+  readonly wsPollMs?: number;
+}
+
+/** What happened on the kline stream (real times, ms since the epoch). */
+export interface WsRecord {
+  readonly kind: "connect" | "subscribe" | "final" | "close" | "refused";
+  /** Real time of the event (Date.now()). */
+  readonly at: number;
+  readonly host: string;
+  /** subscribe: the streams; final: the candle's open time. */
+  readonly streams?: readonly string[];
+  readonly ts?: number;
 }
 
 export interface RequestRecord {
@@ -112,6 +140,20 @@ export interface FakeBinance {
   fillSteps: number;
   /** A market order that cannot fill at once expires with what it filled (Binance EXPIRED). */
   expirePartial: boolean;
+  /** The kline stream's connections, subscriptions, final pushes and closes. */
+  readonly wsLog: WsRecord[];
+  /** Kline updates of forming candles pushed so far (`"x":false`). */
+  readonly wsUpdates: number;
+  /** Open stream connections. */
+  readonly wsConnections: number;
+  /** The stream stays open but sends nothing while true (a silent socket). */
+  wsSilent: boolean;
+  /** New stream connections are refused (HTTP 503 on the upgrade) while true. */
+  wsRefuse: boolean;
+  /** Resets every stream connection (no close frame: a dropped network); returns how many. */
+  wsDrop(): number;
+  /** Real time (Date.now()) at which the market's clock was first seen past the close of the candle opened at `ts`. */
+  closedAt(ts: number): number | undefined;
   /** Queue a fault for the next `times` requests of a route. */
   inject(route: FaultRoute, fault: Fault, times?: number): void;
   clearFaults(): void;
@@ -121,6 +163,9 @@ export interface FakeBinance {
 }
 
 const SYMBOL = "BTCUSDT";
+const INTERVAL_MS: Readonly<Record<string, number>> = { "1s": 1_000, "1m": 60_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000 };
+/** What a candle looks like while it forms (the trades so far): its close halfway from the open, half its volume. */
+const provisional = (c: FakeCandle): FakeCandle => ({ ...c, close: (c.open + c.close) / 2, volume: c.volume / 2 });
 const ERR_MAINTENANCE = { code: 1, msg: "System is under maintenance." };
 
 export async function startFakeBinance(options: FakeBinanceOptions = {}): Promise<FakeBinance> {
@@ -152,6 +197,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     hideNewOrdersForMs: 0,
     fillSteps: 1,
     expirePartial: false,
+    wsSilent: false,
+    wsRefuse: false,
   };
 
   const bal = (asset: string) => (balances[asset] ??= { free: 0, locked: 0 });
@@ -326,7 +373,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
 
   function klines(q: Record<string, string>): unknown[] {
     const interval = q.interval ?? "1m";
-    const ms = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000 }[interval] ?? 60_000;
+    const ms = INTERVAL_MS[interval] ?? 60_000;
     const start = q.startTime !== undefined ? Number(q.startTime) : -Infinity;
     const end = q.endTime !== undefined ? Number(q.endTime) : Infinity;
     const limit = Math.min(1000, q.limit !== undefined ? Number(q.limit) : 500);
@@ -335,7 +382,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     let rows = state.candles.filter((c) => c.ts >= start && c.ts <= end && c.ts <= t);
     if (q.startTime === undefined) rows = rows.slice(-limit);
     else rows = rows.slice(0, limit);
-    return rows.map((c) => [c.ts, num(c.open), num(c.high), num(c.low), num(c.close), num(c.volume), c.ts + ms - 1, num(c.volume * c.close), 100, "0", "0", "0"]);
+    return rows.map((c0) => (c0.ts + ms > t ? provisional(c0) : c0)).map((c) => [c.ts, num(c.open), num(c.high), num(c.low), num(c.close), num(c.volume), c.ts + ms - 1, num(c.volume * c.close), 100, "0", "0", "0"]);
   }
 
   function account(): unknown {
@@ -531,6 +578,110 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     return reply;
   }
 
+
+  // ---- The kline stream -------------------------------------------------------------------------------------
+  interface Subscription {
+    readonly stream: string;
+    readonly interval: string;
+    readonly ms: number;
+    /** Open time of the last candle whose final values went out (or that had closed when the subscription began). */
+    lastFinal: number;
+    /** Real time of the last update of the forming candle. */
+    lastUpdateAt: number;
+  }
+  interface StreamConn {
+    readonly socket: WebSocket;
+    readonly host: string;
+    readonly subs: Map<string, Subscription>;
+  }
+  const wsLog: WsRecord[] = [];
+  const conns = new Set<StreamConn>();
+  const closeSeenAt = new Map<number, number>();
+  let wsUpdates = 0;
+  const wsUpdateMs = options.wsUpdateMs ?? 1_000;
+  const closeClockMs = options.barMs ?? 3_600_000;
+  const wss = new WebSocketServer({ noServer: true });
+
+  /** The newest candle closed at `t` (its open time), or null. */
+  const newestClosed = (t: number, ms: number): FakeCandle | null => {
+    let out: FakeCandle | null = null;
+    for (const c of state.candles) if (c.ts + ms <= t) out = c;
+    return out;
+  };
+  const formingAt = (t: number, ms: number): FakeCandle | null => state.candles.find((c) => c.ts <= t && t < c.ts + ms) ?? null;
+
+  function klineEvent(c: FakeCandle, sub: Subscription, final: boolean): string {
+    const v = final ? c : provisional(c);
+    return JSON.stringify({
+      e: "kline",
+      E: serverTime(),
+      s: SYMBOL,
+      k: { t: c.ts, T: c.ts + sub.ms - 1, s: SYMBOL, i: sub.interval, f: 1, L: 100, o: num(v.open), c: num(v.close), h: num(v.high), l: num(v.low), v: num(v.volume), n: 100, x: final, q: num(v.volume * v.close), V: "0", Q: "0", B: "0" },
+    });
+  }
+
+  function pushAll(): void {
+    const t = serverTime();
+    const real = Date.now();
+    // When the market's clock was first seen past each close (the latency benchmark's origin), whoever listens.
+    const seen = newestClosed(t, closeClockMs);
+    if (seen !== null && !closeSeenAt.has(seen.ts)) closeSeenAt.set(seen.ts, real);
+    if (state.wsSilent) return;
+    for (const conn of conns) {
+      for (const sub of conn.subs.values()) {
+        const closed = newestClosed(t, sub.ms);
+        // Every close since the last one pushed, in order, while the connection lasts.
+        if (closed !== null && closed.ts > sub.lastFinal) {
+          for (const c of state.candles) {
+            if (c.ts <= sub.lastFinal || c.ts > closed.ts) continue;
+            conn.socket.send(klineEvent(c, sub, true));
+            wsLog.push({ kind: "final", at: real, host: conn.host, ts: c.ts });
+          }
+          sub.lastFinal = closed.ts;
+          sub.lastUpdateAt = 0;
+        }
+        if (real - sub.lastUpdateAt >= wsUpdateMs) {
+          const f = formingAt(t, sub.ms);
+          if (f !== null) {
+            conn.socket.send(klineEvent(f, sub, false));
+            wsUpdates++;
+          }
+          sub.lastUpdateAt = real;
+        }
+      }
+    }
+  }
+  const pusher = setInterval(pushAll, options.wsPollMs ?? 2);
+  pusher.unref();
+
+  function onStreamMessage(conn: StreamConn, raw: string): void {
+    let msg: { method?: unknown; params?: unknown; id?: unknown };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      conn.socket.send(JSON.stringify({ error: { code: 3, msg: "Invalid JSON" }, id: null }));
+      return;
+    }
+    const id = msg.id ?? null;
+    const params = Array.isArray(msg.params) ? msg.params.filter((p): p is string => typeof p === "string") : [];
+    if (msg.method === "SUBSCRIBE" || msg.method === "UNSUBSCRIBE") {
+      for (const stream of params) {
+        const m = /^([a-z0-9]+)@kline_([0-9]+[smhdwM])$/.exec(stream);
+        const ms = m === null ? undefined : INTERVAL_MS[m[2]!];
+        if (m === null || m[1] !== SYMBOL.toLowerCase() || ms === undefined) {
+          conn.socket.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown stream ${stream}` }, id }));
+          return;
+        }
+        if (msg.method === "UNSUBSCRIBE") conn.subs.delete(stream);
+        else conn.subs.set(stream, { stream, interval: m[2]!, ms, lastFinal: newestClosed(serverTime(), ms)?.ts ?? -Infinity, lastUpdateAt: 0 });
+      }
+      if (msg.method === "SUBSCRIBE") wsLog.push({ kind: "subscribe", at: Date.now(), host: conn.host, streams: params });
+      conn.socket.send(JSON.stringify({ result: null, id }));
+      return;
+    }
+    conn.socket.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: method ${String(msg.method)}` }, id }));
+  }
+
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = "";
     req.setEncoding("utf8");
@@ -560,6 +711,30 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const parts = new URL(req.url ?? "/", "http://127.0.0.1").pathname.split("/").filter((p) => p !== "");
+    const host = parts[0] !== undefined && parts[0].includes(".") ? parts.shift()! : "";
+    if (parts[0] !== "ws" && parts[0] !== "stream") {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    if (state.wsRefuse) {
+      wsLog.push({ kind: "refused", at: Date.now(), host });
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn: StreamConn = { socket: ws, host, subs: new Map() };
+      conns.add(conn);
+      wsLog.push({ kind: "connect", at: Date.now(), host });
+      ws.on("message", (data: Buffer) => onStreamMessage(conn, data.toString("utf8")));
+      ws.on("close", () => {
+        conns.delete(conn);
+        wsLog.push({ kind: "close", at: Date.now(), host });
+      });
+      ws.on("error", () => undefined);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -619,6 +794,31 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     set expirePartial(v) {
       state.expirePartial = v;
     },
+    wsLog,
+    get wsUpdates() {
+      return wsUpdates;
+    },
+    get wsConnections() {
+      return conns.size;
+    },
+    get wsSilent() {
+      return state.wsSilent;
+    },
+    set wsSilent(v) {
+      state.wsSilent = v;
+    },
+    get wsRefuse() {
+      return state.wsRefuse;
+    },
+    set wsRefuse(v) {
+      state.wsRefuse = v;
+    },
+    wsDrop() {
+      const n = conns.size;
+      for (const c of conns) c.socket.terminate();
+      return n;
+    },
+    closedAt: (ts) => closeSeenAt.get(ts),
     inject(route, fault, times = 1) {
       faults.push({ route, fault, remaining: times });
     },
@@ -631,6 +831,9 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of timers) clearTimeout(t);
+        clearInterval(pusher);
+        for (const c of conns) c.socket.terminate();
+        wss.close();
         for (const s of sockets) s.destroy();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
