@@ -3,7 +3,7 @@
  * docs/live.md). `npm run trade -- --help` lists every flag.
  */
 import { CliError, defineCommand, flag, runCommand } from "../src/cli/index.js";
-import { runTradeJob } from "../src/jobs/trade-job.js";
+import { FEED_MODES, runTradeJob } from "../src/jobs/trade-job.js";
 import { RISK_PRESET_NAMES } from "../src/trading/risk/risk-config.js";
 import { InterruptedError } from "../src/util/errors.js";
 import { stopSignalOf } from "../src/util/abort.js";
@@ -38,6 +38,9 @@ export const tradeCommand = defineCommand({
     start: flag.date("first bar the replay decides on (inclusive, UTC)", { unset: "the data's first bar" }),
     end: flag.date("end of the replay (exclusive, UTC)", { unset: "the data's end" }),
     tickMs: flag.int("real milliseconds per replayed bar", { min: 0, max: 60_000, default: 0 }),
+    feed: flag.choice(FEED_MODES, "candles of paper and live runs: ws = the exchange's websocket (ccxt watchOHLCV) with REST backfilling gaps and taking over while it is down; rest = REST polling once per tick", {
+      unset: "auto: ws where ccxt has watchOHLCV for the exchange, rest elsewhere",
+    }),
     risk: flag.choice(RISK_PRESET_NAMES, "risk limits preset (src/trading/risk/risk-config.ts)", { default: "standard" }),
     historyBars: flag.int("bars the features are computed over", { min: 2, max: 1_000_000, unset: "1000" }),
     warmupBars: flag.int("bars fed through the policy before the first decision of a new journal", { min: 0, max: 100_000, unset: "0" }),
@@ -61,7 +64,7 @@ export const tradeCommand = defineCommand({
     if (f.replay === undefined) {
       for (const [key, name] of [["start", "--start"], ["end", "--end"]] as const) if (f[key] !== undefined) throw new CliError("conflicting_flags", `${name} sets the window of a --replay`, name);
       if (f.tickMs !== 0) throw new CliError("conflicting_flags", "--tick-ms paces a --replay", "--tick-ms");
-    }
+    } else if (f.feed !== undefined) throw new CliError("conflicting_flags", "--feed chooses the candles of paper and live runs; a --replay serves its own", "--feed");
   },
   async run(f, ctx) {
     const out = await runTradeJob({
@@ -81,6 +84,7 @@ export const tradeCommand = defineCommand({
       ...(f.historyBars === undefined ? {} : { historyBars: f.historyBars }),
       ...(f.warmupBars === undefined ? {} : { warmupBars: f.warmupBars }),
       ...(f.apiUrl === undefined ? {} : { apiUrl: f.apiUrl }),
+      ...(f.feed === undefined ? {} : { feed: f.feed }),
       ...(f.maxTicks === undefined ? {} : { maxTicks: f.maxTicks }),
       ...(f.lateStartMs === undefined ? {} : { traderOptions: { lateStartMs: f.lateStartMs } }),
       log: ctx.log,

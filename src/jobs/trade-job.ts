@@ -24,7 +24,8 @@ import { DecisionModel } from "../trading/decide.js";
 import { TradingError } from "../trading/errors.js";
 import { resolveRiskLimits, type MarketRules, type RiskLimitsRequest } from "../trading/risk/risk-config.js";
 import { tickStartFor } from "../trading/schedule.js";
-import { CcxtExchange } from "../live/ccxt-exchange.js";
+import { CcxtCandleWatcher, CcxtExchange } from "../live/ccxt-exchange.js";
+import { CandleStream, DEFAULT_CANDLE_STREAM_OPTIONS, type CandleStreamOptions } from "../live/candle-stream.js";
 import { ReplayClock, SystemClock, sleepMs, type Clock } from "../live/clock.js";
 import type { Exchange, ExchangeMode } from "../live/exchange.js";
 import { Journal, JOURNAL_OUTPUT } from "../live/journal.js";
@@ -40,6 +41,17 @@ import { DEFAULT_TRADER_OPTIONS, Trader, type TickReport, type TraderDeps, type 
 
 /** Environment variables the live mode reads its credentials from (never flags: they would land in shell history). */
 export const CREDENTIAL_ENV = { apiKey: "TRADER_API_KEY", secret: "TRADER_API_SECRET", password: "TRADER_API_PASSWORD" } as const;
+
+/**
+ * Where paper and live runs get their closed candles: `ws` the exchange's websocket (ccxt.pro watchOHLCV) with REST
+ * backfilling gaps and taking over while the socket is down; `rest` REST polling once per tick; `auto` (the default)
+ * `ws` where ccxt has watchOHLCV for the exchange, `rest` elsewhere. `ws` on an exchange without it refuses to start.
+ */
+export const FEED_MODES = ["auto", "rest", "ws"] as const;
+export type FeedMode = (typeof FEED_MODES)[number];
+
+/** At start-up, how long (real ms) a paper or live run waits for the candle stream before trading on REST meanwhile. */
+export const STREAM_START_WAIT_MS = 5_000;
 
 export interface TradeJobOptions {
   readonly checkpoint: string;
@@ -69,6 +81,10 @@ export interface TradeJobOptions {
   readonly offsetMs?: number;
   /** Starting balances of a paper account (default: the checkpoint's env initialCash / initialCoins). */
   readonly paperBalances?: { readonly cash: number; readonly coins: number };
+  /** Candle feed of paper and live runs (default auto); a replay serves its own data. */
+  readonly feed?: FeedMode;
+  /** Overrides of the candle stream's timings (tests: a short silence and backoff). */
+  readonly stream?: Partial<Omit<CandleStreamOptions, "barMs" | "log">>;
   /** Send every exchange request to this base URL (tests against the local fake exchange, proxies). */
   readonly apiUrl?: string;
   readonly timeoutMs?: number;
@@ -152,6 +168,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
   let identityExchange: string;
   let traderOptions = baseOptions;
   let candlesForCheck: Candles | null = null;
+  let stream: CandleStream | null = null;
   const journalPath = journalPathFor(opts);
   let journal: Journal;
 
@@ -220,6 +237,35 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       });
       identityExchange = `${opts.exchange}${opts.sandbox ? ":sandbox" : ""}`;
       journal = openJournal(identityExchange);
+      const feed = opts.feed ?? "auto";
+      if (feed === "rest") log("feed: REST polling once per tick (--feed rest)");
+      else {
+        const watcher = await CcxtCandleWatcher.create({
+          exchangeId: opts.exchange,
+          symbol: opts.symbol,
+          timeframe: opts.timeframe,
+          mode: mode === "live" ? "live" : "paper",
+          sandbox: opts.sandbox,
+          ...(opts.apiUrl === undefined ? {} : { apiUrl: opts.apiUrl }),
+          ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+          log,
+        });
+        if (watcher === null) {
+          if (feed === "ws") throw new TradingError("exchange_unsupported", `${opts.exchange} has no websocket candles in ccxt (no watchOHLCV); use --feed rest or auto`, "--feed");
+          log(`feed: REST polling once per tick (${opts.exchange} has no watchOHLCV in ccxt)`);
+        } else {
+          const j = journal;
+          stream = new CandleStream(watcher, {
+            ...DEFAULT_CANDLE_STREAM_OPTIONS,
+            ...opts.stream,
+            barMs,
+            log: (level, message) => {
+              j.event(Date.now(), level, "feed", message);
+              log(`${level}: ${message}`);
+            },
+          });
+        }
+      }
       if (mode === "live") exchange = ccxtEx;
       else {
         const start = opts.paperBalances ?? { cash: env.initialCash, coins: env.initialCoins };
@@ -258,6 +304,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
           // Order backoff is never cut by SIGINT/SIGTERM (R1: "absent" needs the real schedule; see TraderDeps).
           orderSleep: clock.simulated ? async () => undefined : (ms) => sleepMs(ms),
           candleMeta: { symbol: opts.symbol, exchange: exchange.id, timeframe: opts.timeframe },
+          ...(stream === null ? {} : { candleStream: stream }),
           log,
           ...(link === null && mirror === null
             ? {}
@@ -281,6 +328,11 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       }
       let summary: TraderSummary;
       try {
+        if (stream !== null) {
+          stream.start();
+          // A stream that failed has said so (one line); one still connecting is named here, once.
+          if (!(await stream.whenLive(STREAM_START_WAIT_MS)) && stream.state === "connecting") log(`warn: candle stream not connected after ${STREAM_START_WAIT_MS / 1000} s: REST polling until it is`);
+        }
         summary = await trader.run(opts.signal);
       } finally {
         await link?.stop();
@@ -303,6 +355,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
         },
       };
     } finally {
+      await stream?.stop();
       await exchange.close().catch(() => undefined);
       journal.close();
     }

@@ -4,12 +4,19 @@
  * dropped, gaps backfilled by asking for the missing range again, an explicit fill policy for what stays
  * missing (its share logged), and a staleness test: a latest candle older than 2 bars + the offset means no
  * decision. Reads go through bounded retries (R4).
+ *
+ * With a candle stream (candle-stream.ts: the exchange's websocket through ccxt.pro's watchOHLCV), a tick takes its
+ * closed candles from the stream when they continue the history without a hole (waiting briefly for the one it
+ * expects), through the same row validation; anything else (the stream down, a gap a reconnect left, a candle late)
+ * is asked of REST as before. So the history never holds a duplicate, a missing bar the exchange has, or the
+ * forming candle, whichever way the candles came.
  */
 import { checkCandleRow } from "../data/rules.js";
 import { CANDLE_FIELDS } from "../data/rules.js";
 import { TradingError } from "../trading/errors.js";
 import type { Bar, MarketHistory } from "../trading/market-history.js";
 import { isCandleStale } from "../trading/schedule.js";
+import type { CandleStream } from "./candle-stream.js";
 import type { Exchange, OhlcvRow } from "./exchange.js";
 import { withReadRetries, type RetryPolicy } from "./retry.js";
 
@@ -71,11 +78,19 @@ export function closedBars(rows: readonly OhlcvRow[], now: number, barMs: number
   return out;
 }
 
+/** Where a feed update's candles came from: the stream, REST, or nothing new to ask for. */
+export type FeedSource = "stream" | "rest";
+
 export class Feeder {
+  /** Where the last update's candles came from (tests, the latency benchmark). */
+  lastSource: FeedSource = "rest";
+
   constructor(
     private readonly exchange: Exchange,
     readonly history: MarketHistory,
     private readonly opts: FeederOptions,
+    /** The exchange's websocket candles; null: REST polling only. */
+    readonly stream: CandleStream | null = null,
   ) {}
 
   /**
@@ -91,9 +106,36 @@ export class Feeder {
 
   /** Appends the bars closed since the last one; backfills gaps; applies the fill policy. */
   async update(now: number): Promise<FeedUpdate> {
+    const fromStream = await this.fromStream(now);
+    if (fromStream !== null) return fromStream;
     const last = this.history.lastTs;
     const since = last === null ? undefined : last + this.opts.barMs;
+    this.lastSource = "rest";
     return this.pull(since, now);
+  }
+
+  /** The update from the stream's closed candles, or null when REST must be asked (stream down, a hole, a late candle). */
+  private async fromStream(now: number): Promise<FeedUpdate | null> {
+    const stream = this.stream;
+    const last = this.history.lastTs;
+    if (stream === null || last === null || !stream.isLive()) return null;
+    const { barMs } = this.opts;
+    const expected = Math.floor(now / barMs) * barMs - barMs;
+    if (expected > last && !(await stream.waitForClosed(expected))) {
+      this.opts.log?.("info", `candle stream: the candle of ${new Date(expected).toISOString()} has not closed on the stream ${stream.isLive() ? "in time" : "(stream down)"}: asking REST`);
+      return null;
+    }
+    const rows = stream.closedAfter(last).filter((r) => toNumber(r[0]) <= expected);
+    for (let i = 0; i < rows.length; i++) {
+      if (toNumber(rows[i]![0]) !== last + (i + 1) * barMs) {
+        this.opts.log?.("info", `candle stream: the candle of ${new Date(last + (i + 1) * barMs).toISOString()} is missing on the stream (a reconnect): backfilling over REST`);
+        return null;
+      }
+    }
+    if (last + rows.length * barMs < expected) return null;
+    const bars = closedBars(rows, now, barMs, last, `${this.exchange.id} ${this.exchange.symbol} ${this.exchange.timeframe} candles (stream)`);
+    this.lastSource = "stream";
+    return this.finish(bars, now);
   }
 
   private async pull(since: number | undefined, now: number): Promise<FeedUpdate> {
@@ -117,11 +159,16 @@ export class Feeder {
       if (rows.length < pageLimit || !(lastRowTs + barMs <= now) || from === undefined) break;
       from = lastRowTs + barMs;
     }
+    return this.finish(bars, now);
+  }
+
+  /** Appends validated bars (the fill policy applied) and tells whether the history is stale at `now`. */
+  private finish(bars: readonly Bar[], now: number): FeedUpdate {
     const { out, filled } = this.applyGapPolicy(bars);
     const added = this.history.append(out);
     if (filled.length > 0) this.opts.log?.("warn", `gap fill (${this.opts.gapFill}): ${filled.length} of ${out.length} new bars (${((100 * filled.length) / Math.max(1, out.length)).toFixed(1)}%) made up at the previous close`);
     const latest = this.history.lastTs;
-    const stale = latest === null || isCandleStale(latest, now, barMs, this.opts.offsetMs);
+    const stale = latest === null || isCandleStale(latest, now, this.opts.barMs, this.opts.offsetMs);
     return { added, filled: filled.length, bars: out.filter((b) => !filled.includes(b)), filledBars: filled, latest, stale };
   }
 

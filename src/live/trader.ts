@@ -29,6 +29,7 @@ import { nextTick, tickStartFor } from "../trading/schedule.js";
 import { classifyError } from "./ccxt-errors.js";
 import type { Clock } from "./clock.js";
 import type { Balances, Exchange, MarketInfo } from "./exchange.js";
+import type { CandleStream } from "./candle-stream.js";
 import { Feeder, type FeedUpdate, type GapFill } from "./feeder.js";
 import type { EventLevel, Journal, OrderRow } from "./journal.js";
 import { UNRESOLVED_ORDER_STATUSES } from "./journal.js";
@@ -115,6 +116,8 @@ export interface TraderDeps {
    */
   readonly orderSleep?: (ms: number) => Promise<unknown>;
   readonly candleMeta: CandleMeta;
+  /** The exchange's websocket candles (candle-stream.ts), started and stopped by the caller; absent: REST polling. */
+  readonly candleStream?: CandleStream;
   readonly log?: (line: string) => void;
   /** Called after every tick (the bus publishes ppo_state and the heartbeat). */
   readonly onTick?: (report: TickReport, trader: Trader) => void | Promise<void>;
@@ -191,7 +194,7 @@ export class Trader {
       gapFill: opts.gapFill,
       sleep: deps.sleep,
       log: (level, message) => this.event(level, "feed", message),
-    });
+    }, deps.candleStream ?? null);
     this.orders = new OrderManager(deps.exchange, deps.journal, this.tag, {
       ...opts.order,
       sleep: deps.orderSleep ?? deps.sleep,
