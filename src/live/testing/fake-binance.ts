@@ -19,7 +19,8 @@
  * from the open, half the volume) and, when the market's clock passes a close, that candle's final values
  * (`"x":true`), every close in order while the connection lasts; a new subscription starts with the forming candle
  * (nothing missed is replayed: a reconnect leaves a gap the client must backfill over REST). Faults: `wsSilent`
- * (open but mute), `wsDrop()` (connections reset), `wsRefuse` (upgrades answered 503). REST `klines` serves the forming
+ * (open but mute), `wsDrop()` (connections reset), `wsRefuse` (upgrades answered 503), `wsHoldFinals` (closes
+ * pushed late). REST `klines` serves the forming
  * candle with the same provisional values.
  */
 import { createHmac } from "node:crypto";
@@ -150,6 +151,8 @@ export interface FakeBinance {
   wsSilent: boolean;
   /** New stream connections are refused (HTTP 503 on the upgrade) while true. */
   wsRefuse: boolean;
+  /** Closed candles' final messages are held back (late) while true; the forming candle's updates still go out. */
+  wsHoldFinals: boolean;
   /** Resets every stream connection (no close frame: a dropped network); returns how many. */
   wsDrop(): number;
   /** Real time (Date.now()) at which the market's clock was first seen past the close of the candle opened at `ts`. */
@@ -199,6 +202,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     expirePartial: false,
     wsSilent: false,
     wsRefuse: false,
+    wsHoldFinals: false,
   };
 
   const bal = (asset: string) => (balances[asset] ??= { free: 0, locked: 0 });
@@ -631,7 +635,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       for (const sub of conn.subs.values()) {
         const closed = newestClosed(t, sub.ms);
         // Every close since the last one pushed, in order, while the connection lasts.
-        if (closed !== null && closed.ts > sub.lastFinal) {
+        if (closed !== null && closed.ts > sub.lastFinal && !state.wsHoldFinals) {
           for (const c of state.candles) {
             if (c.ts <= sub.lastFinal || c.ts > closed.ts) continue;
             conn.socket.send(klineEvent(c, sub, true));
@@ -812,6 +816,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     },
     set wsRefuse(v) {
       state.wsRefuse = v;
+    },
+    get wsHoldFinals() {
+      return state.wsHoldFinals;
+    },
+    set wsHoldFinals(v) {
+      state.wsHoldFinals = v;
     },
     wsDrop() {
       const n = conns.size;

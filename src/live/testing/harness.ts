@@ -11,7 +11,8 @@ import type { Policy } from "../../agent/policy.js";
 import { resolveEnvConfig, type EnvConfigRequest } from "../../env/index.js";
 import { DecisionModel } from "../../trading/decide.js";
 import { resolveRiskLimits, type RiskLimitsInput } from "../../trading/risk/risk-config.js";
-import { CcxtExchange } from "../ccxt-exchange.js";
+import { CandleStream, DEFAULT_CANDLE_STREAM_OPTIONS, type CandleStreamOptions } from "../candle-stream.js";
+import { CcxtCandleWatcher, CcxtExchange } from "../ccxt-exchange.js";
 import { ReplayClock } from "../clock.js";
 import type { Exchange } from "../exchange.js";
 import { Journal } from "../journal.js";
@@ -68,6 +69,10 @@ export interface HarnessOptions {
   readonly bus?: Bus;
   /** Real ms per tick (0: as fast as possible): lets messages land between ticks. */
   readonly paceMs?: number;
+  /** Candles over REST polling (the default) or the fake's kline websocket through ccxt.pro (a CandleStream). */
+  readonly feed?: "rest" | "ws";
+  /** Candle stream timings (ws feed). */
+  readonly stream?: Partial<Omit<CandleStreamOptions, "barMs" | "log">>;
 }
 
 export interface Harness {
@@ -79,9 +84,9 @@ export interface Harness {
   /** The bus links made so far (the last is the running trader's). */
   readonly links: TraderLink[];
   /** A fresh trader on the same journal (a restart), with the same exchange and clock. */
-  trader(over?: Partial<HarnessOptions>): Promise<{ trader: Trader; journal: Journal; exchange: Exchange; link: TraderLink | null }>;
+  trader(over?: Partial<HarnessOptions>): Promise<{ trader: Trader; journal: Journal; exchange: Exchange; link: TraderLink | null; stream: CandleStream | null }>;
   /** Runs `ticks` ticks in a fresh trader (a process life) and closes it. */
-  run(ticks: number, over?: Partial<HarnessOptions>, signal?: AbortSignal): Promise<{ trader: Trader; summary: Awaited<ReturnType<Trader["run"]>>; link: TraderLink | null }>;
+  run(ticks: number, over?: Partial<HarnessOptions>, signal?: AbortSignal): Promise<{ trader: Trader; summary: Awaited<ReturnType<Trader["run"]>>; link: TraderLink | null; stream: CandleStream | null }>;
   close(): Promise<void>;
 }
 
@@ -89,7 +94,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "trader-h-"));
   const history = opts.history ?? 48;
   const clock = new ReplayClock(T0 + history * HOUR + 1_000, opts.paceMs ?? 0);
-  const fake = await startFakeBinance({ balances: opts.balances ?? { USDT: 10_000, BTC: 1 }, now: () => clock.now(), minNotional: 1 });
+  const fake = await startFakeBinance({ balances: opts.balances ?? { USDT: 10_000, BTC: 1 }, now: () => clock.now(), minNotional: 1, wsUpdateMs: 20 });
   fake.candles = candles(T0, history + 200);
   const journalPath = join(dir, `${opts.mode}.db`);
   const reports: TickReport[] = [];
@@ -110,6 +115,14 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       ccxtOptions: { rateLimit: 1 },
     });
     const journal = Journal.open(journalPath, { mode: o.mode, exchange: "binance", symbol: "BTC/USDT", timeframe: "1h", checkpointSha256: "scripted" }, () => "harness-run").journal;
+    let stream: CandleStream | null = null;
+    if (o.feed === "ws") {
+      const watcher = await CcxtCandleWatcher.create({ exchangeId: "binance", symbol: "BTC/USDT", timeframe: "1h", mode: o.mode, apiUrl: fake.url, timeoutMs: 5_000, ccxtOptions: { rateLimit: 1 } });
+      if (watcher === null) throw new Error("harness: ccxt.pro binance has no watchOHLCV");
+      stream = new CandleStream(watcher, { ...DEFAULT_CANDLE_STREAM_OPTIONS, silenceMs: 1_000, backoffMs: [20, 50, 100], waitMs: 1_000, ...o.stream, barMs: HOUR, log: (level, message) => journal.event(clock.now(), level, "feed", message) });
+      stream.start();
+      if (!(await stream.whenLive(5_000))) throw new Error("harness: the candle stream did not come up");
+    }
     const exchange: Exchange = o.mode === "live" ? data : new PaperExchange(data, new SimBroker(journal.db, new DecisionModel(env).terms, { cash: 10_000, coins: 1 }, (fn) => journal.transaction(fn)), () => clock.now());
     let policy = policyByScript.get(o.script);
     if (policy === undefined) {
@@ -132,6 +145,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         clock,
         sleep: async () => undefined,
         candleMeta: { symbol: "BTC/USDT", exchange: "binance", timeframe: "1h" },
+        ...(stream === null ? {} : { candleStream: stream }),
         onTick: async (r, tr) => {
           reports.push(r);
           await link?.onTick(r);
@@ -153,7 +167,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     );
     await link?.start(t);
     if (link !== null) links.push(link);
-    return { trader: t, journal, exchange, link };
+    return { trader: t, journal, exchange, link, stream };
   };
 
   return {
@@ -165,11 +179,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     links,
     trader,
     async run(ticks, over = {}, signal) {
-      const { trader: t, journal, exchange, link } = await trader({ ...over, trader: { ...opts.trader, ...over.trader, maxTicks: ticks } });
+      const { trader: t, journal, exchange, link, stream } = await trader({ ...over, trader: { ...opts.trader, ...over.trader, maxTicks: ticks } });
       try {
         const summary = await t.run(signal);
-        return { trader: t, summary, link };
+        return { trader: t, summary, link, stream };
       } finally {
+        await stream?.stop();
         await link?.stop();
         await exchange.close();
         journal.close();
