@@ -82,6 +82,26 @@ describe("R7: dry-run by default, with isolation", () => {
   });
 });
 
+describe("the candle feed of paper and live runs (--feed)", () => {
+  it("auto takes the exchange's websocket where ccxt has watchOHLCV, rest never opens one, ws refuses an exchange without it before claiming a journal", async () => {
+    const auto = join(dir, "feed-auto.db");
+    const connects = () => fake.wsLog.filter((r) => r.kind === "connect").length;
+    const before = connects();
+    await runTradeJob(base({ journal: auto }));
+    expect(connects()).toBe(before + 1);
+    const j = Journal.openReadOnly(auto);
+    expect(j.events("feed").map((e) => e.message)).toEqual([expect.stringMatching(/^candle stream live: closed candles arrive over the websocket \(stream\.binance\.com:9443\)/)]);
+    j.close();
+    const lines: string[] = [];
+    await runTradeJob(base({ journal: join(dir, "feed-rest.db"), feed: "rest", log: (l) => void lines.push(l) }));
+    expect(connects()).toBe(before + 1);
+    expect(lines).toContain("feed: REST polling once per tick (--feed rest)");
+    const refused = join(dir, "feed-ws.db");
+    await expect(runTradeJob(base({ exchange: "bitstamp", symbol: "BTC/USD", feed: "ws", journal: refused }))).rejects.toMatchObject({ code: "exchange_unsupported", where: "--feed" });
+    expect(existsSync(refused)).toBe(false);
+  }, 60_000);
+});
+
 describe("R1: a stop signal during an order's lookups", () => {
   it("does not cut the backoff short: an order accepted but not yet visible is found and adopted, never resent", async () => {
     const M = 60_000;
@@ -136,6 +156,9 @@ describe("npm run trade (a real process)", () => {
     const window = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--start", "2021-03-01"]);
     expect(window.code).toBe(2);
     expect(window.stderr).toMatch(/at --start: --start sets the window of a --replay/);
+    const feed = await runScript("scripts/trade.ts", ["--checkpoint", ck, "--replay", "embedded", "--feed", "ws"]);
+    expect(feed.code).toBe(2);
+    expect(feed.stderr).toMatch(/conflicting_flags at --feed: --feed chooses the candles of paper and live runs/);
     const gone = await runScript("scripts/trade.ts", ["--checkpoint", join(dir, "no-such-checkpoint"), "--replay", "embedded", "--timeframe", "1h", "--symbol", "BTC/USD", "--journal", join(dir, "gone.db")]);
     expect(gone.code).toBe(1);
     expect(gone.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm run trade: checkpoint_missing at .*no-such-checkpoint\/manifest\.json: no checkpoint at /)]);

@@ -235,12 +235,12 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
         ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
         log,
       });
-      identityExchange = `${opts.exchange}${opts.sandbox ? ":sandbox" : ""}`;
-      journal = openJournal(identityExchange);
+      // The feed is settled before the journal is claimed: a refused --feed ws leaves no journal behind.
       const feed = opts.feed ?? "auto";
+      let watcher: CcxtCandleWatcher | null = null;
       if (feed === "rest") log("feed: REST polling once per tick (--feed rest)");
       else {
-        const watcher = await CcxtCandleWatcher.create({
+        watcher = await CcxtCandleWatcher.create({
           exchangeId: opts.exchange,
           symbol: opts.symbol,
           timeframe: opts.timeframe,
@@ -253,18 +253,21 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
         if (watcher === null) {
           if (feed === "ws") throw new TradingError("exchange_unsupported", `${opts.exchange} has no websocket candles in ccxt (no watchOHLCV); use --feed rest or auto`, "--feed");
           log(`feed: REST polling once per tick (${opts.exchange} has no watchOHLCV in ccxt)`);
-        } else {
-          const j = journal;
-          stream = new CandleStream(watcher, {
-            ...DEFAULT_CANDLE_STREAM_OPTIONS,
-            ...opts.stream,
-            barMs,
-            log: (level, message) => {
-              j.event(Date.now(), level, "feed", message);
-              log(`${level}: ${message}`);
-            },
-          });
         }
+      }
+      identityExchange = `${opts.exchange}${opts.sandbox ? ":sandbox" : ""}`;
+      journal = openJournal(identityExchange);
+      if (watcher !== null) {
+        const j = journal;
+        stream = new CandleStream(watcher, {
+          ...DEFAULT_CANDLE_STREAM_OPTIONS,
+          ...opts.stream,
+          barMs,
+          log: (level, message) => {
+            j.event(Date.now(), level, "feed", message);
+            log(`${level}: ${message}`);
+          },
+        });
       }
       if (mode === "live") exchange = ccxtEx;
       else {
