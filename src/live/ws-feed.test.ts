@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CcxtCandleWatcher } from "./ccxt-exchange.js";
+import { MarketHistory } from "../trading/market-history.js";
+import { CandleStream, DEFAULT_CANDLE_STREAM_OPTIONS } from "./candle-stream.js";
+import { CcxtCandleWatcher, CcxtExchange } from "./ccxt-exchange.js";
+import { Feeder } from "./feeder.js";
 import { Journal } from "./journal.js";
-import { HOUR, startHarness, T0, type Harness } from "./testing/harness.js";
+import { candles, HOUR, startHarness, T0, type Harness } from "./testing/harness.js";
+import { startFakeBinance } from "./testing/fake-binance.js";
 import type { TickReport } from "./trader.js";
 
 /**
@@ -169,6 +173,56 @@ describe("the websocket candle feed", () => {
     expect(feedEvents(j).filter((m) => /has not closed on the stream in time: asking REST/.test(m))).toHaveLength(2);
     expectExactHistory(j, 51);
     j.close();
+  });
+});
+
+describe("the feeder over a stream that reconnected", () => {
+  it("R22: a bar that closed while the socket was down is backfilled over REST, never skipped; the next ones come from the stream again", async () => {
+    let now = T0 + 48 * HOUR + 1_000;
+    const fake = await startFakeBinance({ now: () => now, wsUpdateMs: 20 });
+    fake.candles = candles(T0, 100);
+    const lines: string[] = [];
+    const exchange = await CcxtExchange.create({ exchangeId: "binance", symbol: "BTC/USDT", timeframe: "1h", mode: "paper", apiUrl: fake.url, ccxtOptions: { rateLimit: 1 } });
+    const watcher = (await CcxtCandleWatcher.create({ exchangeId: "binance", symbol: "BTC/USDT", timeframe: "1h", mode: "paper", apiUrl: fake.url }))!;
+    const stream = new CandleStream(watcher, { ...DEFAULT_CANDLE_STREAM_OPTIONS, barMs: HOUR, silenceMs: 2_000, backoffMs: [10, 20], waitMs: 1_000, log: (_l, m) => void lines.push(m) });
+    const feeder = new Feeder(exchange, new MarketHistory({ symbol: "BTC/USDT", exchange: "binance", timeframe: "1h" }, 400), { barMs: HOUR, offsetMs: 1_000, pageLimit: 1000, retries: { retries: 1, baseMs: 1, maxMs: 1 }, gapFill: "none", sleep: async () => undefined, log: (_l, m) => void lines.push(m) }, stream);
+    const until = async (ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(ok()).toBe(true);
+    };
+    try {
+      stream.start();
+      expect(await stream.whenLive(5_000)).toBe(true);
+      await feeder.warmup(40, now);
+      expect(feeder.history.lastTs).toBe(T0 + 47 * HOUR);
+      const klines = (): number => fake.count("klines");
+      const afterWarmup = klines();
+      now += HOUR; // bar 48 closes: from the stream
+      expect((await feeder.update(now)).added).toBe(1);
+      expect([feeder.lastSource, klines()]).toEqual(["stream", afterWarmup]);
+      fake.wsRefuse = true;
+      fake.wsDrop();
+      await until(() => stream.state === "down");
+      now += HOUR; // bar 49 closes while the socket is down, and no tick takes it (an overrun, a pause)
+      await new Promise((r) => setTimeout(r, 30));
+      fake.wsRefuse = false;
+      await until(() => stream.isLive());
+      now += HOUR; // bar 50 closes on the new connection; 49 never will
+      const u = await feeder.update(now);
+      expect([u.added, feeder.lastSource]).toEqual([2, "rest"]);
+      expect(lines.some((m) => m.includes("candle of 2024-01-03T01:00:00.000Z is missing on the stream"))).toBe(true);
+      now += HOUR; // bar 51: the stream again
+      expect((await feeder.update(now)).added).toBe(1);
+      expect(feeder.lastSource).toBe("stream");
+      const ts = feeder.history.candles().timestamp;
+      expect(Array.from(ts.slice(-4), (t) => (t - T0) / HOUR)).toEqual([48, 49, 50, 51]);
+      const close = feeder.history.candles().close;
+      expect(Array.from(close.slice(-4))).toEqual([48, 49, 50, 51].map((i) => fake.candles[i]!.close));
+    } finally {
+      await stream.stop();
+      await exchange.close();
+      await fake.close();
+    }
   });
 });
 
