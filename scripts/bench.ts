@@ -75,6 +75,14 @@ const SECTIONS: readonly Section[] = [
     },
   },
   {
+    name: "feed",
+    async run(_flags, log) {
+      // The live trader's candle feed: close → decision over REST polling and over the websocket (src/live/feed-bench.ts).
+      const { benchFeed } = await import("../src/live/feed-bench.js");
+      return benchFeed({ log });
+    },
+  },
+  {
     name: "sweep",
     async run(_flags, log) {
       // Imported on demand: starts its own redis-server and pool workers.

@@ -74,6 +74,8 @@ export class CandleStream {
   private loopDone: Promise<void> | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** Real time (Date.now()) each closed candle arrived, by open time (the latency benchmark). */
+  private readonly arrivedAt = new Map<number, number>();
   /** Transitions so far (tests, the log's counterpart). */
   readonly transitions: Array<{ readonly state: CandleStreamState; readonly at: number; readonly why: string }> = [];
 
@@ -114,6 +116,11 @@ export class CandleStream {
       const timer = setTimeout(done, ms);
       this.liveWaiters.add(done);
     });
+  }
+
+  /** When (real time) the candle opened at `ts` arrived closed, if it did. */
+  arrivalOf(ts: number): number | undefined {
+    return this.arrivedAt.get(ts);
   }
 
   /** The closed candles after `after` (exclusive), oldest first. */
@@ -194,6 +201,7 @@ export class CandleStream {
       const ts = tsOf(u.row);
       if (!Number.isFinite(ts)) continue;
       if (u.final === true) {
+        if (!this.closed.has(ts)) this.arrivedAt.set(ts, Date.now());
         this.closed.set(ts, u.row);
         if (this.partial !== null && this.partial.ts <= ts) this.partial = null;
         continue;
@@ -202,10 +210,15 @@ export class CandleStream {
       if (u.final === null && this.partial !== null && this.partial.session === this.session && this.partial.ts < ts) {
         // No flag from this exchange: the successor started on this connection, so the last value seen is final.
         this.closed.set(this.partial.ts, this.partial.row);
+        this.arrivedAt.set(this.partial.ts, Date.now());
       }
       if (this.partial === null || ts >= this.partial.ts) this.partial = { ts, row: u.row, session: this.session };
     }
-    while (this.closed.size > this.opts.keep) this.closed.delete(Math.min(...this.closed.keys()));
+    while (this.closed.size > this.opts.keep) {
+      const oldest = Math.min(...this.closed.keys());
+      this.closed.delete(oldest);
+      this.arrivedAt.delete(oldest);
+    }
     for (const w of [...this.waiters]) if (this.closed.has(w.ts)) w.done(true);
   }
 
