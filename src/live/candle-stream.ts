@@ -36,6 +36,8 @@ export interface CandleStreamOptions {
   readonly barMs: number;
   /** No message for this long (real ms) while live: the socket is silent, the stream goes down (REST) and reconnects. */
   readonly silenceMs: number;
+  /** A connection attempt (connect, subscribe, first message) that takes longer than this is dropped and retried. */
+  readonly connectTimeoutMs: number;
   /** Waits before the reconnect attempts after a failure (the last one repeats). */
   readonly backoffMs: readonly number[];
   /** How long (real ms) the feeder waits at a tick for the candle it expects before asking REST. */
@@ -47,6 +49,7 @@ export interface CandleStreamOptions {
 
 export const DEFAULT_CANDLE_STREAM_OPTIONS: Omit<CandleStreamOptions, "barMs"> = {
   silenceMs: 30_000,
+  connectTimeoutMs: 10_000,
   backoffMs: [1_000, 2_000, 5_000, 10_000, 30_000],
   waitMs: 2_000,
   keep: 256,
@@ -225,9 +228,10 @@ export class CandleStream {
   private checkSilence(): void {
     if (this.stateNow === "stopped") return;
     const quietFor = Date.now() - Math.max(this.lastMessageAt, this.attemptStartedAt);
-    if (quietFor <= this.opts.silenceMs) return;
-    // Live: a silent socket. Down or connecting: an attempt that connected but hears nothing. Either way, drop it.
-    this.goDown(`no message for ${quietFor} ms (silent socket)`);
+    // Live: silence. Connecting (a first connect loads the markets too): the attempt's own, longer, budget.
+    if (quietFor <= (this.stateNow === "live" ? this.opts.silenceMs : Math.max(this.opts.silenceMs, this.opts.connectTimeoutMs))) return;
+    // Live: a silent socket. Down or connecting: an attempt that hangs or connected but hears nothing. Either way, drop it.
+    this.goDown(this.stateNow === "live" ? `no message for ${quietFor} ms (silent socket)` : `no message ${quietFor} ms into a connection attempt`);
     this.attemptStartedAt = Date.now();
     void this.watcher.reset().catch(() => undefined);
   }

@@ -120,8 +120,8 @@ describe("the websocket candle feed", () => {
     h = await startHarness({
       mode: "paper",
       feed: "ws",
-      paceMs: 80,
-      stream: { silenceMs: 150, backoffMs: [20, 40] },
+      paceMs: 100,
+      stream: { silenceMs: 300, backoffMs: [20, 40] },
       script: () => HOLD,
       hooks: {
         onTick: () => {

@@ -6,7 +6,7 @@
 import { startFakeBinance } from "./fake-binance.js";
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as { barMs: number; first: number; count: number; wsPollMs?: number; wsUpdateMs?: number };
-const fake = await startFakeBinance({ balances: { USDT: 10_000, BTC: 1 }, minNotional: 1, barMs: spec.barMs, wsPollMs: spec.wsPollMs ?? 1, wsUpdateMs: spec.wsUpdateMs ?? 1_000 });
+const fake = await startFakeBinance({ balances: { USDT: 10_000, BTC: 1 }, minNotional: 1, wsPollMs: spec.wsPollMs ?? 1, wsUpdateMs: spec.wsUpdateMs ?? 1_000 });
 fake.candles = Array.from({ length: spec.count }, (_, i) => {
   const close = 100 + Math.sin(i / 7);
   const open = 100 + Math.sin((i - 1) / 7);

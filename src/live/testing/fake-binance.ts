@@ -90,8 +90,6 @@ export interface FakeBinanceOptions {
   readonly now?: () => number;
   /** Real ms between two kline updates of the forming candle on the stream (default 1000; Binance: 1000-2000). */
   readonly wsUpdateMs?: number;
-  /** Bar length whose closes `closedAt` reports (default 1 h). */
-  readonly barMs?: number;
   /** Real ms between two looks at the market's clock for a close to push (default 2). */
   readonly wsPollMs?: number;
 }
@@ -155,8 +153,6 @@ export interface FakeBinance {
   wsHoldFinals: boolean;
   /** Resets every stream connection (no close frame: a dropped network); returns how many. */
   wsDrop(): number;
-  /** Real time (Date.now()) at which the market's clock was first seen past the close of the candle opened at `ts`. */
-  closedAt(ts: number): number | undefined;
   /** Queue a fault for the next `times` requests of a route. */
   inject(route: FaultRoute, fault: Fault, times?: number): void;
   clearFaults(): void;
@@ -600,10 +596,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   }
   const wsLog: WsRecord[] = [];
   const conns = new Set<StreamConn>();
-  const closeSeenAt = new Map<number, number>();
   let wsUpdates = 0;
   const wsUpdateMs = options.wsUpdateMs ?? 1_000;
-  const closeClockMs = options.barMs ?? 3_600_000;
   const wss = new WebSocketServer({ noServer: true });
 
   /** The newest candle closed at `t` (its open time), or null. */
@@ -627,9 +621,6 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   function pushAll(): void {
     const t = serverTime();
     const real = Date.now();
-    // When the market's clock was first seen past each close (the latency benchmark's origin), whoever listens.
-    const seen = newestClosed(t, closeClockMs);
-    if (seen !== null && !closeSeenAt.has(seen.ts)) closeSeenAt.set(seen.ts, real);
     if (state.wsSilent) return;
     for (const conn of conns) {
       for (const sub of conn.subs.values()) {
@@ -655,8 +646,18 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       }
     }
   }
-  const pusher = setInterval(pushAll, options.wsPollMs ?? 2);
-  pusher.unref();
+  // The clock is polled only while someone listens (REST-only tests pay nothing for the stream).
+  let pusher: NodeJS.Timeout | null = null;
+  const listen = (): void => {
+    if (pusher !== null) return;
+    pusher = setInterval(pushAll, options.wsPollMs ?? 2);
+    pusher.unref();
+  };
+  const unlisten = (): void => {
+    if (pusher === null || conns.size > 0) return;
+    clearInterval(pusher);
+    pusher = null;
+  };
 
   function onStreamMessage(conn: StreamConn, raw: string): void {
     let msg: { method?: unknown; params?: unknown; id?: unknown };
@@ -731,10 +732,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: StreamConn = { socket: ws, host, subs: new Map() };
       conns.add(conn);
+      listen();
       wsLog.push({ kind: "connect", at: Date.now(), host });
       ws.on("message", (data: Buffer) => onStreamMessage(conn, data.toString("utf8")));
       ws.on("close", () => {
         conns.delete(conn);
+        unlisten();
         wsLog.push({ kind: "close", at: Date.now(), host });
       });
       ws.on("error", () => undefined);
@@ -828,7 +831,6 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       for (const c of conns) c.socket.terminate();
       return n;
     },
-    closedAt: (ts) => closeSeenAt.get(ts),
     inject(route, fault, times = 1) {
       faults.push({ route, fault, remaining: times });
     },
@@ -841,7 +843,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of timers) clearTimeout(t);
-        clearInterval(pusher);
+        if (pusher !== null) clearInterval(pusher);
         for (const c of conns) c.socket.terminate();
         wss.close();
         for (const s of sockets) s.destroy();
