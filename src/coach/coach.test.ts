@@ -194,7 +194,7 @@ describe("the LangGraph graph", () => {
     expect(bad.phases[0]!.note).toBe("rejected");
   });
 
-  it("a rule-path cycle is two LangGraph nodes and four checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
+  it("a rule-path cycle is one LangGraph node and three checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
     class CountingSaver extends MemorySaver {
       puts = 0;
       override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
@@ -208,7 +208,7 @@ describe("the LangGraph graph", () => {
     const nodes: string[][] = [];
     for (let i = 0; i < inputs.length; i++) {
       const ran: string[] = [];
-      const stream = await coach.graph.stream({ rawState: inputs[i], now: T0 + i * H }, { configurable: { thread_id: "c" }, durability: "sync", streamMode: "updates" });
+      const stream = await coach.graph.stream({ input: { rawState: inputs[i], now: T0 + i * H, sentAt: null } }, { configurable: { thread_id: "c" }, durability: "sync", streamMode: "updates" });
       for await (const chunk of stream) ran.push(...Object.keys(chunk as object));
       nodes.push(ran);
     }
@@ -268,13 +268,13 @@ describe("the LangGraph graph", () => {
     const first = make("output", 2);
     await first.step(inputs[0], T0);
     await first.step(inputs[1], T0 + H);
-    // Killed in act, after apply formed v1 and before it was published.
+    // Killed in the output phase, after apply formed v1 and before it was published.
     await expect(first.step(inputs[2], T0 + 2 * H)).rejects.toThrow("killed in output");
     expect(published).toEqual([]);
     const second = make("evaluate", 3);
     expect(await second.resume()).toEqual(sync[2]!.trace);
     expect(published.map((g) => g.id)).toEqual(["c:1"]);
-    // Killed in deliberate, after input, elaborate and propose ran: they are redone from the checkpoint before it.
+    // Killed in evaluate, after input, elaborate and propose ran: they are redone from the input's checkpoint.
     await expect(second.step(inputs[3], T0 + 3 * H)).rejects.toThrow("killed in evaluate");
     const third = make(null);
     expect(await third.resume()).toEqual(sync[3]!.trace);

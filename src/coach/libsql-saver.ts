@@ -41,6 +41,7 @@ import {
   type SerializerProtocol,
 } from "@langchain/langgraph-checkpoint";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { fastJsonSerializer } from "./fast-serde.js";
 
 interface CheckpointRow {
   thread_id: string;
@@ -91,6 +92,7 @@ export interface SaverRowCounts {
 export interface LibsqlSaverOptions {
   /** What a commit waits for (see above). Default "full". */
   readonly synchronous?: "full" | "normal";
+  /** Default: LangGraph's JsonPlusSerializer with a native fast path for plain JSON (src/coach/fast-serde.ts). */
   readonly serde?: SerializerProtocol;
 }
 
@@ -103,7 +105,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
 
   /** `path`: a file (created if missing), or ":memory:" (tests). */
   constructor(readonly path: string, opts: LibsqlSaverOptions = {}) {
-    super(opts.serde);
+    super(opts.serde ?? fastJsonSerializer);
     this.synchronous = opts.synchronous ?? "full";
     this.db = new Database(path);
     this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"};`);
