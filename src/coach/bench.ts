@@ -198,7 +198,7 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
       s = runCycleSync(s, benchState(i, t0), t0 + i * H, ctx);
     });
     Object.assign(out, figures("coach_decision_sync", sync));
-    log(`coach decision (rule path, ${n} cycles, ${RULE_PATH_NODES.length} graph nodes on the rule path)`);
+    log(`coach decision (rule path, ${n} cycles, ${RULE_PATH_NODES.length} graph node${RULE_PATH_NODES.length === 1 ? "" : "s"} on the rule path)`);
     log(`  LangGraph + MemorySaver:                 ${line(mem)}`);
     log(`  LangGraph + LibsqlSaver synchronous=FULL: ${line(sqlite.full!)}`);
     log(`  LangGraph + LibsqlSaver synchronous=NORMAL (the service's default): ${line(sqlite.normal!)}`);

@@ -25,9 +25,9 @@ export interface CoachOptions {
   readonly clock?: () => number;
   /**
    * LangGraph's durability: "sync" (default) writes a checkpoint after every node before the next starts, so a coach
-   * killed mid-graph resumes the cycle where it stopped (R18); "exit" writes one checkpoint when the cycle ends (half
-   * the checkpoint writes of a rule-path cycle): a cycle killed half way is lost and redone from the start when its state is
-   * delivered again (the phases are pure, so the decision is the same; an LLM would be asked again, and a guidance
+   * killed mid-graph resumes the cycle where it stopped (R18); "exit" writes one checkpoint when the cycle ends (a
+   * third of a rule-path cycle's checkpoint writes): a cycle killed half way is lost and redone from the start when its
+   * state is delivered again (the phases are pure, so the decision is the same; an LLM would be asked again, and a guidance
    * published just before the kill is published again under the next version). Measured: docs/coach.md.
    */
   readonly durability?: "sync" | "exit";

@@ -17,7 +17,7 @@
  *             decision, and its guidance version is kept monotonic by the floor from the bus even if the newest
  *             checkpoints are lost (src/coach/service.ts).
  *
- * LangGraph never deletes a checkpoint: a coach writes 2–4 per cycle (one per node, sync durability), so the file
+ * LangGraph never deletes a checkpoint: a coach writes 3 per rule-path cycle (nodes + 2, sync durability), so the file
  * grows without bound. `prune({ keep })` deletes, per thread and namespace, every checkpoint but the newest `keep`,
  * their pending writes, and the channel values no kept checkpoint refers to; what resume needs (the newest
  * checkpoint, its pending writes and every value it points to, however old) is always kept. One transaction: a kill
