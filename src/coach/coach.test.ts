@@ -368,4 +368,38 @@ describe("R17 the impasse subgoal through a chat model", () => {
     const impasses = traces.map((t, i) => (t.decision.startsWith("impasse") && traces[i]!.resolution?.ok ? i : -1)).filter((i) => i >= 0);
     for (const i of impasses) expect(again[i]!.decision).toBe("selected");
   });
+
+  it("R18 a coach killed after the LLM answered (in chunk, then in output) resumes without asking it again; its guidance is published once", async () => {
+    const model = new FakeChatModel([{ reply: '{"guidance":"timing","value":2,"reason":"wild swings: wait"}' }]);
+    const saver = new MemorySaver();
+    const published: CoachGuidance[] = [];
+    const rules = ruleSetFrom(doc((RULES.rules as RuleInput[]).slice(), { shortWindow: 4, window: 12 }));
+    const make = (killAt: string | null): Coach =>
+      new Coach({
+        rules,
+        coachId: "k",
+        checkpointer: saver,
+        llm: llmSubgoal(model, "fake:test", { retryDelayMs: 1 }),
+        publish: async (g) => {
+          published.push(g);
+          return true;
+        },
+        onPhase: (phase) => {
+          if (phase === killAt) throw new Error(`killed in ${phase}`);
+        },
+      });
+    // The first state is a no-candidate impasse (no rule matches): the LLM is asked, then the coach dies in chunk.
+    const first = tieStates()[0]!;
+    await expect(make("chunk").step(first, T0)).rejects.toThrow("killed in chunk");
+    expect(model.calls).toBe(1);
+    await expect(make("output").resume()).rejects.toThrow("killed in output");
+    expect(model.calls).toBe(1);
+    expect(published).toEqual([]);
+    const done = await make(null).resume();
+    expect(model.calls).toBe(1);
+    expect(done?.resolution).toMatchObject({ by: "llm", ok: true, operator: { guidance: "timing", value: 2 } });
+    expect(done?.phases.map((p) => p.phase)).toEqual(["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "chunk", "apply", "output"]);
+    expect(published.map((g) => [g.version, g.source])).toEqual([[1, "llm"]]);
+    expect(await make(null).resume()).toBeNull();
+  });
 });
