@@ -216,6 +216,27 @@ describe("the LangGraph graph", () => {
     expect(saver.puts).toBe((RULE_PATH_NODES.length + 2) * inputs.length);
   });
 
+  it("a checkpoint of the old graph layout (one channel per field) is read on upgrade: working memory and version are kept", async () => {
+    const { Annotation, StateGraph, START, END } = await import("@langchain/langgraph");
+    const inputs = states(flat(6, 100), [1000, 1000, 880, 870, 860, 850]);
+    const sync = run(inputs);
+    // The state after cycle 5, written the way the two-node graph wrote it: every field its own channel.
+    const after5 = { ...sync[4]!, trace: null };
+    const fields = Object.fromEntries(Object.keys(after5).map((k) => [k, Annotation<unknown>({ reducer: (_a: unknown, b: unknown) => b, default: () => null })]));
+    const saver = new MemorySaver();
+    const old = new StateGraph(Annotation.Root(fields))
+      .addNode("act", () => after5 as Record<string, unknown>)
+      .addEdge(START, "act")
+      .addEdge("act", END)
+      .compile({ checkpointer: saver });
+    await old.invoke({}, { configurable: { thread_id: "up" } });
+    const coach = new Coach({ rules: RULES, coachId: "up", checkpointer: saver });
+    expect(await coach.version()).toBe(sync[4]!.version);
+    expect((await coach.saved()).memory).toEqual(sync[4]!.memory);
+    expect(await coach.resume()).toBeNull();
+    expect(await coach.step(inputs[5], T0 + 5 * H)).toEqual(sync[5]!.trace);
+  });
+
   it('durability "exit": one checkpoint per cycle and the same traces; a node that throws still leaves its checkpoint', async () => {
     class CountingSaver extends MemorySaver {
       puts = 0;

@@ -39,11 +39,14 @@ export class Coach {
   private readonly config: { configurable: { thread_id: string } };
   private readonly clock: () => number;
   private readonly durability: "sync" | "exit";
+  private readonly saver: BaseCheckpointSaver;
+  private upgraded: Promise<void> | null = null;
 
   constructor(readonly opts: CoachOptions) {
     this.coachId = opts.coachId ?? "coach-1";
     this.clock = opts.clock ?? Date.now;
     this.durability = opts.durability ?? "sync";
+    this.saver = opts.checkpointer ?? new MemorySaver(fastJsonSerializer);
     this.graph = buildCoachGraph(
       {
         rules: opts.rules,
@@ -52,7 +55,7 @@ export class Coach {
         ...(opts.publish ? { publish: opts.publish } : {}),
         ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
       },
-      opts.checkpointer ?? new MemorySaver(fastJsonSerializer),
+      this.saver,
     );
     this.config = { configurable: { thread_id: this.coachId } };
   }
@@ -62,12 +65,14 @@ export class Coach {
    * entry's time), by which a replay's state is judged stale (working-memory.ts, `stateAge`); null: unknown.
    */
   async step(state: unknown, now: number = this.clock(), sentAt: number | null = null): Promise<DecisionTrace> {
+    await this.upgrade();
     const input: CycleInput = { rawState: state, now, sentAt };
     return traceOfValues(await this.graph.invoke({ input }, { ...this.config, durability: this.durability }));
   }
 
   /** Finishes a cycle left half done by a killed coach; null when there was none. */
   async resume(): Promise<DecisionTrace | null> {
+    await this.upgrade();
     const snap = await this.graph.getState(this.config);
     if (snap.next.length === 0) return null;
     return traceOfValues(await this.graph.invoke(null, { ...this.config, durability: this.durability }));
@@ -75,6 +80,7 @@ export class Coach {
 
   /** The cycle state saved for this coach's thread (empty before the first cycle; `trace` null: see traceOf). */
   async saved(): Promise<Partial<CycleState>> {
+    await this.upgrade();
     const v = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
     return v.cycleState === undefined ? {} : cycleStateOf(v.input, v.cycleState);
   }
@@ -83,14 +89,39 @@ export class Coach {
     return (await this.saved()).version ?? 0;
   }
 
+  /** Reads a checkpoint of the old graph's layout into this one's, once per Coach (see upgradedStore). */
+  private upgrade(): Promise<void> {
+    this.upgraded ??= (async () => {
+      const stored = upgradedStore((await this.saver.getTuple(this.config))?.checkpoint.channel_values);
+      if (stored !== null) await this.graph.updateState(this.config, { cycleState: stored }, "cycle");
+    })().catch((err: unknown) => {
+      this.upgraded = null; // tried again on the next call
+      throw err;
+    });
+    return this.upgraded;
+  }
+
   /** The next guidance gets a version above `v`. */
   async raiseVersionFloor(v: number): Promise<void> {
+    await this.upgrade();
     const v0 = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
     const stored = v0.cycleState ?? initialStoredCycle();
     if (stored.version >= v) return;
     // As the `cycle` node: the cycle it finished stays finished (nothing is next), only its version is raised.
     await this.graph.updateState(this.config, { cycleState: { ...stored, version: v } }, "cycle");
   }
+}
+
+/**
+ * A checkpoint written by the graph before December 2026 (one channel per field of the cycle state, nodes
+ * `deliberate` and `act`) is read into the `cycleState` channel once, so an upgraded coach keeps its working memory,
+ * version and guidance in force. A cycle the old graph left half done is not finished: its state's seq is already
+ * in working memory when `deliberate` had run, so its redelivery is ignored as seen (the next state decides afresh).
+ */
+function upgradedStore(values: Record<string, unknown> | undefined): StoredCycle | null {
+  if (values === undefined || "cycleState" in values || typeof values.version !== "number") return null;
+  const init = initialStoredCycle() as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(init).map((k) => [k, k in values ? values[k] : init[k]])) as unknown as StoredCycle;
 }
 
 interface GraphValues {
