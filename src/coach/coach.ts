@@ -115,8 +115,9 @@ export class Coach {
 /**
  * A checkpoint written by the graph before December 2026 (one channel per field of the cycle state, nodes
  * `deliberate` and `act`) is read into the `cycleState` channel once, so an upgraded coach keeps its working memory,
- * version and guidance in force. A cycle the old graph left half done is not finished: its state's seq is already
- * in working memory when `deliberate` had run, so its redelivery is ignored as seen (the next state decides afresh).
+ * version and guidance in force. A cycle the old graph left half done is not finished: killed in `act`, its state's
+ * seq is already in working memory and its redelivery is ignored as seen; killed in `deliberate`, the redelivered
+ * state is decided afresh.
  */
 function upgradedStore(values: Record<string, unknown> | undefined): StoredCycle | null {
   if (values === undefined || "cycleState" in values || typeof values.version !== "number") return null;
