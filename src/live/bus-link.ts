@@ -82,7 +82,9 @@ export class TraderLink {
         if (e.outcome !== "applied" && detail === this.lastLogged) return;
         this.lastLogged = detail;
         if (e.outcome === "applied" || e.outcome === "rejected" || e.outcome === "duplicate" || e.outcome === "old_version") {
-          journal.recordGuidance({ id: null, version: null, kind: null, value: null, receivedAt: at, status: e.outcome, detail, payload: null });
+          // Named by the message's id and version (the dashboard's guidance timeline joins its "trader" column on the id).
+          const g = e.guidance;
+          journal.recordGuidance({ id: g?.id ?? null, version: g?.version ?? null, kind: g?.kind ?? null, value: g?.value ?? null, receivedAt: at, status: e.outcome, detail, payload: g?.payload ?? null });
         }
         opts.log?.(e.level, e.line);
       },
