@@ -72,31 +72,32 @@ const TICK_ROWS_COLUMNS = [
   "o_id", "a_id", "t_bar_ts", "t_at", "t_status", "t_detail", "s_risk", "s_tick",
 ] as const;
 
+// One trigger per table, each with its WHEN: an empty slot costs SQLite nothing (the table is not even opened).
+// The tables are distinct (the two state rows are distinct keys), so the order the triggers fire in does not matter.
+const TICK_ROWS_TRIGGERS: readonly (readonly [string, string, string])[] = [
+  ["candle", "NEW.c_ts IS NOT NULL", `INSERT INTO candles (ts, open, high, low, close, volume, filled) VALUES (NEW.c_ts, NEW.c_open, NEW.c_high, NEW.c_low, NEW.c_close, NEW.c_volume, NEW.c_filled)
+    ON CONFLICT(ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume, filled = excluded.filled`],
+  ["equity", "NEW.e_bar_ts IS NOT NULL", `INSERT INTO equity (bar_ts, price, cash, coins, value) VALUES (NEW.e_bar_ts, NEW.e_price, NEW.e_cash, NEW.e_coins, NEW.e_value)
+    ON CONFLICT(bar_ts) DO UPDATE SET price = excluded.price, cash = excluded.cash, coins = excluded.coins, value = excluded.value`],
+  ["decision", "NEW.d_id IS NOT NULL", `INSERT INTO decisions (decision_id, bar_ts, created_at, price, cash, coins, value, action, probabilities, critic_value,
+      hold_reason, guidance, risk_code, risk_detail, side, spend, amount, policy_state, risk_state)
+    VALUES (NEW.d_id, NEW.d_bar_ts, NEW.d_created_at, NEW.d_price, NEW.d_cash, NEW.d_coins, NEW.d_value, NEW.d_action, NEW.d_probabilities,
+      NEW.d_critic_value, NEW.d_hold_reason, NEW.d_guidance, NEW.d_risk_code, NEW.d_risk_detail, NEW.d_side, NEW.d_spend, NEW.d_amount,
+      NEW.d_policy_state, NEW.d_risk_state)`],
+  ["intent", "NEW.o_id IS NOT NULL", `INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at)
+    VALUES (NEW.o_id, NEW.d_id, NEW.d_side, NEW.d_spend, NEW.d_amount, 'intent', NEW.d_created_at, NEW.d_created_at)`],
+  ["applied", "NEW.a_id IS NOT NULL", `UPDATE orders SET applied = 1 WHERE client_order_id = NEW.a_id`],
+  ["tick", "NEW.t_bar_ts IS NOT NULL", `INSERT INTO ticks (bar_ts, started_at, finished_at, status, detail) VALUES (NEW.t_bar_ts, NEW.t_at, NEW.t_at, NEW.t_status, NEW.t_detail)
+    ON CONFLICT(bar_ts) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, detail = excluded.detail`],
+  ["risk", "NEW.s_risk IS NOT NULL", `INSERT INTO state (key, value) VALUES ('risk', NEW.s_risk) ON CONFLICT(key) DO UPDATE SET value = excluded.value`],
+  ["tick_state", "NEW.s_tick IS NOT NULL", `INSERT INTO state (key, value) VALUES ('tick', NEW.s_tick) ON CONFLICT(key) DO UPDATE SET value = excluded.value`],
+];
+
 const TICK_ROWS = `
 CREATE TEMP VIEW IF NOT EXISTS tick_rows AS SELECT ${TICK_ROWS_COLUMNS.map((c) => `NULL AS ${c}`).join(", ")};
-CREATE TEMP TRIGGER IF NOT EXISTS tick_rows_insert INSTEAD OF INSERT ON tick_rows BEGIN
-  INSERT INTO candles (ts, open, high, low, close, volume, filled)
-    SELECT NEW.c_ts, NEW.c_open, NEW.c_high, NEW.c_low, NEW.c_close, NEW.c_volume, NEW.c_filled WHERE NEW.c_ts IS NOT NULL
-    ON CONFLICT(ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume, filled = excluded.filled;
-  INSERT INTO equity (bar_ts, price, cash, coins, value)
-    SELECT NEW.e_bar_ts, NEW.e_price, NEW.e_cash, NEW.e_coins, NEW.e_value WHERE NEW.e_bar_ts IS NOT NULL
-    ON CONFLICT(bar_ts) DO UPDATE SET price = excluded.price, cash = excluded.cash, coins = excluded.coins, value = excluded.value;
-  INSERT INTO decisions (decision_id, bar_ts, created_at, price, cash, coins, value, action, probabilities, critic_value,
-      hold_reason, guidance, risk_code, risk_detail, side, spend, amount, policy_state, risk_state)
-    SELECT NEW.d_id, NEW.d_bar_ts, NEW.d_created_at, NEW.d_price, NEW.d_cash, NEW.d_coins, NEW.d_value, NEW.d_action, NEW.d_probabilities,
-      NEW.d_critic_value, NEW.d_hold_reason, NEW.d_guidance, NEW.d_risk_code, NEW.d_risk_detail, NEW.d_side, NEW.d_spend, NEW.d_amount,
-      NEW.d_policy_state, NEW.d_risk_state WHERE NEW.d_id IS NOT NULL;
-  INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at)
-    SELECT NEW.o_id, NEW.d_id, NEW.d_side, NEW.d_spend, NEW.d_amount, 'intent', NEW.d_created_at, NEW.d_created_at WHERE NEW.o_id IS NOT NULL;
-  UPDATE orders SET applied = 1 WHERE NEW.a_id IS NOT NULL AND client_order_id = NEW.a_id;
-  INSERT INTO ticks (bar_ts, started_at, finished_at, status, detail)
-    SELECT NEW.t_bar_ts, NEW.t_at, NEW.t_at, NEW.t_status, NEW.t_detail WHERE NEW.t_bar_ts IS NOT NULL
-    ON CONFLICT(bar_ts) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, detail = excluded.detail;
-  INSERT INTO state (key, value) SELECT 'risk', NEW.s_risk WHERE NEW.s_risk IS NOT NULL
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value;
-  INSERT INTO state (key, value) SELECT 'tick', NEW.s_tick WHERE NEW.s_tick IS NOT NULL
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value;
-END;
+${TICK_ROWS_TRIGGERS.map(([name, when, body]) => `CREATE TEMP TRIGGER IF NOT EXISTS tick_rows_${name} INSTEAD OF INSERT ON tick_rows WHEN ${when} BEGIN
+  ${body};
+END;`).join("\n")}
 `;
 
 /** What a `write()` has gathered and not written yet: one slot per kind of row (see TICK_ROWS). */
