@@ -31,6 +31,7 @@ export const coachExperimentCommand = defineCommand({
     force: forceFlag(),
   },
   json: true,
+  interruptible: true,
   examples: [
     "npm run coach-experiment -- --seeds 3 --steps 20000 --json",
     "npm run coach-experiment -- --data data/btc_usd_1h.csv --rules my-rules.json --seeds 5 --steps 50000 --folds 3",
@@ -42,7 +43,7 @@ export const coachExperimentCommand = defineCommand({
   },
   async run(f, ctx) {
     const trainer =
-      f.steps === undefined ? null : agentTrainer({ data: f.data ?? null, preset: f.preset, steps: f.steps, checkpointsDir: null, log: ctx.log });
+      f.steps === undefined ? null : agentTrainer({ data: f.data ?? null, preset: f.preset, steps: f.steps, checkpointsDir: null, log: ctx.log, signal: ctx.signal });
     const out = await runCoachExperiment(
       {
         data: f.data ?? null,
@@ -57,6 +58,7 @@ export const coachExperimentCommand = defineCommand({
         force: f.force,
         command: ctx.commandLine,
         log: ctx.log,
+        signal: ctx.signal,
       },
       trainer,
       loadAgentPolicy,

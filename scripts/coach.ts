@@ -33,7 +33,7 @@ export const coachCommand = defineCommand({
   name: "npm run coach",
   summary: "Run the SOAR coach: consume ppo_state from Redis, publish coach_guidance, traces and a heartbeat.",
   description:
-    "One LangGraph decision cycle per state: the SOAR phases input → elaborate → propose → evaluate → decide → [subgoal → chunk] → apply → output, in the graph nodes deliberate → [subgoal → chunk] → act. " +
+    "One LangGraph decision cycle per state: the SOAR phases input → elaborate → propose → evaluate → decide → [subgoal → chunk] → apply → output, in the graph node cycle (with an LLM on an impasse: cycle → subgoal → chunk → act). " +
     "Its state (a durable LangGraph checkpoint, the chunks it learnt) lives in --state: a coach killed mid-cycle resumes there, and " +
     "its guidance version never goes backwards. Without --llm impasses take the rules file's default; with it, an LLM failure " +
     "publishes nothing. SIGINT/SIGTERM stop after the current cycle. See docs/coach.md and docs/bus.md.",

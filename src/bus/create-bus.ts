@@ -22,8 +22,8 @@ export const busConfigSchema = z.discriminatedUnion("kind", [
 export type BusConfig = z.output<typeof busConfigSchema>;
 export type BusConfigInput = z.input<typeof busConfigSchema>;
 
-export function createBus(input: BusConfigInput, onError?: (err: Error, connection: string) => void): Bus {
+export function createBus(input: BusConfigInput, onError?: (err: Error, connection: string) => void, onReady?: (connection: string) => void): Bus {
   const config = busConfigSchema.parse(input);
   if (config.kind === "memory") return new MemoryBus();
-  return new RedisBus({ url: config.url, namespace: config.namespace, commandTimeoutMs: config.commandTimeoutMs, ...(onError ? { onError } : {}) });
+  return new RedisBus({ url: config.url, namespace: config.namespace, commandTimeoutMs: config.commandTimeoutMs, ...(onError ? { onError } : {}), ...(onReady ? { onReady } : {}) });
 }

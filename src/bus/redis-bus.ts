@@ -30,6 +30,8 @@ export interface RedisBusOptions {
   readonly maxReconnectDelayMs?: number;
   /** Called on each connection error (already counted and handled). */
   readonly onError?: (err: Error, connection: string) => void;
+  /** Called each time a connection is ready (its first connect and every reconnect). */
+  readonly onReady?: (connection: string) => void;
 }
 
 /** At most this many messages per coalesced MULTI (a larger burst is split into several, in order). */
@@ -79,6 +81,7 @@ export class RedisBus implements Bus {
     c.on("ready", () => {
       if (wasReady) this.counters.reconnects++;
       wasReady = true;
+      this.opts.onReady?.(name);
     });
     return c;
   }

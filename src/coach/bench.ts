@@ -12,12 +12,16 @@
  *                                 (consumer group, graph, publish) answers, the trader hears the guidance on pub/sub;
  *                                 `_server_cpu_ms_mean` is redis-server's CPU per trip (INFO cpu);
  *   bus_echo_round_trip_*         the same with a consumer that only echoes (the bus alone);
+ *   bus_service_round_trip_*      the same with the coach as it runs in production: the service (runCoachService,
+ *                                 LibsqlSaver synchronous=NORMAL, pruning) in its own process, the trader in this one
+ *                                 (its CPU figures are the trader's; `_coach_cpu_ms_mean` is the service's per trip);
  *   bus_publish_per_s             publishes per second, 64 in flight (RedisBus coalesces them: one MULTI per topic
  *                                 and tick), with the client's and redis-server's CPU µs per message;
  *   bus_publish_sequential_*      the same, each publish awaited before the next (one MULTI each);
  *   bus_consume_per_s             entries read through a consumer group and acked per second.
  * Targets (issue 9): decision p99 < 20 ms, round trip median < 5 ms, throughput ≥ 10 000 messages/s.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -198,7 +202,7 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
       s = runCycleSync(s, benchState(i, t0), t0 + i * H, ctx);
     });
     Object.assign(out, figures("coach_decision_sync", sync));
-    log(`coach decision (rule path, ${n} cycles, ${RULE_PATH_NODES.length} graph nodes on the rule path)`);
+    log(`coach decision (rule path, ${n} cycles, ${RULE_PATH_NODES.length} graph node${RULE_PATH_NODES.length === 1 ? "" : "s"} on the rule path)`);
     log(`  LangGraph + MemorySaver:                 ${line(mem)}`);
     log(`  LangGraph + LibsqlSaver synchronous=FULL: ${line(sqlite.full!)}`);
     log(`  LangGraph + LibsqlSaver synchronous=NORMAL (the service's default): ${line(sqlite.normal!)}`);
@@ -210,6 +214,7 @@ export async function benchCoach(opts: CoachBenchOptions = {}): Promise<Record<s
   const redis = await startLocalRedis({ appendOnly: false });
   try {
     Object.assign(out, await roundTrips(redis.url, opts.roundTrips ?? 500, t0, log));
+    Object.assign(out, await serviceRoundTrips(redis.url, opts.roundTrips ?? 500, t0, log));
     Object.assign(out, await throughput(redis.url, opts.messages ?? 20_000, log));
   } finally {
     await redis.destroy();
@@ -265,6 +270,75 @@ async function roundTrips(url: string, n: number, t0: number, log: (l: string) =
     log(`bus round trip state → guidance (local redis-server, ${n} trips) ${mode === "echo" ? "echo only" : "with the coach"}: ${line(t)}; redis-server CPU ${r3(serverPerTrip)} ms/trip`);
   }
   return out;
+}
+
+/**
+ * Trader → coach service → trader, with the service in its own process (as `npm run coach` runs): the time from the
+ * trader's XADD of a state to the guidance heard on pub/sub. In one process (roundTrips) the trader hears the
+ * guidance only once the coach's whole graph run is over (the message waits for the event loop); here it hears it as
+ * soon as the coach publishes, before the cycle's last checkpoint is written.
+ */
+async function serviceRoundTrips(url: string, n: number, t0: number, log: (l: string) => void): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), "drl-coach-bench-svc-"));
+  const ns = "rt-service:";
+  const child = spawn(process.execPath, ["--import", "tsx", new URL("./bench-service-child.ts", import.meta.url).pathname, url, join(dir, "coach.db"), ns], { stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let wake: (() => void) | null = null;
+  child.stdout!.on("data", (d: Buffer) => {
+    lines.push(...d.toString().split("\n").filter(Boolean));
+    wake?.();
+  });
+  child.stderr!.on("data", (d: Buffer) => lines.push(...d.toString().split("\n").filter(Boolean)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const waitLine = async (pred: (l: string) => boolean, what: string): Promise<string> => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const hit = lines.find(pred);
+      if (hit !== undefined) return hit;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`bench: the coach service process gave no ${what}:\n${lines.join("\n")}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  };
+  const cpuOfChild = async (): Promise<number> => {
+    const before = lines.length;
+    child.kill("SIGUSR2");
+    const l = await waitLine((x) => lines.indexOf(x) >= before && x.startsWith("cpu "), "CPU figure");
+    lines.splice(lines.indexOf(l), 1);
+    return Number(l.slice(4));
+  };
+  const trader = new RedisBus({ url, namespace: ns });
+  try {
+    await waitLine((l) => l.startsWith("coach bench:"), "start line");
+    await trader.waitReady();
+    let waiter: (() => void) | null = null;
+    const sub = await trader.subscribe("coach_guidance", () => waiter?.());
+    const warm = 50;
+    let server0 = 0;
+    let coach0 = 0;
+    const t = await timeCalls(n, warm, async (i) => {
+      if (i === warm) [server0, coach0] = [await serverCpuMs(url), await cpuOfChild()];
+      const heard = new Promise<void>((resolve) => (waiter = resolve));
+      await trader.publish("ppo_state", benchState(i, t0));
+      await heard;
+    });
+    const [server1, coach1] = [await serverCpuMs(url), await cpuOfChild()];
+    await sub.close();
+    const key = "bus_service_round_trip";
+    const out = { ...figures(key, t), [`${key}_server_cpu_ms_mean`]: r3((server1 - server0) / n), [`${key}_coach_cpu_ms_mean`]: r3((coach1 - coach0) / n) };
+    log(
+      `bus round trip state → guidance (local redis-server, ${n} trips) with the coach service in its own process (LibsqlSaver NORMAL): ${line(t)} (the trader's CPU); ` +
+        `coach service CPU ${out[`${key}_coach_cpu_ms_mean`]} ms/trip, redis-server CPU ${out[`${key}_server_cpu_ms_mean`]} ms/trip`,
+    );
+    return out;
+  } finally {
+    await trader.close();
+    child.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Publishes per second, `inFlight` at a time (1: each awaited before the next), with the CPU per message. */

@@ -194,7 +194,7 @@ describe("the LangGraph graph", () => {
     expect(bad.phases[0]!.note).toBe("rejected");
   });
 
-  it("a rule-path cycle is two LangGraph nodes and four checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
+  it("a rule-path cycle is one LangGraph node and three checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
     class CountingSaver extends MemorySaver {
       puts = 0;
       override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
@@ -208,12 +208,33 @@ describe("the LangGraph graph", () => {
     const nodes: string[][] = [];
     for (let i = 0; i < inputs.length; i++) {
       const ran: string[] = [];
-      const stream = await coach.graph.stream({ rawState: inputs[i], now: T0 + i * H }, { configurable: { thread_id: "c" }, durability: "sync", streamMode: "updates" });
+      const stream = await coach.graph.stream({ input: { rawState: inputs[i], now: T0 + i * H, sentAt: null } }, { configurable: { thread_id: "c" }, durability: "sync", streamMode: "updates" });
       for await (const chunk of stream) ran.push(...Object.keys(chunk as object));
       nodes.push(ran);
     }
     expect(nodes).toEqual(inputs.map(() => [...RULE_PATH_NODES]));
     expect(saver.puts).toBe((RULE_PATH_NODES.length + 2) * inputs.length);
+  });
+
+  it("a checkpoint of the old graph layout (one channel per field) is read on upgrade: working memory and version are kept", async () => {
+    const { Annotation, StateGraph, START, END } = await import("@langchain/langgraph");
+    const inputs = states(flat(6, 100), [1000, 1000, 880, 870, 860, 850]);
+    const sync = run(inputs);
+    // The state after cycle 5, written the way the two-node graph wrote it: every field its own channel.
+    const after5 = { ...sync[4]!, trace: null };
+    const fields = Object.fromEntries(Object.keys(after5).map((k) => [k, Annotation<unknown>({ reducer: (_a: unknown, b: unknown) => b, default: () => null })]));
+    const saver = new MemorySaver();
+    const old = new StateGraph(Annotation.Root(fields))
+      .addNode("act", () => after5 as Record<string, unknown>)
+      .addEdge(START, "act")
+      .addEdge("act", END)
+      .compile({ checkpointer: saver });
+    await old.invoke({}, { configurable: { thread_id: "up" } });
+    const coach = new Coach({ rules: RULES, coachId: "up", checkpointer: saver });
+    expect(await coach.version()).toBe(sync[4]!.version);
+    expect((await coach.saved()).memory).toEqual(sync[4]!.memory);
+    expect(await coach.resume()).toBeNull();
+    expect(await coach.step(inputs[5], T0 + 5 * H)).toEqual(sync[5]!.trace);
   });
 
   it('durability "exit": one checkpoint per cycle and the same traces; a node that throws still leaves its checkpoint', async () => {
@@ -268,13 +289,13 @@ describe("the LangGraph graph", () => {
     const first = make("output", 2);
     await first.step(inputs[0], T0);
     await first.step(inputs[1], T0 + H);
-    // Killed in act, after apply formed v1 and before it was published.
+    // Killed in the output phase, after apply formed v1 and before it was published.
     await expect(first.step(inputs[2], T0 + 2 * H)).rejects.toThrow("killed in output");
     expect(published).toEqual([]);
     const second = make("evaluate", 3);
     expect(await second.resume()).toEqual(sync[2]!.trace);
     expect(published.map((g) => g.id)).toEqual(["c:1"]);
-    // Killed in deliberate, after input, elaborate and propose ran: they are redone from the checkpoint before it.
+    // Killed in evaluate, after input, elaborate and propose ran: they are redone from the input's checkpoint.
     await expect(second.step(inputs[3], T0 + 3 * H)).rejects.toThrow("killed in evaluate");
     const third = make(null);
     expect(await third.resume()).toEqual(sync[3]!.trace);
@@ -367,5 +388,39 @@ describe("R17 the impasse subgoal through a chat model", () => {
     for (let i = 0; i < inputs.length; i++) again.push(await offline.step(inputs[i], T0 + i * H));
     const impasses = traces.map((t, i) => (t.decision.startsWith("impasse") && traces[i]!.resolution?.ok ? i : -1)).filter((i) => i >= 0);
     for (const i of impasses) expect(again[i]!.decision).toBe("selected");
+  });
+
+  it("R18 a coach killed after the LLM answered (in chunk, then in output) resumes without asking it again; its guidance is published once", async () => {
+    const model = new FakeChatModel([{ reply: '{"guidance":"timing","value":2,"reason":"wild swings: wait"}' }]);
+    const saver = new MemorySaver();
+    const published: CoachGuidance[] = [];
+    const rules = ruleSetFrom(doc((RULES.rules as RuleInput[]).slice(), { shortWindow: 4, window: 12 }));
+    const make = (killAt: string | null): Coach =>
+      new Coach({
+        rules,
+        coachId: "k",
+        checkpointer: saver,
+        llm: llmSubgoal(model, "fake:test", { retryDelayMs: 1 }),
+        publish: async (g) => {
+          published.push(g);
+          return true;
+        },
+        onPhase: (phase) => {
+          if (phase === killAt) throw new Error(`killed in ${phase}`);
+        },
+      });
+    // The first state is a no-candidate impasse (no rule matches): the LLM is asked, then the coach dies in chunk.
+    const first = tieStates()[0]!;
+    await expect(make("chunk").step(first, T0)).rejects.toThrow("killed in chunk");
+    expect(model.calls).toBe(1);
+    await expect(make("output").resume()).rejects.toThrow("killed in output");
+    expect(model.calls).toBe(1);
+    expect(published).toEqual([]);
+    const done = await make(null).resume();
+    expect(model.calls).toBe(1);
+    expect(done?.resolution).toMatchObject({ by: "llm", ok: true, operator: { guidance: "timing", value: 2 } });
+    expect(done?.phases.map((p) => p.phase)).toEqual(["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "chunk", "apply", "output"]);
+    expect(published.map((g) => [g.version, g.source])).toEqual([[1, "llm"]]);
+    expect(await make(null).resume()).toBeNull();
   });
 });

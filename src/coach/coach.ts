@@ -6,8 +6,9 @@
  */
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CoachGuidance } from "../bus/messages.js";
-import type { CycleState, DecisionTrace, PhaseName } from "./cycle.js";
-import { buildCoachGraph, type CoachGraph } from "./graph.js";
+import { traceOf, type CycleState, type DecisionTrace, type PhaseName } from "./cycle.js";
+import { fastJsonSerializer } from "./fast-serde.js";
+import { buildCoachGraph, cycleStateOf, initialStoredCycle, type CoachGraph, type CycleInput, type StoredCycle } from "./graph.js";
 import type { SubgoalLlm } from "./llm.js";
 import type { RuleSet } from "./rules.js";
 
@@ -25,8 +26,8 @@ export interface CoachOptions {
   /**
    * LangGraph's durability: "sync" (default) writes a checkpoint after every node before the next starts, so a coach
    * killed mid-graph resumes the cycle where it stopped (R18); "exit" writes one checkpoint when the cycle ends (a
-   * quarter of the checkpoint writes): a cycle killed half way is lost and redone from the start when its state is
-   * delivered again (the phases are pure, so the decision is the same; an LLM would be asked again, and a guidance
+   * third of a rule-path cycle's checkpoint writes): a cycle killed half way is lost and redone from the start when its
+   * state is delivered again (the phases are pure, so the decision is the same; an LLM would be asked again, and a guidance
    * published just before the kill is published again under the next version). Measured: docs/coach.md.
    */
   readonly durability?: "sync" | "exit";
@@ -38,11 +39,14 @@ export class Coach {
   private readonly config: { configurable: { thread_id: string } };
   private readonly clock: () => number;
   private readonly durability: "sync" | "exit";
+  private readonly saver: BaseCheckpointSaver;
+  private upgraded: Promise<void> | null = null;
 
   constructor(readonly opts: CoachOptions) {
     this.coachId = opts.coachId ?? "coach-1";
     this.clock = opts.clock ?? Date.now;
     this.durability = opts.durability ?? "sync";
+    this.saver = opts.checkpointer ?? new MemorySaver(fastJsonSerializer);
     this.graph = buildCoachGraph(
       {
         rules: opts.rules,
@@ -51,7 +55,7 @@ export class Coach {
         ...(opts.publish ? { publish: opts.publish } : {}),
         ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
       },
-      opts.checkpointer ?? new MemorySaver(),
+      this.saver,
     );
     this.config = { configurable: { thread_id: this.coachId } };
   }
@@ -61,30 +65,74 @@ export class Coach {
    * entry's time), by which a replay's state is judged stale (working-memory.ts, `stateAge`); null: unknown.
    */
   async step(state: unknown, now: number = this.clock(), sentAt: number | null = null): Promise<DecisionTrace> {
-    const out = (await this.graph.invoke({ rawState: state, now, sentAt }, { ...this.config, durability: this.durability })) as CycleState;
-    return out.trace!;
+    await this.upgrade();
+    const input: CycleInput = { rawState: state, now, sentAt };
+    return traceOfValues(await this.graph.invoke({ input }, { ...this.config, durability: this.durability }));
   }
 
   /** Finishes a cycle left half done by a killed coach; null when there was none. */
   async resume(): Promise<DecisionTrace | null> {
+    await this.upgrade();
     const snap = await this.graph.getState(this.config);
     if (snap.next.length === 0) return null;
-    const out = (await this.graph.invoke(null, { ...this.config, durability: this.durability })) as CycleState;
-    return out.trace;
+    return traceOfValues(await this.graph.invoke(null, { ...this.config, durability: this.durability }));
   }
 
-  /** The cycle state saved for this coach's thread (empty before the first cycle). */
+  /** The cycle state saved for this coach's thread (empty before the first cycle; `trace` null: see traceOf). */
   async saved(): Promise<Partial<CycleState>> {
-    return (await this.graph.getState(this.config)).values as Partial<CycleState>;
+    await this.upgrade();
+    const v = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
+    return v.cycleState === undefined ? {} : cycleStateOf(v.input, v.cycleState);
   }
 
   async version(): Promise<number> {
     return (await this.saved()).version ?? 0;
   }
 
+  /** Reads a checkpoint of the old graph's layout into this one's, once per Coach (see upgradedStore). */
+  private upgrade(): Promise<void> {
+    this.upgraded ??= (async () => {
+      const stored = upgradedStore((await this.saver.getTuple(this.config))?.checkpoint.channel_values);
+      if (stored !== null) await this.graph.updateState(this.config, { cycleState: stored }, "cycle");
+    })().catch((err: unknown) => {
+      this.upgraded = null; // tried again on the next call
+      throw err;
+    });
+    return this.upgraded;
+  }
+
   /** The next guidance gets a version above `v`. */
   async raiseVersionFloor(v: number): Promise<void> {
-    if ((await this.version()) >= v) return;
-    await this.graph.updateState(this.config, { version: v });
+    await this.upgrade();
+    const v0 = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
+    const stored = v0.cycleState ?? initialStoredCycle();
+    if (stored.version >= v) return;
+    // As the `cycle` node: the cycle it finished stays finished (nothing is next), only its version is raised.
+    await this.graph.updateState(this.config, { cycleState: { ...stored, version: v } }, "cycle");
   }
+}
+
+/**
+ * A checkpoint written by the graph before December 2026 (one channel per field of the cycle state, nodes
+ * `deliberate` and `act`) is read into the `cycleState` channel once, so an upgraded coach keeps its working memory,
+ * version and guidance in force. A cycle the old graph left half done is not finished: killed in `act`, its state's
+ * seq is already in working memory and its redelivery is ignored as seen; killed in `deliberate`, the redelivered
+ * state is decided afresh.
+ */
+function upgradedStore(values: Record<string, unknown> | undefined): StoredCycle | null {
+  if (values === undefined || "cycleState" in values || typeof values.version !== "number") return null;
+  const init = initialStoredCycle() as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(init).map((k) => [k, k in values ? values[k] : init[k]])) as unknown as StoredCycle;
+}
+
+interface GraphValues {
+  input: CycleInput | null;
+  cycleState: StoredCycle;
+}
+
+/** The trace of the cycle a graph run ended with (built from the state, never stored in the checkpoint). */
+function traceOfValues(values: unknown): DecisionTrace {
+  const v = values as GraphValues;
+  const s = cycleStateOf(v.input, v.cycleState);
+  return traceOf(s, s.outcome);
 }

@@ -1,21 +1,27 @@
 /**
- * The SOAR decision cycle as a LangGraph StateGraph. The phases (src/coach/cycle.ts) run in a few LangGraph nodes:
+ * The SOAR decision cycle as a LangGraph StateGraph. The phases (src/coach/cycle.ts) run in as few LangGraph nodes
+ * as resumption allows:
  *
- *   START → deliberate ─┬→ act → END                  deliberate: input → elaborate → propose → evaluate → decide
- *                       │                                         (→ subgoal by the default rule, without an LLM)
- *                       └→ subgoal → chunk → act      act:        apply → output
- *                          (an impasse, with an LLM)
+ *   START → cycle ─┬→ END                           cycle: input → elaborate → propose → evaluate → decide
+ *                  │                                       (→ subgoal by the default rule, without an LLM) → apply → output
+ *                  └→ subgoal → chunk → act → END   an impasse with an LLM: cycle stops after decide;
+ *                                                   act: apply → output
  *
- * Why so few nodes: every LangGraph node costs a task, a run tree and, with a checkpointer, a checkpoint write (more
- * than the phases themselves: docs/coach.md, "Benchmarks"). The phases of `deliberate` are pure functions of the
- * checkpointed state, so a coach killed inside it redoes them from the checkpoint before it and gets the same
- * result; `act` is the side effect (publishing) and starts from a checkpoint that holds the decision, so a resumed
- * cycle publishes the same guidance (same id and version: the trader ignores a duplicate). The LLM subgoal is
- * its own node so that an answer, once checkpointed, is never asked for again, and the chunk it teaches is
- * written once.
+ * Why one node on the rule path: every LangGraph node costs a task, a run tree and, with a checkpointer, a
+ * checkpoint write and a pending write (far more than the phases themselves: docs/coach.md, "Benchmarks"). A
+ * rule-path cycle writes two checkpoints: the input's (next: `cycle`) and the finished cycle's. The phases are
+ * pure functions of the checkpointed state, so a coach killed inside `cycle` (before or after forming the guidance,
+ * before publishing it) resumes from the input's checkpoint, redoes them and reaches the same decision, the same
+ * guidance id and version: the guidance is published once. Killed after the publish and before the node's
+ * checkpoint, it is published again with the same id and version (the trader ignores the duplicate). The LLM
+ * subgoal is its own node so that an answer, once checkpointed, is never asked for again, and the chunk it teaches
+ * is written once; the side effect after it (`act`) is a node too, so that it starts from a checkpoint that holds
+ * the answer.
  *
- * Every channel is a plain last-value channel holding JSON, so a durable checkpointer (LibsqlSaver) can save the
- * graph after each node and a coach killed mid-graph resumes its thread where it stopped (R18).
+ * Two channels, both plain JSON (a durable checkpointer such as LibsqlSaver writes one blob per changed channel
+ * per checkpoint; there were 21 before): `input` (this cycle's raw state and clocks) and `cycleState` (everything the
+ * phases read and write, working memory and version included). The decision trace is not a channel: it is a
+ * function of the final state (`traceOf`), built by the caller.
  */
 import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CoachGuidance } from "../bus/messages.js";
@@ -31,7 +37,6 @@ import {
   proposePhase,
   runPhase,
   subgoalDefaultPhase,
-  traceOf,
   type CycleContext,
   type CycleState,
   type Operator,
@@ -40,43 +45,48 @@ import {
 } from "./cycle.js";
 import type { SubgoalLlm } from "./llm.js";
 
-const init = initialCycleState();
-const last = <K extends keyof CycleState>(key: K) =>
-  Annotation<CycleState[K]>({ reducer: (_prev: CycleState[K], next: CycleState[K]) => next, default: () => structuredClone(init[key]) });
+/** The cycle's input: what `Coach.step` writes into the `input` channel. */
+export interface CycleInput {
+  readonly rawState: unknown;
+  readonly now: number;
+  readonly sentAt: number | null;
+}
+
+/** The `cycleState` channel: the cycle state less its input (the trace is built from it, never stored). */
+export type StoredCycle = Omit<CycleState, "rawState" | "now" | "sentAt" | "trace">;
+
+/** The stored part of a cycle state. */
+export function storedOf(s: CycleState): StoredCycle {
+  const { rawState: _r, now: _n, sentAt: _s, trace: _t, ...stored } = s;
+  return stored;
+}
+
+/** The cycle state of the graph's two channels (the trace: null; `traceOf` builds it). */
+export function cycleStateOf(input: CycleInput | null | undefined, stored: StoredCycle | null | undefined): CycleState {
+  const init = initialCycleState();
+  return { ...init, ...(stored ?? {}), rawState: input?.rawState ?? null, now: input?.now ?? 0, sentAt: input?.sentAt ?? null, trace: null };
+}
+
+export const initialStoredCycle = (): StoredCycle => storedOf(initialCycleState());
+
+const last = <T>(init: () => T) => Annotation<T>({ reducer: (_prev: T, next: T) => next, default: init });
 
 export const CycleAnnotation = Annotation.Root({
-  rawState: last("rawState"),
-  now: last("now"),
-  sentAt: last("sentAt"),
-  state: last("state"),
-  inputOutcome: last("inputOutcome"),
-  inputError: last("inputError"),
-  memory: last("memory"),
-  facts: last("facts"),
-  proposed: last("proposed"),
-  rejections: last("rejections"),
-  candidates: last("candidates"),
-  decision: last("decision"),
-  resolution: last("resolution"),
-  chosen: last("chosen"),
-  guidance: last("guidance"),
-  outcome: last("outcome"),
-  version: last("version"),
-  inForce: last("inForce"),
-  cycle: last("cycle"),
-  phases: last("phases"),
-  trace: last("trace"),
+  input: last<CycleInput | null>(() => null),
+  cycleState: last<StoredCycle>(initialStoredCycle),
 });
+type GraphState = typeof CycleAnnotation.State;
+type GraphUpdate = typeof CycleAnnotation.Update;
 
-/** The graph's nodes and the phases each runs (subgoal inside `deliberate` only without an LLM). */
+/** The graph's nodes and the phases each runs (subgoal inside `cycle` only without an LLM). */
 export const COACH_GRAPH_NODES = [
-  { node: "deliberate", phases: ["input", "elaborate", "propose", "evaluate", "decide", "subgoal"] },
+  { node: "cycle", phases: ["input", "elaborate", "propose", "evaluate", "decide", "subgoal", "apply", "output"] },
   { node: "subgoal", phases: ["subgoal"] },
   { node: "chunk", phases: ["chunk"] },
   { node: "act", phases: ["apply", "output"] },
 ] as const satisfies ReadonlyArray<{ node: string; phases: readonly PhaseName[] }>;
 /** The nodes a rule-path cycle (no LLM asked) runs through. */
-export const RULE_PATH_NODES = ["deliberate", "act"] as const;
+export const RULE_PATH_NODES = ["cycle"] as const;
 
 export interface GraphContext extends CycleContext {
   /** The impasse's LLM; null: rules only (impasses take the default rule). */
@@ -87,39 +97,51 @@ export interface GraphContext extends CycleContext {
   readonly onPhase?: (phase: PhaseName, s: CycleState) => void | Promise<void>;
 }
 
-/** Runs phases one after the other inside one node; returns the channels they changed (only those are written). */
+/** Runs phases one after the other inside one node, each leaving its trace entry (runPhase). */
 class NodeRun {
   private cur: CycleState;
-  private readonly changed: Partial<CycleState> = {};
   constructor(
-    start: CycleState,
+    g: GraphState,
     private readonly ctx: GraphContext,
   ) {
-    this.cur = start;
+    this.cur = cycleStateOf(g.input, g.cycleState);
   }
   get state(): CycleState {
     return this.cur;
   }
   async phase(name: PhaseName, fn: (s: CycleState) => Partial<CycleState> | Promise<Partial<CycleState>>): Promise<CycleState> {
     if (this.ctx.onPhase) await this.ctx.onPhase(name, this.cur);
-    const update = await fn(this.cur);
-    this.cur = runPhase(this.cur, name, update);
-    Object.assign(this.changed, update, { phases: this.cur.phases });
+    this.cur = runPhase(this.cur, name, await fn(this.cur));
     return this.cur;
   }
-  update(extra: Partial<CycleState> = {}): Partial<CycleState> {
-    return Object.assign(this.changed, extra);
+  /** The node's one write: the `cycleState` channel. */
+  update(): GraphUpdate {
+    return { cycleState: storedOf(this.cur) };
   }
 }
 
-async function deliberate(s: CycleState, ctx: GraphContext): Promise<Partial<CycleState>> {
-  const run = new NodeRun(s, ctx);
-  if ((await run.phase("input", inputPhase)).inputOutcome !== "ok") return run.update();
-  await run.phase("elaborate", (x) => elaboratePhase(x, ctx));
-  await run.phase("propose", (x) => proposePhase(x, ctx));
-  await run.phase("evaluate", evaluatePhase);
-  const decided = await run.phase("decide", decidePhase);
-  if (decided.decision?.kind === "impasse" && ctx.llm === null) await run.phase("subgoal", (x) => subgoalDefaultPhase(x, ctx));
+/** True when the cycle stopped at an impasse for the LLM subgoal (the rule path ends in `cycle`). */
+const needsLlm = (s: Pick<CycleState, "inputOutcome" | "decision" | "resolution">, llm: SubgoalLlm | null): boolean =>
+  llm !== null && s.inputOutcome === "ok" && s.decision?.kind === "impasse" && s.resolution === null;
+
+async function actPhases(run: NodeRun, ctx: GraphContext): Promise<void> {
+  if (run.state.inputOutcome === "ok") await run.phase("apply", (x) => applyPhase(x, ctx));
+  await run.phase("output", async (x) => outputPhase(x, x.guidance !== null && ctx.publish ? await ctx.publish(x.guidance) : null));
+}
+
+async function cycleNode(g: GraphState, ctx: GraphContext): Promise<GraphUpdate> {
+  const run = new NodeRun(g, ctx);
+  if ((await run.phase("input", inputPhase)).inputOutcome === "ok") {
+    await run.phase("elaborate", (x) => elaboratePhase(x, ctx));
+    await run.phase("propose", (x) => proposePhase(x, ctx));
+    await run.phase("evaluate", evaluatePhase);
+    const decided = await run.phase("decide", decidePhase);
+    if (decided.decision?.kind === "impasse") {
+      if (needsLlm(decided, ctx.llm)) return run.update();
+      await run.phase("subgoal", (x) => subgoalDefaultPhase(x, ctx));
+    }
+  }
+  await actPhases(run, ctx);
   return run.update();
 }
 
@@ -139,31 +161,28 @@ async function llmSubgoalPhase(s: CycleState, llm: SubgoalLlm): Promise<Partial<
   return { resolution: { by: "llm", operator, ok: true, error: null, attempts: answer.attempts, reason: `${llm.spec}: ${answer.reason}`, chunk: null } };
 }
 
-async function act(s: CycleState, ctx: GraphContext): Promise<Partial<CycleState>> {
-  const run = new NodeRun(s, ctx);
-  if (s.inputOutcome === "ok") await run.phase("apply", (x) => applyPhase(x, ctx));
-  const out = await run.phase("output", async (x) => outputPhase(x, x.guidance !== null && ctx.publish ? await ctx.publish(x.guidance) : null));
-  return run.update({ trace: traceOf(out, out.outcome) });
-}
-
 /** Builds and compiles the coach's graph over `ctx` (rules, LLM, publisher) with `checkpointer`. */
 export function buildCoachGraph(ctx: GraphContext, checkpointer?: BaseCheckpointSaver) {
   const llm = ctx.llm;
   const graph = new StateGraph(CycleAnnotation)
-    .addNode("deliberate", (s: CycleState) => deliberate(s, ctx))
-    .addNode("subgoal", async (s: CycleState) => {
-      const run = new NodeRun(s, ctx);
+    .addNode("cycle", (g: GraphState) => cycleNode(g, ctx))
+    .addNode("subgoal", async (g: GraphState) => {
+      const run = new NodeRun(g, ctx);
       await run.phase("subgoal", (x) => (llm === null ? subgoalDefaultPhase(x, ctx) : llmSubgoalPhase(x, llm)));
       return run.update();
     })
-    .addNode("chunk", async (s: CycleState) => {
-      const run = new NodeRun(s, ctx);
+    .addNode("chunk", async (g: GraphState) => {
+      const run = new NodeRun(g, ctx);
       await run.phase("chunk", (x) => chunkPhase(x, ctx, llm?.spec ?? "default"));
       return run.update();
     })
-    .addNode("act", (s: CycleState) => act(s, ctx))
-    .addEdge(START, "deliberate")
-    .addConditionalEdges("deliberate", (s) => (s.inputOutcome === "ok" && s.decision?.kind === "impasse" && s.resolution === null ? "subgoal" : "act"), ["subgoal", "act"])
+    .addNode("act", async (g: GraphState) => {
+      const run = new NodeRun(g, ctx);
+      await actPhases(run, ctx);
+      return run.update();
+    })
+    .addEdge(START, "cycle")
+    .addConditionalEdges("cycle", (g: GraphState) => (needsLlm(g.cycleState, llm) ? "subgoal" : END), ["subgoal", END])
     .addEdge("subgoal", "chunk")
     .addEdge("chunk", "act")
     .addEdge("act", END);

@@ -79,6 +79,36 @@ export interface ReceiverEvent {
   readonly outcome: ReceiveOutcome | "heartbeat" | "heartbeat_rejected";
   readonly line: string;
   readonly rejection?: ReceiverRejection;
+  /**
+   * Which guidance the verdict is about (a journal row, the dashboard's timeline): its id and version (null for
+   * the seed form, or a message too broken to carry them), kind and value when known, and the message as received.
+   */
+  readonly guidance?: GuidanceIdentity;
+}
+
+export interface GuidanceIdentity {
+  readonly id: string | null;
+  readonly version: number | null;
+  readonly kind: string | null;
+  readonly value: number | null;
+  /** The message's JSON text as received (at most 4 KiB). */
+  readonly payload: string | null;
+}
+
+/** The id, version, kind and value a message claims, read leniently (a rejected one is still named by its id). */
+function identify(raw: unknown): GuidanceIdentity {
+  let payload: string | null = null;
+  let v: unknown = raw;
+  try {
+    payload = typeof raw === "string" ? raw : JSON.stringify(raw);
+    if (typeof raw === "string") v = JSON.parse(raw);
+  } catch {
+    v = null;
+  }
+  const o = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+  const str = (x: unknown) => (typeof x === "string" ? x.slice(0, 200) : null);
+  const fin = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : null);
+  return { id: str(o["id"]), version: fin(o["version"]), kind: str(o["guidance"]), value: fin(o["value"]), payload: payload === null ? null : payload.slice(0, 4096) };
 }
 
 export interface ReceiverCounters {
@@ -141,12 +171,12 @@ export class GuidanceReceiver {
     this.log = opts.log ?? (() => {});
   }
 
-  private refuse(r: ReceiverRejection, topic = "coach_guidance"): ReceiveResult {
+  private refuse(r: ReceiverRejection, guidance: GuidanceIdentity, topic = "coach_guidance"): ReceiveResult {
     this.counters.rejected++;
     this.counters.rejectedByCode[r.code] = (this.counters.rejectedByCode[r.code] ?? 0) + 1;
     this.lastRejection = r;
     const at = r.field === "" ? "" : ` at ${r.field}`;
-    this.log({ level: "warn", outcome: "rejected", line: `${topic} rejected: ${r.code}${at}: ${r.message} (got ${r.value}); the guidance in force is kept`, rejection: r });
+    this.log({ level: "warn", outcome: "rejected", line: `${topic} rejected: ${r.code}${at}: ${r.message} (got ${r.value}); the guidance in force is kept`, rejection: r, guidance });
     return { outcome: "rejected", rejection: r };
   }
 
@@ -159,13 +189,14 @@ export class GuidanceReceiver {
   receive(raw: unknown, now: number): ReceiveResult {
     this.counters.received++;
     const parsed = parseGuidance(raw);
+    const who = identify(raw);
     if (!parsed.ok) {
       const { code, field, value, message } = parsed.rejection;
-      return this.refuse({ code, field, value, message });
+      return this.refuse({ code, field, value, message }, who);
     }
     const m = parsed.message;
     if (m.form === "seed") {
-      if (!this.acceptSeedForm) return this.refuse({ code: "seed_form_refused", field: "schemaVersion", value: "undefined", message: "the seed form (no schemaVersion, id or version) is not accepted here" });
+      if (!this.acceptSeedForm) return this.refuse({ code: "seed_form_refused", field: "schemaVersion", value: "undefined", message: "the seed form (no schemaVersion, id or version) is not accepted here" }, who);
       const g: ActiveGuidance = {
         id: `seed:${++this.seedCount}`,
         version: null,
@@ -179,24 +210,25 @@ export class GuidanceReceiver {
         rule: null,
         stateSeq: null,
       };
-      return this.apply(g, now);
+      return this.apply(g, now, who);
     }
+    const named: GuidanceIdentity = { id: m.id, version: m.version, kind: m.guidance, value: m.value, payload: who.payload };
     if (this.ids.has(m.id)) {
       this.counters.duplicates++;
-      this.log({ level: "info", outcome: "duplicate", line: `coach_guidance ${m.id} v${m.version}: duplicate, ignored` });
+      this.log({ level: "info", outcome: "duplicate", line: `coach_guidance ${m.id} v${m.version}: duplicate, ignored`, guidance: named });
       return { outcome: "duplicate" };
     }
     if (m.version <= this.lastVersion) {
       this.counters.oldVersions++;
-      this.log({ level: "info", outcome: "old_version", line: `coach_guidance ${m.id}: version ${m.version} ≤ ${this.lastVersion} already applied, ignored` });
+      this.log({ level: "info", outcome: "old_version", line: `coach_guidance ${m.id}: version ${m.version} ≤ ${this.lastVersion} already applied, ignored`, guidance: named });
       return { outcome: "old_version" };
     }
     if (m.issuedAt > now + this.maxFutureSkewMs) {
-      return this.refuse({ code: "future_dated", field: "issuedAt", value: clip(m.issuedAt), message: `issued ${m.issuedAt - now} ms in the future (allowed skew ${this.maxFutureSkewMs} ms)` });
+      return this.refuse({ code: "future_dated", field: "issuedAt", value: clip(m.issuedAt), message: `issued ${m.issuedAt - now} ms in the future (allowed skew ${this.maxFutureSkewMs} ms)` }, named);
     }
-    if (now > m.expiresAt) return this.refuse({ code: "expired", field: "expiresAt", value: clip(m.expiresAt), message: `expired ${now - m.expiresAt} ms ago` });
+    if (now > m.expiresAt) return this.refuse({ code: "expired", field: "expiresAt", value: clip(m.expiresAt), message: `expired ${now - m.expiresAt} ms ago` }, named);
     if (now - m.issuedAt > this.maxAgeMs) {
-      return this.refuse({ code: "expired", field: "issuedAt", value: clip(m.issuedAt), message: `${now - m.issuedAt} ms old, older than maxAgeMs ${this.maxAgeMs}` });
+      return this.refuse({ code: "expired", field: "issuedAt", value: clip(m.issuedAt), message: `${now - m.issuedAt} ms old, older than maxAgeMs ${this.maxAgeMs}` }, named);
     }
     return this.apply(
       {
@@ -213,16 +245,17 @@ export class GuidanceReceiver {
         stateSeq: m.stateSeq,
       },
       now,
+      named,
     );
   }
 
-  private apply(g: ActiveGuidance, now: number): ReceiveResult {
+  private apply(g: ActiveGuidance, now: number, who: GuidanceIdentity): ReceiveResult {
     this.coachLastSeen = Math.max(this.coachLastSeen, this.livenessNow?.() ?? now);
     this.slots.set(g.kind, g);
     this.remember(g.id);
     if (g.version !== null) this.lastVersion = g.version;
     this.counters.applied++;
-    this.log({ level: "info", outcome: "applied", line: `coach_guidance ${g.id}: ${g.kind} = ${g.value} until ${new Date(g.expiresAt).toISOString()} (${g.reason || g.source})` });
+    this.log({ level: "info", outcome: "applied", line: `coach_guidance ${g.id}: ${g.kind} = ${g.value} until ${new Date(g.expiresAt).toISOString()} (${g.reason || g.source})`, guidance: { id: g.id, version: g.version, kind: g.kind, value: g.value, payload: who.payload } });
     return { outcome: "applied", guidance: g };
   }
 

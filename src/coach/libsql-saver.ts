@@ -17,7 +17,7 @@
  *             decision, and its guidance version is kept monotonic by the floor from the bus even if the newest
  *             checkpoints are lost (src/coach/service.ts).
  *
- * LangGraph never deletes a checkpoint: a coach writes 2–4 per cycle (one per node, sync durability), so the file
+ * LangGraph never deletes a checkpoint: a coach writes 3 per rule-path cycle (nodes + 2, sync durability), so the file
  * grows without bound. `prune({ keep })` deletes, per thread and namespace, every checkpoint but the newest `keep`,
  * their pending writes, and the channel values no kept checkpoint refers to; what resume needs (the newest
  * checkpoint, its pending writes and every value it points to, however old) is always kept. One transaction: a kill
@@ -41,6 +41,7 @@ import {
   type SerializerProtocol,
 } from "@langchain/langgraph-checkpoint";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { fastJsonSerializer } from "./fast-serde.js";
 
 interface CheckpointRow {
   thread_id: string;
@@ -91,6 +92,7 @@ export interface SaverRowCounts {
 export interface LibsqlSaverOptions {
   /** What a commit waits for (see above). Default "full". */
   readonly synchronous?: "full" | "normal";
+  /** Default: LangGraph's JsonPlusSerializer with a native fast path for plain JSON (src/coach/fast-serde.ts). */
   readonly serde?: SerializerProtocol;
 }
 
@@ -103,7 +105,7 @@ export class LibsqlSaver extends BaseCheckpointSaver {
 
   /** `path`: a file (created if missing), or ":memory:" (tests). */
   constructor(readonly path: string, opts: LibsqlSaverOptions = {}) {
-    super(opts.serde);
+    super(opts.serde ?? fastJsonSerializer);
     this.synchronous = opts.synchronous ?? "full";
     this.db = new Database(path);
     this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"};`);

@@ -80,7 +80,7 @@ describe("R18 coach restart and persistence", () => {
     await until(async () => (await versions()).length >= 3);
     second.proc.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-    // Pruned after every cycle: the database holds the newest checkpoint only (it grew by 2–4 per cycle before).
+    // Pruned after every cycle: the database holds the newest checkpoint only (it grew by 3 per cycle before).
     const saver = new LibsqlSaver(db);
     expect(saver.rowCounts().checkpoints).toBe(1);
     saver.close();

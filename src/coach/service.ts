@@ -45,7 +45,7 @@ export interface PruneSettings {
   readonly keep: number;
 }
 
-/** Every 50 cycles keep the newest 16 checkpoints (4 cycles' worth at sync durability): the file stays bounded. */
+/** Every 50 cycles keep the newest 16 checkpoints (5 rule-path cycles' worth at sync durability): the file stays bounded. */
 export const DEFAULT_PRUNE: PruneSettings = { everyCycles: 50, keep: 16 };
 
 interface Prunable {

@@ -257,15 +257,18 @@ export class JournalSource {
       this.model.journalControls(controls.map((c) => ({ id: strOrNull(c["id"]), command: String(c["command"]), args: strOrNull(c["args"]), receivedAt: num(c["received_at"]), result: String(c["result"]), detail: strOrNull(c["detail"]) })));
     }
 
-    const guidance = this.all("SELECT seq, id, status, detail, payload, received_at FROM guidance WHERE seq > ? ORDER BY seq LIMIT 500", this.lastGuidanceSeq);
+    const guidance = this.all("SELECT seq, id, version, status, detail, payload, received_at FROM guidance WHERE seq > ? ORDER BY seq LIMIT 500", this.lastGuidanceSeq);
     if (guidance.length > 0) {
       this.lastGuidanceSeq = num(guidance.at(-1)!["seq"]);
       for (const g of guidance) {
         const id = strOrNull(g["id"]);
-        if (id === null) continue;
+        // A verdict is joined to its guidance by the message id; a seed-form message has none on the wire (the
+        // trader's "seed:<n>" numbers its own arrivals, not the dashboard's), nor has a message too broken to name one.
+        if (id === null || id.startsWith("seed:")) continue;
         const payload = strOrNull(g["payload"]);
         const parsed = payload === null ? null : parseGuidance(payload);
-        this.model.guidanceVerdict(id, String(g["status"]), strOrNull(g["detail"]), parsed !== null && parsed.ok ? parsed.message : null, num(g["received_at"]));
+        const version = g["version"] === null || g["version"] === undefined ? null : num(g["version"]);
+        this.model.guidanceVerdict(id, String(g["status"]), strOrNull(g["detail"]), parsed !== null && parsed.ok ? parsed.message : null, num(g["received_at"]), version);
       }
     }
   }

@@ -171,9 +171,16 @@ describe("the model's records", () => {
     if (!g.ok) throw new Error("example");
     expect(m.guidance(g.message, T0)).toBe("applied");
     expect(m.guidance(g.message, T0 + 1)).toBe("duplicate");
-    m.guidanceVerdict(EXAMPLES.guidance.id, "applied", null, null, T0 + 2);
+    expect(m.guidanceEntries()[0]!.verdict).toBeNull();
+    m.guidanceVerdict(EXAMPLES.guidance.id, "applied", null, null, T0 + 2, EXAMPLES.guidance.version);
     expect(m.guidanceEntries()).toHaveLength(1);
     expect(m.guidanceEntries()[0]!.verdict).toBe("applied");
+    expect(m.guidanceEntries()[0]!.verdictVersion).toBe(EXAMPLES.guidance.version);
+    // A verdict for an id the dashboard has not seen on the bus creates the entry from the journaled message.
+    const other = parseGuidance(JSON.stringify({ ...EXAMPLES.guidance, id: "coach-x:9", version: 9 }));
+    if (!other.ok) throw new Error("example");
+    m.guidanceVerdict("coach-x:9", "rejected", "expired at expiresAt", other.message, T0 + 3, 9);
+    expect(m.guidanceEntries().find((e) => e.id === "coach-x:9")).toMatchObject({ verdict: "rejected", verdictVersion: 9, version: 9 });
     expect(m.guidanceEntries()[0]!.reason).toBe(EXAMPLES.guidance.reason);
 
     m.control({ schemaVersion: 1, id: "dash-x:1", issuedBy: "dashboard", issuedAt: T0, command: "stopentry", args: {} }, T0);

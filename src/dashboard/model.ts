@@ -57,6 +57,8 @@ export interface GuidanceEntry {
   /** What the trader did with it (the journal's guidance table: applied, duplicate, old_version, rejected…). */
   readonly verdict: string | null;
   readonly verdictDetail: string | null;
+  /** The version the trader's journal row names (null: no verdict yet, or the seed form). */
+  readonly verdictVersion: number | null;
 }
 
 export interface ControlEntry {
@@ -307,6 +309,7 @@ export class DashboardModel {
         receivedAt: had?.receivedAt ?? receivedAt,
         verdict: had?.verdict ?? null,
         verdictDetail: had?.verdictDetail ?? null,
+        verdictVersion: had?.verdictVersion ?? null,
       });
       if (had !== undefined) return "duplicate";
     } else {
@@ -326,6 +329,7 @@ export class DashboardModel {
         receivedAt,
         verdict: null,
         verdictDetail: null,
+        verdictVersion: null,
       });
     }
     this.trimGuidance();
@@ -334,12 +338,12 @@ export class DashboardModel {
   }
 
   /** What the trader did with a guidance (the journal's guidance table). */
-  guidanceVerdict(id: string, verdict: string, detail: string | null, payload: AnyGuidance | null, receivedAt: number): void {
+  guidanceVerdict(id: string, verdict: string, detail: string | null, payload: AnyGuidance | null, receivedAt: number, version: number | null = null): void {
     const had = this.guidanceById.get(id);
     if (had === undefined && payload !== null) this.guidance(payload, receivedAt);
     const g = this.guidanceById.get(id);
     if (g === undefined) return;
-    this.guidanceById.set(id, { ...g, verdict, verdictDetail: detail });
+    this.guidanceById.set(id, { ...g, verdict, verdictDetail: detail, verdictVersion: version });
     this.changed("guidance");
   }
 

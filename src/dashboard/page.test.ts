@@ -351,6 +351,11 @@ describe("the dashboard page (headless Chromium, real Redis)", () => {
       expect(first).toMatch(/^2021-03/);
       // The trader applied it: its ppo_state lists the guidance in force, expiring in replay time.
       await page.waitForFunction(() => /until 2021-03/.test(document.getElementById("coach-in-force")?.textContent ?? ""), undefined, { timeout: 30_000, polling: 100 });
+      // The trader's verdict from its journal (joined on the guidance id it records): "applied", not "–".
+      await page.waitForFunction(() => Array.from(document.querySelectorAll("#guidance-table tr")).some((tr) => /^applied/.test(tr.lastElementChild?.textContent ?? "")), undefined, { timeout: 30_000, polling: 100 });
+      const cells = await page.locator("#guidance-table tr", { hasText: "applied" }).first().locator("td").allTextContents();
+      expect(cells[1]).toMatch(/^\S+ v\d+$/); // the id and version
+      expect(cells.at(-1)).toMatch(/^applied/);
     });
 
     it("takes the documentation's screenshot", async () => {

@@ -42,7 +42,7 @@ input[type=number] { width: 80px; font: inherit; padding: 3px; }
 details { border-bottom: 1px solid var(--line); padding: 4px 0; } summary { cursor: pointer; }
 .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
 .lab-figure { width: 100%; }
-#control-log td:first-child, #events-table td:first-child, #guidance-table td:first-child, #guidance-table td:nth-child(4) { white-space: nowrap; }
+#control-log td:first-child, #events-table td:first-child, #guidance-table td:first-child, #guidance-table td:nth-child(2), #guidance-table td:nth-child(5) { white-space: nowrap; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 `;
 
@@ -127,7 +127,7 @@ export function dashboardPage(): string {
     </div>
     <h3>Guidance timeline (issue → expiry)</h3>
     ${figure("guidance")}
-    <div class="scroll"><table><thead><tr><th>issued (UTC)</th><th>kind</th><th>value</th><th>expires (UTC)</th><th>source</th><th>reason</th><th>trader</th></tr></thead><tbody id="guidance-table"></tbody></table></div>
+    <div class="scroll"><table><thead><tr><th>issued (UTC)</th><th>id</th><th>kind</th><th>value</th><th>expires (UTC)</th><th>source</th><th>reason</th><th>trader</th></tr></thead><tbody id="guidance-table"></tbody></table></div>
     <h3>Last decision traces</h3>
     <div id="traces"><p class="muted">No trace yet.</p></div>
   </section>
@@ -259,7 +259,9 @@ export function dashboardScript(): string {
     text("coach-enabled", c.enabled === null ? "on (no coach control sent)" : c.enabled ? "on" : "off (neutral guidance at the trader)");
     text("coach-in-force", c.inForce.length === 0 ? "none (neutral)" : c.inForce.map(function (g) { return g.kind + " = " + g.value + " until " + time(g.expiresAt); }).join("; "));
     fill("guidance-table", v.guidance.slice().reverse().slice(0, 50).map(function (g) {
-      return row([time(g.issuedAt), g.kind, String(g.value), time(g.expiresAt), (g.source || "") + (g.rule ? " " + g.rule : ""), g.reason || "", g.verdict ? g.verdict + (g.verdictDetail ? ": " + g.verdictDetail : "") : "–"], ["", "", "num"]);
+      var named = (g.id || "seed") + (g.version === null ? "" : " v" + g.version);
+      var verdict = g.verdict ? g.verdict + (g.verdictVersion === null || g.verdictVersion === g.version ? "" : " (v" + g.verdictVersion + ")") + (g.verdictDetail ? ": " + g.verdictDetail : "") : "–";
+      return row([time(g.issuedAt), named, g.kind, String(g.value), time(g.expiresAt), (g.source || "") + (g.rule ? " " + g.rule : ""), g.reason || "", verdict], ["", "", "", "num"]);
     }));
     var box = $("traces");
     if (v.traces.length === 0) return;

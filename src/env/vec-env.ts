@@ -45,3 +45,15 @@ export interface FinishedEpisodeStats {
   /** Final portfolio value over initial portfolio value, minus 1. */
   readonly totalReturn: Float64Array;
 }
+
+/** A vec env's step result, allocated once per env (every step rewrites it in place: the hot loop allocates nothing). */
+export function allocVecStepResult(numEnvs: number, observationSize: number): VecStepResult {
+  return {
+    observations: new Float32Array(numEnvs * observationSize),
+    rewards: new Float64Array(numEnvs),
+    terminated: new Uint8Array(numEnvs),
+    truncated: new Uint8Array(numEnvs),
+    finalObservations: new Float32Array(numEnvs * observationSize),
+    finishedEpisodes: { returnSum: new Float64Array(numEnvs), length: new Int32Array(numEnvs), profit: new Float64Array(numEnvs), totalReturn: new Float64Array(numEnvs) },
+  };
+}

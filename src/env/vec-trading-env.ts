@@ -13,7 +13,7 @@ import {
 import { EnvError } from "./errors.js";
 import { createEnvModel, type EnvSource } from "./model.js";
 import type { BoxSpace, Space } from "./spaces.js";
-import type { FinishedEpisodeStats, VecEnv, VecStepResult } from "./vec-env.js";
+import { allocVecStepResult, type FinishedEpisodeStats, type VecEnv, type VecStepResult } from "./vec-env.js";
 
 export interface VecEnvSource extends EnvSource {
   readonly numEnvs: number;
@@ -64,21 +64,9 @@ class VecTradingEnvImpl implements VecTradingEnv {
     this.observationSize = model.layout.size;
     this.state = allocEnvState(numEnvs, model.rewards.stateSize);
     this.rngs = Array.from({ length: numEnvs }, (_, i) => new Rng(deriveSeed(0, i)));
-    this.observations = new Float32Array(numEnvs * this.observationSize);
-    this.finished = {
-      returnSum: new Float64Array(numEnvs),
-      length: new Int32Array(numEnvs),
-      profit: new Float64Array(numEnvs),
-      totalReturn: new Float64Array(numEnvs),
-    };
-    this.result = {
-      observations: this.observations,
-      rewards: new Float64Array(numEnvs),
-      terminated: new Uint8Array(numEnvs),
-      truncated: new Uint8Array(numEnvs),
-      finalObservations: new Float32Array(numEnvs * this.observationSize),
-      finishedEpisodes: this.finished,
-    };
+    this.result = allocVecStepResult(numEnvs, this.observationSize);
+    this.observations = this.result.observations;
+    this.finished = this.result.finishedEpisodes;
   }
 
   reset(seed?: number): Float32Array {

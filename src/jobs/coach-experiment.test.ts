@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { syntheticCandles } from "../env/synthetic-market.js";
 import { randomPolicy } from "../eval/baselines.js";
 import type { BacktestMetrics } from "../eval/metrics.js";
 import type { Trainer } from "../eval/walk-forward.js";
+import { InterruptedError } from "../util/errors.js";
 import { runCoachExperiment, summarisePairs, type PairResult } from "./coach-experiment.js";
 
 const dir = mkdtempSync(join(tmpdir(), "coach-exp-"));
@@ -71,6 +72,33 @@ describe("coach experiment", () => {
     await expect(runCoachExperiment({ ...opts, runName: "ours" }, counting, null)).rejects.toThrow(/output_exists/);
     expect(trained).toBe(after);
     await runCoachExperiment({ ...opts, runName: "ours", force: true }, counting, null);
+  }, 120_000);
+
+  it("a stop between pairs keeps the finished pairs: a partial report, then InterruptedError saying what finished", async () => {
+    let trained = 0;
+    const counting: Trainer = async (req) => (trained++, fakeTrainer(req));
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const log = (line: string): void => {
+      lines.push(line);
+      if (line.startsWith("fold 0 seed 0: return")) stop.abort(new InterruptedError("SIGTERM"));
+    };
+    const run = runCoachExperiment({ data: csv, rules: null, seeds: 2, folds: 2, checkpoints: null, resamples: 100, runName: "stopped", reportsDir: dir, command: "test", log, signal: stop.signal }, counting, null);
+    const report = join(dir, "stopped", "report.html");
+    await expect(run).rejects.toThrow(new InterruptedError("SIGTERM", `stopped by SIGTERM; 1 of 4 pairs finished, summarised above and in ${report}`));
+    // The second policy was never trained: a pair is trained only when its turn comes.
+    expect(trained).toBe(1);
+    expect(lines.join("\n")).toContain("agent: 1 pairs");
+    const html = readFileSync(report, "utf8");
+    expect(html).toContain("stopped: 1 of 4 pairs finished");
+    expect(html).toContain("Agent: 1 paired runs");
+    // Nothing finished: nothing written.
+    const early = new AbortController();
+    early.abort(new InterruptedError("SIGINT"));
+    await expect(
+      runCoachExperiment({ data: csv, rules: null, seeds: 1, folds: 1, checkpoints: null, resamples: 100, runName: "none", reportsDir: dir, command: "test", signal: early.signal }, counting, null),
+    ).rejects.toThrow("stopped by SIGINT; no pair had finished; no report was written");
+    expect(existsSync(join(dir, "none", "report.html"))).toBe(false);
   }, 120_000);
 
   it("checkpoint mode: a window outside the data is bad_range naming --start / --end, before loading a checkpoint", async () => {

@@ -25,6 +25,7 @@ import type { Trainer } from "../eval/walk-forward.js";
 import { experimentReport } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
 import { claimReportOutput, writeRunReport } from "../report/run-report.js";
+import { InterruptedError } from "../util/errors.js";
 import type { ClaimedOutput } from "../util/safe-output.js";
 import { checkWindow } from "../eval/window.js";
 import { runCoachedBacktest, type CoachedBacktest } from "../coach/coached-backtest.js";
@@ -56,6 +57,8 @@ export interface CoachExperimentOptions {
   readonly force?: boolean;
   readonly command: string;
   readonly log?: (line: string) => void;
+  /** Stops at the next training update or between two pairs: the finished pairs are reported, then InterruptedError. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PairResult {
@@ -186,13 +189,12 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
   const { candles, report: csv } = loadCandles(opts.data);
   log(`data: ${csv.file}: ${csv.rows} bars ${csv.firstIso} → ${csv.lastIso}; rules: ${rules.file}`);
 
+  /** One policy to pair: trained (or loaded) only when its turn comes, so a stop keeps every finished pair. */
   interface Task {
     fold: number;
     seed: number;
     window: { start: string; end?: string };
-    makePolicy: () => BacktestPolicy;
-    env: Parameters<typeof backtestModel>[1];
-    label: string;
+    obtain: () => Promise<{ makePolicy: () => BacktestPolicy; env: Parameters<typeof backtestModel>[1]; label: string }>;
   }
   const tasks: Task[] = [];
   let folds: Fold[] = [];
@@ -204,8 +206,15 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     const first = candles.timestamp[0]!;
     const window = { start: opts.start ?? new Date(first).toISOString(), ...(opts.end === undefined ? {} : { end: opts.end }) };
     for (const [k, dir] of dirs.entries()) {
-      const p = await loader(dir);
-      tasks.push({ fold: 0, seed: k, window, makePolicy: () => p.makePolicy("greedy"), env: p.env, label: dir });
+      tasks.push({
+        fold: 0,
+        seed: k,
+        window,
+        obtain: async () => {
+          const p = await loader(dir);
+          return { makePolicy: () => p.makePolicy("greedy"), env: p.env, label: dir };
+        },
+      });
     }
   } else {
     if (trainer === null) throw new EvalError("invalid_options", "this build has no trainer: give --checkpoints", "--steps");
@@ -215,16 +224,16 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     folds = folds.slice(0, opts.folds);
     for (const fold of folds) {
       for (let k = 0; k < opts.seeds; k++) {
-        const t0 = performance.now();
-        const trained = await trainer({ candles, start: fold.trainRange.start, end: fold.trainRange.end, seed: k, fold: fold.index });
-        log(`fold ${fold.index} seed ${k}: trained on ${fold.trainRange.startIso.slice(0, 10)} → ${fold.trainRange.endIso.slice(0, 10)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         tasks.push({
           fold: fold.index,
           seed: k,
           window: { start: fold.testRange.startIso, end: fold.testRange.endIso },
-          makePolicy: () => trained.makePolicy(),
-          env: trained.env,
-          label: trained.checkpointDir ?? `fold-${fold.index}/seed-${k}`,
+          obtain: async () => {
+            const t0 = performance.now();
+            const trained = await trainer({ candles, start: fold.trainRange.start, end: fold.trainRange.end, seed: k, fold: fold.index });
+            log(`fold ${fold.index} seed ${k}: trained on ${fold.trainRange.startIso.slice(0, 10)} → ${fold.trainRange.endIso.slice(0, 10)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+            return { makePolicy: () => trained.makePolicy(), env: trained.env, label: trained.checkpointDir ?? `fold-${fold.index}/seed-${k}` };
+          },
         });
       }
     }
@@ -233,16 +242,21 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
   const pairs: PairResult[] = [];
   const baselinePairs: PairResult[] = [];
   const mixAll: Record<string, number> = {};
+  const labels: string[] = [];
   let shown: { off: BacktestTrace; on: CoachedBacktest } | null = null;
+  let first: { window: Task["window"]; seed: number; env: Parameters<typeof backtestModel>[1]; makePolicy: () => BacktestPolicy } | null = null;
   const baselineDone = new Set<string>();
-  for (const t of tasks) {
-    const model = backtestModel(candles, t.env, t.window);
+  const pairTask = async (t: Task): Promise<void> => {
+    const p = await t.obtain();
+    const model = backtestModel(candles, p.env, t.window);
     const window = { start: new Date(model.market.timestamp[model.market.firstRow]!).toISOString(), end: new Date(model.market.timestamp[model.market.lastRow]!).toISOString() };
-    const off = runBacktest(model, t.makePolicy(), { seed: t.seed });
-    const on = runCoachedBacktest(model, t.makePolicy(), { rules, seed: t.seed, modelName: t.label });
+    const off = runBacktest(model, p.makePolicy(), { seed: t.seed });
+    const on = runCoachedBacktest(model, p.makePolicy(), { rules, seed: t.seed, modelName: p.label });
     for (const [k, v] of Object.entries(on.mix)) mixAll[k] = (mixAll[k] ?? 0) + v;
     pairs.push({ subject: "agent", fold: t.fold, seed: t.seed, window, off: computeMetrics(off), on: computeMetrics(on.trace), guidance: on.guidance.length, impasses: on.impasses, mix: on.mix });
+    labels.push(p.label);
     if (shown === null) shown = { off, on };
+    first ??= { window: t.window, seed: t.seed, env: p.env, makePolicy: p.makePolicy };
     const key = JSON.stringify(t.window);
     if (!baselineDone.has(key)) {
       baselineDone.add(key);
@@ -252,66 +266,84 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     }
     const last = pairs.at(-1)!;
     log(`fold ${t.fold} seed ${t.seed}: return off ${fmt(last.off.totalReturn, true)} on ${fmt(last.on.totalReturn, true)}, ${last.guidance} guidance`);
-  }
-
-  const resamples = opts.resamples ?? 2000;
-  const agent = summarisePairs(pairs, resamples);
-  const baseline = summarisePairs(baselinePairs, resamples);
-  const summary = [experimentSummaryText(agent, "agent"), experimentSummaryText(baseline, "ma_crossover baseline")].join("\n\n");
-
-  // The report: the summary tables, every pair, and the first pair's coach sections.
-  const diffRows = (s: SubjectSummary): string[][] =>
-    PAIRED_METRICS.map((k) => {
-      const d = s.difference[k];
-      const pct = k !== "sharpe" && k !== "turnover";
-      return [k, fmt(s.coachOff[k], pct), fmt(s.coachOn[k], pct), `${fmt(d.mean, pct)} [${fmt(d.lo, pct)}, ${fmt(d.hi, pct)}]`, `${d.higher} / ${d.lower} / ${d.equal}`];
-    });
-  const head = ["metric", "coach off (mean)", "coach on (mean)", "on − off [95% CI]", "on > / < / = off"];
-  const sections: PageSection[] = [
-    { heading: `Agent: ${agent.pairs} paired runs`, html: htmlTable(head, diffRows(agent)) },
-    { heading: `MA-crossover baseline: ${baseline.pairs} paired runs`, html: htmlTable(head, diffRows(baseline)) },
-    {
-      heading: "Every pair",
-      html: htmlTable(
-        ["subject", "fold", "seed", "window", "return off", "return on", "Sharpe off", "Sharpe on", "guidance", "impasses"],
-        [...pairs, ...baselinePairs].map((p) => [p.subject, p.fold, p.seed, `${p.window.start.slice(0, 10)} → ${p.window.end.slice(0, 10)}`, fmt(p.off.totalReturn, true), fmt(p.on.totalReturn, true), fmt(p.off.sharpe, false), fmt(p.on.sharpe, false), p.guidance, p.impasses]),
-      ),
-    },
-    ...(shown ? coachReportSections(shown.off, shown.on).map((s) => ({ ...s, heading: `First pair — ${s.heading ?? ""}` })) : []),
-  ];
-  const firstTask = tasks[0]!;
-  const model0 = backtestModel(candles, firstTask.env, firstTask.window);
-  const ev0 = evaluateWindow(model0, [{ policy: firstTask.makePolicy(), seed: firstTask.seed }], { seed: 0, skipPerfectForesight: true, resamples: Math.min(resamples, 500) });
-  const report = experimentReport({
-    title: `Coach experiment: ${tasks.length} policies, ${opts.checkpoints === null ? `${opts.folds} walk-forward folds` : "checkpoints"}`,
-    runName: opts.runName,
-    introHtml:
-      "<p>Each policy is backtested twice on the same window with the same seed, without and with the coach in the loop; " +
-      "the intervals are percentile-bootstrap intervals of the mean paired difference over the pairs. The first window below is the first policy's, coach off.</p>",
-    results: [{ window: { label: "first pair, coach off", ...firstTask.window }, model: model0, evaluation: ev0, first: model0.market.timestamp[model0.market.firstRow]!, last: model0.market.timestamp[model0.market.lastRow]! }],
-    extraSections: sections,
-    provenance: {
-      command: opts.command,
-      createdAt: new Date().toISOString(),
-      seeds: tasks.map((t) => t.seed),
-      data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
-      config: { rules: rules.file, settings: rules.settings, folds: folds.map((f) => ({ train: [f.trainRange.startIso, f.trainRange.endIso], test: [f.testRange.startIso, f.testRange.endIso] })), seeds: opts.seeds },
-      versions: collectVersions(),
-      checkpoints: tasks.map((t) => t.label),
-    },
-  });
-  const written = writeRunReport(report, opts.reportsDir ?? "reports", { claimed: claim });
-  const json = {
-    pairs: agent.pairs,
-    coachOn: agent.coachOn,
-    coachOff: agent.coachOff,
-    difference: agent.difference,
-    baseline: { subject: baselinePairs[0]?.subject ?? null, ...baseline },
-    guidanceMix: mixAll,
-    guidancePublished: pairs.reduce((s, p) => s + p.guidance, 0),
-    impasses: pairs.reduce((s, p) => s + p.impasses, 0),
-    rules: rules.file,
-    report: written.html,
   };
-  return { pairs: [...pairs, ...baselinePairs], agent, baseline, guidanceMix: mixAll, summary, reportPath: written.html, json };
+  try {
+    for (const t of tasks) {
+      // A stop between two pairs (the backtests themselves take a second or two) ends the run here.
+      if (opts.signal?.aborted === true) throw opts.signal.reason instanceof InterruptedError ? opts.signal.reason : new InterruptedError("SIGINT");
+      await pairTask(t);
+    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    if (pairs.length === 0) throw new InterruptedError(err.signal, `${err.message}; no pair had finished; no report was written`);
+    const partial = writeReport(pairs.length);
+    log(`\n${partial.summary}\n`);
+    throw new InterruptedError(err.signal, `${err.message}; ${pairs.length} of ${tasks.length} pairs finished, summarised above and in ${partial.reportPath}`);
+  }
+  return writeReport(pairs.length);
+
+  function writeReport(finished: number): CoachExperimentResult {
+    const resamples = opts.resamples ?? 2000;
+    const agent = summarisePairs(pairs, resamples);
+    const baseline = summarisePairs(baselinePairs, resamples);
+    const summary = [experimentSummaryText(agent, "agent"), experimentSummaryText(baseline, "ma_crossover baseline")].join("\n\n");
+
+    // The report: the summary tables, every pair, and the first pair's coach sections.
+    const diffRows = (s: SubjectSummary): string[][] =>
+      PAIRED_METRICS.map((k) => {
+        const d = s.difference[k];
+        const pct = k !== "sharpe" && k !== "turnover";
+        return [k, fmt(s.coachOff[k], pct), fmt(s.coachOn[k], pct), `${fmt(d.mean, pct)} [${fmt(d.lo, pct)}, ${fmt(d.hi, pct)}]`, `${d.higher} / ${d.lower} / ${d.equal}`];
+      });
+    const head = ["metric", "coach off (mean)", "coach on (mean)", "on − off [95% CI]", "on > / < / = off"];
+    const sections: PageSection[] = [
+      { heading: `Agent: ${agent.pairs} paired runs`, html: htmlTable(head, diffRows(agent)) },
+      { heading: `MA-crossover baseline: ${baseline.pairs} paired runs`, html: htmlTable(head, diffRows(baseline)) },
+      {
+        heading: "Every pair",
+        html: htmlTable(
+          ["subject", "fold", "seed", "window", "return off", "return on", "Sharpe off", "Sharpe on", "guidance", "impasses"],
+          [...pairs, ...baselinePairs].map((p) => [p.subject, p.fold, p.seed, `${p.window.start.slice(0, 10)} → ${p.window.end.slice(0, 10)}`, fmt(p.off.totalReturn, true), fmt(p.on.totalReturn, true), fmt(p.off.sharpe, false), fmt(p.on.sharpe, false), p.guidance, p.impasses]),
+        ),
+      },
+      ...(shown ? coachReportSections(shown.off, shown.on).map((s) => ({ ...s, heading: `First pair — ${s.heading ?? ""}` })) : []),
+    ];
+    // Only called once a pair has finished, so the first pair exists.
+    const firstTask = first!;
+    const model0 = backtestModel(candles, firstTask.env, firstTask.window);
+    const ev0 = evaluateWindow(model0, [{ policy: firstTask.makePolicy(), seed: firstTask.seed }], { seed: 0, skipPerfectForesight: true, resamples: Math.min(resamples, 500) });
+    const partial = finished < tasks.length ? ` (stopped: ${finished} of ${tasks.length} pairs finished)` : "";
+    const report = experimentReport({
+      title: `Coach experiment: ${tasks.length} policies, ${opts.checkpoints === null ? `${opts.folds} walk-forward folds` : "checkpoints"}${partial}`,
+      runName: opts.runName,
+      introHtml:
+        "<p>Each policy is backtested twice on the same window with the same seed, without and with the coach in the loop; " +
+        "the intervals are percentile-bootstrap intervals of the mean paired difference over the pairs. The first window below is the first policy's, coach off.</p>",
+      results: [{ window: { label: "first pair, coach off", ...firstTask.window }, model: model0, evaluation: ev0, first: model0.market.timestamp[model0.market.firstRow]!, last: model0.market.timestamp[model0.market.lastRow]! }],
+      extraSections: sections,
+      provenance: {
+        command: opts.command,
+        createdAt: new Date().toISOString(),
+        seeds: pairs.map((p) => p.seed),
+        data: { source: csv.file, sha256: csv.sha256, rows: csv.rows, first: csv.firstIso ?? "", last: csv.lastIso ?? "" },
+        config: { rules: rules.file, settings: rules.settings, folds: folds.map((f) => ({ train: [f.trainRange.startIso, f.trainRange.endIso], test: [f.testRange.startIso, f.testRange.endIso] })), seeds: opts.seeds },
+        versions: collectVersions(),
+        checkpoints: labels,
+      },
+    });
+    const written = writeRunReport(report, opts.reportsDir ?? "reports", { claimed: claim });
+    const json = {
+      pairs: agent.pairs,
+      coachOn: agent.coachOn,
+      coachOff: agent.coachOff,
+      difference: agent.difference,
+      baseline: { subject: baselinePairs[0]?.subject ?? null, ...baseline },
+      guidanceMix: mixAll,
+      guidancePublished: pairs.reduce((s, p) => s + p.guidance, 0),
+      impasses: pairs.reduce((s, p) => s + p.impasses, 0),
+      rules: rules.file,
+      report: written.html,
+    };
+    return { pairs: [...pairs, ...baselinePairs], agent, baseline, guidanceMix: mixAll, summary, reportPath: written.html, json };
+  }
 }

@@ -31,7 +31,9 @@ import type { Exchange, ExchangeMode } from "../live/exchange.js";
 import { Journal, JOURNAL_OUTPUT } from "../live/journal.js";
 import { TraderLink } from "../live/bus-link.js";
 import { postgresMirror } from "../live/journal-postgres.js";
+import { ConnectionLog } from "../bus/connection-log.js";
 import { createBus } from "../bus/create-bus.js";
+import { redactUrl } from "../bus/redis-bus.js";
 import type { Bus } from "../bus/bus.js";
 import { claimOutput, type ClaimedOutput } from "../util/safe-output.js";
 import { PaperExchange } from "../live/paper-exchange.js";
@@ -278,7 +280,27 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
 
     try {
       const mirror = opts.postgres === undefined ? null : postgresMirror(journal.path, opts.postgres, log);
-      const bus: Bus | null = opts.bus ?? (opts.redis === undefined ? null : createBus({ kind: "redis", url: opts.redis, namespace: opts.busNamespace ?? "" }, (err, conn) => log(`warn: redis (${conn}): ${err.message}`)));
+      // Redis unreachable: one line, then at most one a minute, and one when it is back (not one per reconnect attempt).
+      const busLog = new ConnectionLog({ target: opts.redis === undefined ? "bus" : redactUrl(opts.redis), log: (level, line) => log(`${level}: ${line}`) });
+      // The link starts once the connection has said something (ready, or refused): calls made while it is still
+      // connecting would fail for no reason and read as an outage.
+      let connectionAnswered: () => void = () => {};
+      const answered = new Promise<void>((resolve) => (connectionAnswered = resolve));
+      const bus: Bus | null =
+        opts.bus ??
+        (opts.redis === undefined
+          ? null
+          : createBus(
+              { kind: "redis", url: opts.redis, namespace: opts.busNamespace ?? "" },
+              (err, conn) => {
+                connectionAnswered();
+                busLog.error(`connection ${conn}`, err, conn);
+              },
+              (conn) => {
+                connectionAnswered();
+                busLog.ready(conn);
+              },
+            ));
       const link =
         bus === null
           ? null
@@ -294,6 +316,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
               intervalMs: barMs,
               now: () => clock.now(),
               log: (level, line) => log(`${level}: ${line}`),
+              onBusError: (where, err) => busLog.error(where, err),
             });
       const trader = new Trader(
         {
@@ -322,6 +345,11 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
         },
         traderOptions,
       );
+      if (link !== null && opts.bus === undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+        clearTimeout(timer);
+      }
       await link?.start(trader);
       if (candlesForCheck !== null) {
         // The checkpoint must run on this market: bar length, observation elements, actions (backtest's check).

@@ -110,7 +110,8 @@ async function decisionLatencies(ck: string, dir: string, n: number, bars: numbe
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const d = decideOnHistory(model, history.candles(bars), policy, { guidance: null, risk: filter }, { cash, coins, cashAvailable: cash, coinsAvailable: coins });
-    journal.transaction(() => {
+    // As the trader writes a decision: gathered, one statement (Journal.write).
+    journal.write(() => {
       journal.recordEquity({ barTs: b.ts, price: d.price, cash, coins, value: cash + coins * d.price });
       journal.recordDecision(
         {

@@ -111,6 +111,16 @@ describe("the trader on the bus (real redis-server)", () => {
     j.close();
     expect(last.spend!).toBeCloseTo(0.25 * cashBefore, 6);
     expect(JSON.parse(last.guidance!)).toMatchObject({ sizeScale: 0.5 });
+    // Each verdict names its guidance (id, version, kind, value, the message): the dashboard joins on the id.
+    const jr = Journal.openReadOnly(h.journalPath);
+    const applied = jr.db.prepare<unknown[]>("SELECT id, version, kind, value, payload FROM guidance WHERE status = 'applied' ORDER BY seq").all() as { id: string; version: number; kind: string; value: number; payload: string }[];
+    jr.close();
+    expect(applied.map(({ id, version, kind, value }) => ({ id, version, kind, value }))).toEqual([
+      { id: expect.stringMatching(/^coach-t:\d+$/) as unknown as string, version: expect.any(Number) as unknown as number, kind: "adjust_risk", value: 0 },
+      { id: expect.stringMatching(/^coach-t:\d+$/) as unknown as string, version: expect.any(Number) as unknown as number, kind: "size", value: 0.5 },
+    ]);
+    expect(applied.map((a) => `coach-t:${a.version}`)).toEqual(applied.map((a) => a.id));
+    expect((JSON.parse(applied[1]!.payload) as { id: string }).id).toBe(applied[1]!.id);
   }, 60_000);
 
   it("R16: every kind of bad guidance is refused on the trader's side, logged with the field, and changes no decision", async () => {
@@ -143,8 +153,14 @@ describe("the trader on the bus (real redis-server)", () => {
     // Each was judged (the latest key may be judged again on every poll: still refused, never applied).
     expect(link.receiver.counters.rejected).toBeGreaterThanOrEqual(bad.length);
     const j = Journal.openReadOnly(h.journalPath);
-    const rows = j.db.prepare<unknown[]>("SELECT status, detail FROM guidance WHERE status = 'rejected'").all() as { detail: string }[];
+    const rows = j.db.prepare<unknown[]>("SELECT id, version, status, detail FROM guidance WHERE status = 'rejected'").all() as { id: string | null; version: number | null; detail: string }[];
     j.close();
+    // A refused message is still named by the id (and version) it claims; one too broken to claim any has none.
+    const named = new Map(rows.map((r) => [r.id, r]));
+    expect(named.get("b2")).toMatchObject({ version: good["version"], detail: expect.stringMatching(/invalid_field at value/) as unknown as string });
+    expect(named.get("b7")).toMatchObject({ version: 900, detail: expect.stringMatching(/future_dated/) as unknown as string });
+    expect(named.get("b8")?.version).toBe(901);
+    expect(rows.some((r) => r.id === null)).toBe(true); // "{not json" and "[1,2,3]"
     expect(rows.length).toBeGreaterThanOrEqual(bad.length);
     expect(rows.map((r) => r.detail).join("\n")).toMatch(/invalid_field at value: .*50/);
     expect(rows.map((r) => r.detail).join("\n")).toMatch(/future_dated at issuedAt/);

@@ -45,6 +45,11 @@ export interface TraderLinkOptions {
   /** Guidance older than this no longer applies (default 3 intervals). */
   readonly maxGuidanceAgeMs?: number;
   readonly log?: (level: "info" | "warn", line: string) => void;
+  /**
+   * Where the bus's failures go (a consumer group not created, a read that failed): default one `log` line each;
+   * the trade job passes its ConnectionLog, which turns an outage's many into one line, then one a minute.
+   */
+  readonly onBusError?: (where: string, err: unknown) => void;
   /** Consumer settings (tests shorten them). */
   readonly blockMs?: number;
   readonly latestPollMs?: number;
@@ -82,7 +87,9 @@ export class TraderLink {
         if (e.outcome !== "applied" && detail === this.lastLogged) return;
         this.lastLogged = detail;
         if (e.outcome === "applied" || e.outcome === "rejected" || e.outcome === "duplicate" || e.outcome === "old_version") {
-          journal.recordGuidance({ id: null, version: null, kind: null, value: null, receivedAt: at, status: e.outcome, detail, payload: null });
+          // Named by the message's id and version (the dashboard's guidance timeline joins its "trader" column on the id).
+          const g = e.guidance;
+          journal.recordGuidance({ id: g?.id ?? null, version: g?.version ?? null, kind: g?.kind ?? null, value: g?.value ?? null, receivedAt: at, status: e.outcome, detail, payload: g?.payload ?? null });
         }
         opts.log?.(e.level, e.line);
       },
@@ -106,7 +113,7 @@ export class TraderLink {
   async start(trader: Trader): Promise<void> {
     this.trader = trader;
     for (const topic of ["coach_guidance", "trader_control"] as const) {
-      await this.opts.bus.ensureGroup(topic, "trader", "$").catch((err: unknown) => this.opts.log?.("warn", `bus: consumer group of ${topic} not created yet (${err instanceof Error ? err.message : String(err)}); retried`));
+      await this.opts.bus.ensureGroup(topic, "trader", "$").catch((err: unknown) => this.busError(`consumer group of ${topic} not created yet (retried)`, err));
     }
     this.guidanceLink = linkGuidance(this.opts.bus, this.receiver, {
       group: "trader",
@@ -114,7 +121,7 @@ export class TraderLink {
       now: this.opts.now,
       ...(this.opts.latestPollMs === undefined ? {} : { latestPollMs: this.opts.latestPollMs }),
       ...(this.opts.blockMs === undefined ? {} : { blockMs: this.opts.blockMs }),
-      onError: (err) => this.opts.log?.("warn", `bus (guidance): ${err instanceof Error ? err.message : String(err)}`),
+      onError: (err) => this.busError("guidance", err),
     });
     this.controlLoop = consume(this.opts.bus, "trader_control", {
       group: "trader",
@@ -122,8 +129,13 @@ export class TraderLink {
       signal: this.ctl.signal,
       blockMs: this.opts.blockMs ?? 1_000,
       handler: (entry) => this.onControl(entry.json),
-      onError: (err, where) => this.opts.log?.("warn", `bus (control, ${where}): ${err instanceof Error ? err.message : String(err)}`),
+      onError: (err, where) => (where === "bus" ? this.busError("control", err) : this.opts.log?.("warn", `bus (control, handler): ${err instanceof Error ? err.message : String(err)}`)),
     });
+  }
+
+  private busError(where: string, err: unknown): void {
+    if (this.opts.onBusError) this.opts.onBusError(where, err);
+    else this.opts.log?.("warn", `bus (${where}): ${err instanceof Error ? err.message : String(err)}`);
   }
 
   /** The guidance filter of the next decision, or null while the coach is switched off. */

@@ -58,6 +58,98 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /**
+ * The rows one `Journal.write()` gathers (a candle, the equity mark, a decision and its order intent, an order's
+ * fill attributed, the tick's end, the risk and tick state), written by ONE statement: an insert into this
+ * connection-local view, whose trigger writes each table (a statement is atomic by itself: no savepoint, one call
+ * into libsql instead of up to ten). Values are bound parameters (doubles and blobs exact); an empty slot is NULL
+ * and its table is left alone. Temporary: nothing is added to the file's schema.
+ */
+const TICK_ROWS_COLUMNS = [
+  "c_ts", "c_open", "c_high", "c_low", "c_close", "c_volume", "c_filled",
+  "e_bar_ts", "e_price", "e_cash", "e_coins", "e_value",
+  "d_id", "d_bar_ts", "d_created_at", "d_price", "d_cash", "d_coins", "d_value", "d_action", "d_probabilities", "d_critic_value",
+  "d_hold_reason", "d_guidance", "d_risk_code", "d_risk_detail", "d_side", "d_spend", "d_amount", "d_policy_state", "d_risk_state",
+  "o_id", "a_id", "t_bar_ts", "t_at", "t_status", "t_detail", "s_risk", "s_tick",
+] as const;
+
+// One trigger per table, each with its WHEN: an empty slot costs SQLite nothing (the table is not even opened).
+// The tables are distinct (the two state rows are distinct keys), so the order the triggers fire in does not matter.
+const TICK_ROWS_TRIGGERS: readonly (readonly [string, string, string])[] = [
+  ["candle", "NEW.c_ts IS NOT NULL", `INSERT INTO candles (ts, open, high, low, close, volume, filled) VALUES (NEW.c_ts, NEW.c_open, NEW.c_high, NEW.c_low, NEW.c_close, NEW.c_volume, NEW.c_filled)
+    ON CONFLICT(ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume, filled = excluded.filled`],
+  ["equity", "NEW.e_bar_ts IS NOT NULL", `INSERT INTO equity (bar_ts, price, cash, coins, value) VALUES (NEW.e_bar_ts, NEW.e_price, NEW.e_cash, NEW.e_coins, NEW.e_value)
+    ON CONFLICT(bar_ts) DO UPDATE SET price = excluded.price, cash = excluded.cash, coins = excluded.coins, value = excluded.value`],
+  ["decision", "NEW.d_id IS NOT NULL", `INSERT INTO decisions (decision_id, bar_ts, created_at, price, cash, coins, value, action, probabilities, critic_value,
+      hold_reason, guidance, risk_code, risk_detail, side, spend, amount, policy_state, risk_state)
+    VALUES (NEW.d_id, NEW.d_bar_ts, NEW.d_created_at, NEW.d_price, NEW.d_cash, NEW.d_coins, NEW.d_value, NEW.d_action, NEW.d_probabilities,
+      NEW.d_critic_value, NEW.d_hold_reason, NEW.d_guidance, NEW.d_risk_code, NEW.d_risk_detail, NEW.d_side, NEW.d_spend, NEW.d_amount,
+      NEW.d_policy_state, NEW.d_risk_state)`],
+  ["intent", "NEW.o_id IS NOT NULL", `INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at)
+    VALUES (NEW.o_id, NEW.d_id, NEW.d_side, NEW.d_spend, NEW.d_amount, 'intent', NEW.d_created_at, NEW.d_created_at)`],
+  ["applied", "NEW.a_id IS NOT NULL", `UPDATE orders SET applied = 1 WHERE client_order_id = NEW.a_id`],
+  ["tick", "NEW.t_bar_ts IS NOT NULL", `INSERT INTO ticks (bar_ts, started_at, finished_at, status, detail) VALUES (NEW.t_bar_ts, NEW.t_at, NEW.t_at, NEW.t_status, NEW.t_detail)
+    ON CONFLICT(bar_ts) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, detail = excluded.detail`],
+  ["risk", "NEW.s_risk IS NOT NULL", `INSERT INTO state (key, value) VALUES ('risk', NEW.s_risk) ON CONFLICT(key) DO UPDATE SET value = excluded.value`],
+  ["tick_state", "NEW.s_tick IS NOT NULL", `INSERT INTO state (key, value) VALUES ('tick', NEW.s_tick) ON CONFLICT(key) DO UPDATE SET value = excluded.value`],
+];
+
+const TICK_ROWS = `
+CREATE TEMP VIEW IF NOT EXISTS tick_rows AS SELECT ${TICK_ROWS_COLUMNS.map((c) => `NULL AS ${c}`).join(", ")};
+${TICK_ROWS_TRIGGERS.map(([name, when, body]) => `CREATE TEMP TRIGGER IF NOT EXISTS tick_rows_${name} INSTEAD OF INSERT ON tick_rows WHEN ${when} BEGIN
+  ${body};
+END;`).join("\n")}
+`;
+
+/** What a `write()` has gathered and not written yet: one slot per kind of row (see TICK_ROWS). */
+interface PendingRows {
+  candle: { readonly row: CandleRow; readonly filled: boolean } | null;
+  equity: EquityRow | null;
+  decision: { readonly d: DecisionRecord; readonly intent: string | null } | null;
+  applied: string | null;
+  tick: { readonly barTs: number; readonly status: TickStatus; readonly at: number; readonly detail: string | null } | null;
+  risk: string | null;
+  tickState: string | null;
+}
+
+// Slots of PendingRows, by the table a read must see them in.
+const CANDLE = 1;
+const EQUITY = 2;
+const DECISION = 4;
+const ORDERS = 8; // the decision's order intent, or a fill attributed
+const TICK = 16;
+const RISK_STATE = 32;
+const TICK_STATE = 64;
+const ALL_SLOTS = 127;
+
+/** The decisions row's values, in TICK_ROWS' (and the decisions table's) column order. */
+function decisionParams(d: DecisionRecord): unknown[] {
+  return [
+    d.decisionId,
+    d.barTs,
+    d.createdAt,
+    d.price,
+    d.cash,
+    d.coins,
+    d.value,
+    d.action,
+    d.probabilities === null ? null : JSON.stringify(d.probabilities),
+    d.criticValue,
+    d.holdReason,
+    d.guidance,
+    d.riskCode,
+    d.riskDetail,
+    d.side,
+    d.spend,
+    d.amount,
+    Buffer.from(d.policyState.buffer, d.policyState.byteOffset, d.policyState.byteLength),
+    d.riskState,
+  ];
+}
+const NO_DECISION: readonly null[] = new Array<null>(19).fill(null);
+
+const emptyPending = (): PendingRows => ({ candle: null, equity: null, decision: null, applied: null, tick: null, risk: null, tickState: null });
+
+/**
  * The journal as an output (src/util/safe-output.ts): a file the project wrote when it is a SQLite database
  * with this trader's meta table; anything else at the path is never touched. Continuing a journal is the
  * purpose of a run (no --force); its lock (`.<name>.lock`) keeps two traders off one journal.
@@ -242,6 +334,11 @@ function decisionOf(r: Row): DecisionRecord {
   };
 }
 
+/** A new order's row, as the orders table's defaults make it. */
+function intentRow(clientOrderId: string, decisionId: string, side: OrderSide, cost: number | null, amount: number | null, at: number, status: OrderStatus): OrderRow {
+  return { clientOrderId, decisionId, side, cost, amount, status, exchangeOrderId: null, filled: 0, costFilled: 0, average: null, fee: 0, coinsDelta: 0, cashDelta: 0, sends: 0, misses: 0, lastError: null, applied: 0, createdAt: at, updatedAt: at };
+}
+
 export type OrderPatch = Partial<Omit<OrderRow, "clientOrderId" | "decisionId" | "side" | "createdAt">>;
 
 const ORDER_COLUMNS: Record<keyof OrderPatch, string> = {
@@ -275,6 +372,20 @@ export class Journal {
   private groupCommit = 1;
   private batched = 0;
   private depth = 0;
+  /** How the open top-level transaction was opened (a BEGIN of its own, or a savepoint in the batch). */
+  private topMode: "begin" | "savepoint" = "begin";
+  /** A write() is running: bufferable rows are held (PendingRows) and written together. */
+  private gathering = false;
+  /** The running write() has opened its transaction (something besides the held rows had to be written). */
+  private opened = false;
+  private pending: PendingRows = emptyPending();
+  private pendingSlots = 0;
+  private pendingRows = 0;
+  private tickRowsStmt: Statement | null = null;
+  /** The order row written last, as written (null: unknown): the trader reads back the intent it just wrote. */
+  private lastOrder: OrderRow | null = null;
+  /** Whether some order is unresolved, as last read (null: unknown); every write of the orders table forgets it. */
+  private unresolvedKnown: boolean | null = null;
 
   private constructor(
     readonly db: Database.Database,
@@ -298,7 +409,9 @@ export class Journal {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("busy_timeout = 5000");
+      db.pragma("temp_store = MEMORY");
       db.exec(SCHEMA);
+      db.exec(TICK_ROWS);
     } catch (err) {
       throw new TradingError("journal_unreadable", err instanceof Error ? err.message : String(err), full);
     }
@@ -374,49 +487,180 @@ export class Journal {
    * every request (R1, R6).
    */
   transaction<T>(fn: () => T): T {
-    const db = this.db;
-    const top = this.depth === 0;
-    if (top && this.groupCommit <= 1 && !db.inTransaction) {
-      // Commit per transaction: a plain BEGIN … COMMIT, no savepoint needed (ROLLBACK undoes all of it).
-      db.exec("BEGIN IMMEDIATE");
-      this.depth++;
-      let out: T;
+    if (this.gathering) {
+      // Inside a write(): what it gathered goes first, then this runs as a nested transaction of its own.
+      this.settle(ALL_SLOTS);
+      this.gathering = false;
       try {
-        out = fn();
-      } catch (err) {
-        this.depth--;
-        db.exec("ROLLBACK");
-        throw err;
+        return this.transaction(fn);
+      } finally {
+        this.gathering = true;
       }
-      this.depth--;
-      db.exec("COMMIT");
-      return out;
     }
-    if (top && !db.inTransaction) {
-      db.exec("BEGIN IMMEDIATE");
-      this.batched = 0;
-    }
-    // Nested calls (and every call inside a batch) are savepoints: libsql's own transaction() does not nest.
-    const sp = `t${this.depth}`;
-    db.exec(`SAVEPOINT ${sp}`);
+    const top = this.depth === 0;
+    if (top) this.openTop();
+    else this.db.exec(`SAVEPOINT t${this.depth}`);
     this.depth++;
     let out: T;
     try {
       out = fn();
     } catch (err) {
-      db.exec(`ROLLBACK TO ${sp}`);
-      db.exec(`RELEASE ${sp}`);
       this.depth--;
-      if (top && this.groupCommit <= 1) db.exec("COMMIT");
+      this.unresolvedKnown = null;
+      this.lastOrder = null;
+      if (top) this.rollbackTop();
+      else {
+        this.db.exec(`ROLLBACK TO t${this.depth}`);
+        this.db.exec(`RELEASE t${this.depth}`);
+      }
       throw err;
     }
-    db.exec(`RELEASE ${sp}`);
     this.depth--;
-    if (top) {
-      if (this.groupCommit <= 1) db.exec("COMMIT");
-      else if (++this.batched >= this.groupCommit) this.flush();
+    if (top) this.commitTop();
+    else this.db.exec(`RELEASE t${this.depth}`);
+    return out;
+  }
+
+  /**
+   * A transaction like `transaction(fn)` whose rows are gathered and written together: the journal's writes in
+   * `fn` (a candle, the equity mark, the decision and its order intent, a fill attributed, the tick's end, the
+   * risk and tick state) are held and written by one statement at the end (TICK_ROWS); a read of a table with
+   * held rows, a second row of a kind, or any other write first writes what is held (in a savepoint then opened,
+   * so all of `fn` still commits or none of it). One call into SQLite for a hold tick instead of ten. Committed
+   * (or group-committed) when it returns, exactly as `transaction` would: the order intent is durable before the
+   * request (R1, R6).
+   */
+  write<T>(fn: () => T): T {
+    if (this.depth > 0) return this.transaction(fn);
+    this.depth = 1;
+    this.gathering = true;
+    this.opened = false;
+    let out: T;
+    try {
+      out = fn();
+      this.gathering = false;
+      if (this.opened) this.writePending();
+    } catch (err) {
+      this.gathering = false;
+      this.pending = emptyPending();
+      this.pendingRows = 0;
+      this.depth = 0;
+      this.unresolvedKnown = null;
+      this.lastOrder = null;
+      if (this.opened) this.rollbackTop();
+      this.opened = false;
+      throw err;
+    }
+    this.depth = 0;
+    if (this.opened) {
+      this.opened = false;
+      this.commitTop();
+    } else if (this.pendingRows > 0) {
+      // Nothing else was written: the held rows are one statement, atomic by itself.
+      this.single(() => this.writePending());
     }
     return out;
+  }
+
+  /** Opens the top-level transaction: BEGIN (commit per transaction), or a savepoint in the group-commit batch. */
+  private openTop(): void {
+    const db = this.db;
+    if (this.groupCommit <= 1 && !db.inTransaction) {
+      db.exec("BEGIN IMMEDIATE");
+      this.topMode = "begin";
+      return;
+    }
+    if (!db.inTransaction) {
+      db.exec("BEGIN IMMEDIATE");
+      this.batched = 0;
+    }
+    // Nested calls (and every call inside a batch) are savepoints: libsql's own transaction() does not nest.
+    db.exec("SAVEPOINT t0");
+    this.topMode = "savepoint";
+  }
+
+  private commitTop(): void {
+    const db = this.db;
+    if (this.topMode === "begin") {
+      db.exec("COMMIT");
+      return;
+    }
+    db.exec("RELEASE t0");
+    if (this.groupCommit <= 1) db.exec("COMMIT");
+    else if (++this.batched >= this.groupCommit) this.flush();
+  }
+
+  private rollbackTop(): void {
+    const db = this.db;
+    if (this.topMode === "begin") {
+      db.exec("ROLLBACK");
+      return;
+    }
+    db.exec("ROLLBACK TO t0");
+    db.exec("RELEASE t0");
+    if (this.groupCommit <= 1) db.exec("COMMIT");
+  }
+
+  /**
+   * Before a statement inside a write(): its transaction is opened (once) and the rows it holds are written
+   * first when they touch `slots` (a read of their table), or always before a write (rows keep their order).
+   */
+  private settle(slots: number): void {
+    if (!this.gathering) return;
+    if (slots !== ALL_SLOTS && (this.pendingSlots & slots) === 0) return;
+    if (!this.opened) {
+      if (slots !== ALL_SLOTS && this.pendingRows === 0) return;
+      this.openTop();
+      this.opened = true;
+    }
+    if (this.pendingRows > 0) this.writePending();
+  }
+
+  /** Holds a row in its slot (a write() in progress); false when not gathering (the caller writes it now). */
+  private hold(slot: number, put: (p: PendingRows) => void): boolean {
+    if (!this.gathering) return false;
+    if ((this.pendingSlots & slot) !== 0) this.settle(ALL_SLOTS);
+    put(this.pending);
+    this.pendingSlots |= slot;
+    this.pendingRows++;
+    return true;
+  }
+
+  /** Writes the held rows with one statement (TICK_ROWS) and empties the slots. */
+  private writePending(): void {
+    if (this.pendingRows === 0) return;
+    const p = this.pending;
+    this.pending = emptyPending();
+    this.pendingRows = 0;
+    this.pendingSlots = 0;
+    const c = p.candle?.row;
+    const e = p.equity;
+    const d = p.decision?.d;
+    const t = p.tick;
+    this.tickRowsStmt ??= this.db.prepare<unknown[]>(`INSERT INTO tick_rows (${TICK_ROWS_COLUMNS.join(", ")}) VALUES (${TICK_ROWS_COLUMNS.map(() => "?").join(", ")})`);
+    this.tickRowsStmt.run(
+      c?.ts ?? null,
+      c?.open ?? null,
+      c?.high ?? null,
+      c?.low ?? null,
+      c?.close ?? null,
+      c?.volume ?? null,
+      p.candle === null ? null : p.candle.filled ? 1 : 0,
+      e?.barTs ?? null,
+      e?.price ?? null,
+      e?.cash ?? null,
+      e?.coins ?? null,
+      e?.value ?? null,
+      ...(d === undefined ? NO_DECISION : decisionParams(d)),
+      p.decision?.intent ?? null,
+      p.applied,
+      t?.barTs ?? null,
+      t?.at ?? null,
+      t?.status ?? null,
+      t?.detail ?? null,
+      p.risk,
+      p.tickState,
+    );
   }
 
   /** Commits a pending group commit (no-op otherwise). */
@@ -434,11 +678,15 @@ export class Journal {
   // ---- candles ------------------------------------------------------------------------------------------------
 
   upsertCandles(rows: readonly CandleRow[], filled = false): void {
+    if (rows.length === 0) return;
+    if (rows.length === 1 && this.hold(CANDLE, (p) => (p.candle = { row: rows[0]!, filled }))) return;
+    this.settle(ALL_SLOTS);
     const s = this.stmt("INSERT INTO candles (ts, open, high, low, close, volume, filled) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume, filled = excluded.filled");
     for (const c of rows) s.run(c.ts, c.open, c.high, c.low, c.close, c.volume, filled ? 1 : 0);
   }
 
   candles(from = -Infinity, to = Infinity): CandleRow[] {
+    this.settle(CANDLE);
     const rows = this.stmt("SELECT ts, open, high, low, close, volume FROM candles WHERE ts >= ? AND ts < ? ORDER BY ts").all(
       Number.isFinite(from) ? from : -Number.MAX_SAFE_INTEGER,
       Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER,
@@ -449,19 +697,24 @@ export class Journal {
   // ---- ticks --------------------------------------------------------------------------------------------------
 
   startTick(barTs: number, at: number): void {
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO ticks (bar_ts, started_at, status) VALUES (?, ?, 'started') ON CONFLICT(bar_ts) DO UPDATE SET started_at = excluded.started_at, status = 'started', finished_at = NULL").run(barTs, at);
   }
 
   finishTick(barTs: number, status: TickStatus, at: number, detail: string | null = null): void {
+    if (this.hold(TICK, (p) => (p.tick = { barTs, status, at, detail }))) return;
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO ticks (bar_ts, started_at, finished_at, status, detail) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bar_ts) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, detail = excluded.detail").run(barTs, at, at, status, detail);
   }
 
   tick(barTs: number): TickRow | null {
+    this.settle(TICK);
     const r = this.stmt("SELECT * FROM ticks WHERE bar_ts = ?").get(barTs) as Row | undefined;
     return r === undefined ? null : tickOf(r);
   }
 
   lastTick(): TickRow | null {
+    this.settle(TICK);
     const r = this.stmt("SELECT * FROM ticks ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
     return r === undefined ? null : tickOf(r);
   }
@@ -470,49 +723,45 @@ export class Journal {
 
   /** Records a decision and, when it trades, its order intent: one transaction, committed before any request. */
   recordDecision(d: DecisionRecord, intent: { clientOrderId: string } | null): void {
+    const orderId = intent !== null && d.side !== null ? intent.clientOrderId : null;
+    if (orderId !== null) {
+      this.unresolvedKnown = null;
+      if (this.hold(DECISION | ORDERS, (p) => (p.decision = { d, intent: orderId }))) {
+        this.lastOrder = intentRow(orderId, d.decisionId, d.side!, d.spend, d.amount, d.createdAt, "intent");
+        return;
+      }
+    } else if (this.hold(DECISION, (p) => (p.decision = { d, intent: null }))) return;
+    this.settle(ALL_SLOTS);
     this.stmt(
       `INSERT INTO decisions (decision_id, bar_ts, created_at, price, cash, coins, value, action, probabilities, critic_value,
         hold_reason, guidance, risk_code, risk_detail, side, spend, amount, policy_state, risk_state)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      d.decisionId,
-      d.barTs,
-      d.createdAt,
-      d.price,
-      d.cash,
-      d.coins,
-      d.value,
-      d.action,
-      d.probabilities === null ? null : JSON.stringify(d.probabilities),
-      d.criticValue,
-      d.holdReason,
-      d.guidance,
-      d.riskCode,
-      d.riskDetail,
-      d.side,
-      d.spend,
-      d.amount,
-      Buffer.from(d.policyState.buffer, d.policyState.byteOffset, d.policyState.byteLength),
-      d.riskState,
-    );
-    if (intent !== null && d.side !== null) this.insertOrder(intent.clientOrderId, d.decisionId, d.side, d.spend, d.amount, d.createdAt);
+    ).run(...decisionParams(d));
+    if (orderId !== null) this.insertOrder(orderId, d.decisionId, d.side!, d.spend, d.amount, d.createdAt);
   }
 
   insertOrder(clientOrderId: string, decisionId: string, side: OrderSide, cost: number | null, amount: number | null, at: number, status: OrderStatus = "intent"): void {
+    this.settle(ALL_SLOTS);
+    this.unresolvedKnown = null;
+    this.lastOrder = null;
     this.stmt("INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(clientOrderId, decisionId, side, cost, amount, status, at, at);
+    this.lastOrder = intentRow(clientOrderId, decisionId, side, cost, amount, at, status);
   }
 
   decision(barTs: number): DecisionRecord | null {
+    this.settle(DECISION);
     const r = this.stmt("SELECT * FROM decisions WHERE bar_ts = ?").get(barTs) as Row | undefined;
     return r === undefined ? null : decisionOf(r);
   }
 
   lastDecision(): DecisionRecord | null {
+    this.settle(DECISION);
     const r = this.stmt("SELECT * FROM decisions ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
     return r === undefined ? null : decisionOf(r);
   }
 
   decisionCount(): number {
+    this.settle(DECISION);
     return num((this.stmt("SELECT COUNT(*) AS n FROM decisions").get() as Row).n);
   }
 
@@ -520,8 +769,25 @@ export class Journal {
   updateOrder(clientOrderId: string, patch: OrderPatch): void {
     const keys = Object.keys(patch) as (keyof OrderPatch)[];
     if (keys.length === 0) return;
+    const patchLast = (): void => {
+      const last = this.lastOrder;
+      if (last === null || last.clientOrderId !== clientOrderId) {
+        this.lastOrder = null;
+        return;
+      }
+      const row: Record<string, unknown> = { ...last };
+      for (const k of keys) row[k] = patch[k] ?? null;
+      this.lastOrder = row as unknown as OrderRow;
+    };
+    if (keys.length === 1 && patch.applied === 1 && this.hold(ORDERS, (p) => (p.applied = clientOrderId))) {
+      patchLast();
+      return;
+    }
+    this.settle(ALL_SLOTS);
+    this.unresolvedKnown = null;
     const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
     this.single(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
+    patchLast();
   }
 
   /**
@@ -542,57 +808,72 @@ export class Journal {
   }
 
   order(clientOrderId: string): OrderRow | null {
+    this.settle(ORDERS);
+    if (this.lastOrder?.clientOrderId === clientOrderId) return this.lastOrder;
     const r = this.stmt("SELECT * FROM orders WHERE client_order_id = ?").get(clientOrderId) as Row | undefined;
     return r === undefined ? null : orderOf(r);
   }
 
   ordersOf(decisionId: string): OrderRow[] {
+    this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE decision_id = ? ORDER BY created_at").all(decisionId) as Row[]).map(orderOf);
   }
 
   /** Orders whose outcome is not final (intent, unknown, open, lost), oldest first. */
   unresolvedOrders(): OrderRow[] {
+    this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
   /** True when some order's outcome is not final (one indexed lookup: the per-tick fast path). */
   hasUnresolvedOrders(): boolean {
-    return this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
+    this.settle(ORDERS);
+    this.unresolvedKnown ??= this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
+    return this.unresolvedKnown;
   }
 
   /** Orders with a fill not yet attributed to the risk manager's position. */
   unappliedFills(): OrderRow[] {
+    this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE applied = 0 AND filled > 0 AND status IN ('closed', 'canceled', 'expired') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
   orders(): OrderRow[] {
+    this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
   // ---- equity, guidance, controls, events, state ----------------------------------------------------------------
 
   recordEquity(e: EquityRow): void {
+    if (this.hold(EQUITY, (p) => (p.equity = e))) return;
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO equity (bar_ts, price, cash, coins, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bar_ts) DO UPDATE SET price = excluded.price, cash = excluded.cash, coins = excluded.coins, value = excluded.value").run(e.barTs, e.price, e.cash, e.coins, e.value);
   }
 
   equity(): EquityRow[] {
+    this.settle(EQUITY);
     return (this.stmt("SELECT * FROM equity ORDER BY bar_ts").all() as Row[]).map((r) => ({ barTs: num(r.bar_ts), price: num(r.price), cash: num(r.cash), coins: num(r.coins), value: num(r.value) }));
   }
 
   lastEquity(): EquityRow | null {
+    this.settle(EQUITY);
     const r = this.stmt("SELECT * FROM equity ORDER BY bar_ts DESC LIMIT 1").get() as Row | undefined;
     return r === undefined ? null : { barTs: num(r.bar_ts), price: num(r.price), cash: num(r.cash), coins: num(r.coins), value: num(r.value) };
   }
 
   recordGuidance(g: { id: string | null; version: number | null; kind: string | null; value: number | null; receivedAt: number; status: string; detail: string | null; payload: string | null }): void {
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO guidance (id, version, kind, value, received_at, status, detail, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(g.id, g.version, g.kind, g.value, g.receivedAt, g.status, g.detail, g.payload === null ? null : g.payload.slice(0, 4096));
   }
 
   recordControl(c: { id: string | null; command: string; args: string | null; receivedAt: number; result: string; detail: string | null }): void {
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO controls (id, command, args, received_at, result, detail) VALUES (?, ?, ?, ?, ?, ?)").run(c.id, c.command, c.args, c.receivedAt, c.result, c.detail);
   }
 
   event(ts: number, level: EventLevel, kind: string, message: string, data?: unknown): void {
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO events (ts, level, kind, message, data) VALUES (?, ?, ?, ?, ?)").run(ts, level, kind, message, data === undefined ? null : JSON.stringify(data));
   }
 
@@ -602,11 +883,16 @@ export class Journal {
   }
 
   getState(key: string): string | null {
+    if (key === "risk") this.settle(RISK_STATE);
+    else if (key === "tick") this.settle(TICK_STATE);
     const r = this.stmt("SELECT value FROM state WHERE key = ?").get(key) as Row | undefined;
     return r === undefined ? null : String(r.value);
   }
 
   setState(key: string, value: string): void {
+    if (key === "risk" && this.hold(RISK_STATE, (p) => (p.risk = value))) return;
+    if (key === "tick" && this.hold(TICK_STATE, (p) => (p.tickState = value))) return;
+    this.settle(ALL_SLOTS);
     this.stmt("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
   }
 

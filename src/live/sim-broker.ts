@@ -47,6 +47,8 @@ export class SimBroker {
   private readonly getOrder;
   private readonly ordersSince;
   private readonly placeTx;
+  /** The account as last read or written (null: read it). */
+  private account: { cash: number; coins: number } | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -66,15 +68,23 @@ export class SimBroker {
   }
 
   balances(): Balances {
-    const r = this.getAccount.get() as Row;
-    const cash = n(r.cash);
-    const coins = n(r.coins);
+    // This broker is the account's only writer: what it last read or committed is the table's content.
+    if (this.account === null) {
+      const r = this.getAccount.get() as Row;
+      this.account = { cash: n(r.cash), coins: n(r.coins) };
+    }
+    const { cash, coins } = this.account;
     return { cash, coins, cashFree: cash, coinsFree: coins };
   }
 
   /** Fills a market order at once at `base` (slippage and commission applied by executeOrder), atomically. */
   execute(req: OrderRequest, base: number, now: number): ExchangeOrder {
-    return this.placeTx(req, base, now);
+    try {
+      return this.placeTx(req, base, now);
+    } catch (err) {
+      this.account = null; // rolled back: read it again
+      throw err;
+    }
   }
 
   find(clientOrderId: string): ExchangeOrder {
@@ -107,6 +117,7 @@ export class SimBroker {
     const coinsDelta = f.coins - coins;
     const cashDelta = f.cash - cash;
     this.putAccount.run(f.cash, f.coins, now);
+    this.account = { cash: f.cash, coins: f.coins };
     const info = this.putOrder.run(req.clientOrderId, req.side, "closed", filled, f.notional, f.price, f.fee, coinsDelta, cashDelta, now) as { lastInsertRowid: number | bigint };
     // The row just written, as find() would read it back (one query less per order).
     return orderOf({ seq: info.lastInsertRowid, client_order_id: req.clientOrderId, side: req.side, status: "closed", filled, cost: f.notional, average: f.price, fee: f.fee, coins_delta: coinsDelta, cash_delta: cashDelta, ts: now });

@@ -421,12 +421,15 @@ export class Trader {
       journal.upsertCandles(bars.filledBars, true);
       bars = null;
     };
+    // A tick's rows are written together (Journal.write: one statement for a hold tick), committed before onTick.
     const close = (status: "done" | "skipped" | "stale" | "failed", detail: string | null, report: TickReport, writes?: () => void, traded = false): void => {
-      journal.transaction(() => {
+      // Read before the writes (it reads this tick's orders, which the writes do not change): the rows stay one batch.
+      const tickState = this.tickState(report, traded);
+      journal.write(() => {
         writeBars();
         writes?.();
         journal.finishTick(bar, status, clock.now(), detail);
-        this.persistReport(report, traded);
+        journal.setState("tick", tickState);
       });
       void this.deps.onTick?.(report, this);
     };
@@ -538,8 +541,8 @@ export class Trader {
       if (statusBefore === "running" && this.risk.state.status === "stopped") await this.onKillSwitch();
       return;
     }
-    // The intent is committed before the request goes out (R1, R6).
-    journal.transaction(() => {
+    // The intent is committed before the request goes out (R1, R6): one statement (Journal.write).
+    journal.write(() => {
       writeBars();
       recordDecision();
     });
@@ -679,8 +682,13 @@ export class Trader {
    * and the balances the next tick should read (drift check).
    */
   private persistReport(report: TickReport, traded = false): void {
+    this.deps.journal.setState("tick", this.tickState(report, traded));
+  }
+
+  /** The `tick` state row of a report (see persistReport). */
+  private tickState(report: TickReport, traded: boolean): string {
     const balances = this.expectedAfter(report.barTs, traded);
-    this.deps.journal.setState("tick", JSON.stringify({ seq: report.seq, lastProcess: report.lastProcess, barTs: report.barTs, outcome: report.outcome, balances }));
+    return JSON.stringify({ seq: report.seq, lastProcess: report.lastProcess, barTs: report.barTs, outcome: report.outcome, balances });
   }
 
   private report(

@@ -12,7 +12,7 @@ import {
 } from "./core.js";
 import { createPortfolioModel, type PortfolioModel, type PortfolioSource } from "./model.js";
 import { LEG_REASONS, LegCode } from "./rebalance.js";
-import type { FinishedEpisodeStats, VecEnv, VecStepResult } from "../env/vec-env.js";
+import { allocVecStepResult, type FinishedEpisodeStats, type VecEnv, type VecStepResult } from "../env/vec-env.js";
 import type { PortfolioConfig } from "./config.js";
 
 /** Portfolio and clock after a reset or a step. Plain numbers and arrays (fresh objects: keep them freely). */
@@ -238,16 +238,9 @@ class PortfolioVecEnvImpl implements PortfolioVecEnv {
     this.state = allocPortfolioState(numEnvs, model.assets, model.rewards.stateSize);
     this.scratch = new PortfolioStepScratch(model.assets);
     this.rngs = Array.from({ length: numEnvs }, (_, i) => new Rng(deriveSeed(0, i)));
-    this.observations = new Float32Array(numEnvs * this.observationSize);
-    this.finished = { returnSum: new Float64Array(numEnvs), length: new Int32Array(numEnvs), profit: new Float64Array(numEnvs), totalReturn: new Float64Array(numEnvs) };
-    this.result = {
-      observations: this.observations,
-      rewards: new Float64Array(numEnvs),
-      terminated: new Uint8Array(numEnvs),
-      truncated: new Uint8Array(numEnvs),
-      finalObservations: new Float32Array(numEnvs * this.observationSize),
-      finishedEpisodes: this.finished,
-    };
+    this.result = allocVecStepResult(numEnvs, this.observationSize);
+    this.observations = this.result.observations;
+    this.finished = this.result.finishedEpisodes;
   }
 
   reset(seed?: number): Float32Array {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { InProcessTrialQueue } from "./queue.js";
 import { runSweep, type SweepProgressFile } from "./run-sweep.js";
 import { expandSweep, parseSweepFile, SweepSpecError, type SweepFileInput } from "./spec.js";
+import type { TrialResult } from "./trial.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sweep-run-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,4 +89,31 @@ describe("runSweep (in-process queue)", () => {
     expect(readdirSync(mine).sort()).toEqual(["notes.txt", "table.txt"]);
     expect(readFileSync(join(mine, "table.txt"), "utf8")).toBe("my table");
   });
+  it("a portfolio trial: trained on the embedded pair, backtested in and out of sample against the equal-weight hold", async () => {
+    const pf = expandSweep(
+      parseSweepFile({
+        name: "tiny-pf",
+        kind: "portfolio",
+        base: { preset: "default", engine: "fused" },
+        grid: { "env.actions": [{ kind: "weight_levels", levels: [0, 1] }] },
+        seeds: [0],
+        windows: { split: { trainStart: "2022-10-01", trainEnd: "2022-11-15", testEnd: "2022-12-15" } },
+        budget: { steps: 1_024 },
+      }),
+    );
+    const queue = new InProcessTrialQueue();
+    const pfRoot = join(dir, "tiny-pf");
+    await runSweep({ sweep: pf, file: "tiny-pf.json", root: pfRoot, queue, log: () => {}, resamples: 100, progressEveryMs: 0, pollMs: 5 });
+    await queue.close();
+    const trial = JSON.parse(readFileSync(join(pfRoot, "trials", pf.trials[0]!.id, "result.json"), "utf8")) as TrialResult;
+    expect(trial.kind).toBe("portfolio");
+    const run = trial.runs[0]!;
+    expect(run.envSteps).toBeGreaterThanOrEqual(1_024);
+    // Hourly bars 2022-11-15 → 2022-12-15: one step return per bar after the first, for the agent and the benchmark alike.
+    expect(run.oosReturns.length).toBeGreaterThan(700);
+    expect(run.oosBenchmarkReturns).toHaveLength(run.oosReturns.length);
+    // The benchmark's out-of-sample path is the equal-weight hold: its total return is the compounded step returns.
+    const compounded = run.oosBenchmarkReturns.reduce((v, r) => v * (1 + r), 1) - 1;
+    expect(run.outOfSample.benchmark.totalReturn).toBeCloseTo(compounded, 9);
+  }, 180_000);
 });

@@ -208,20 +208,7 @@ async function singleRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: str
     const bench = buyAndHoldTrace(model);
     return { agent, bench, metrics: { agent: computeMetrics(agent), benchmark: computeMetrics(bench) } };
   };
-  const inS = window(fold.trainStart, fold.trainEnd);
-  const oos = window(fold.trainEnd, fold.testEnd);
-  return {
-    fold: fold.index,
-    seed,
-    inSample: inS.metrics,
-    outOfSample: oos.metrics,
-    oosReturns: Array.from(stepReturns(oos.agent.value)),
-    oosBenchmarkReturns: Array.from(stepReturns(oos.bench.value)),
-    envSteps: r.manifest.training.envSteps,
-    trainSeconds: r.seconds,
-    engine: r.engine,
-    checkpoint: r.dir,
-  };
+  return runRecord(fold, seed, window(fold.trainStart, fold.trainEnd), window(fold.trainEnd, fold.testEnd), r);
 }
 
 async function portfolioRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: string, data: LoadedPortfolioMarket, progress: Progress): Promise<Omit<RunResult, "seconds">> {
@@ -236,8 +223,24 @@ async function portfolioRun(spec: TrialSpec, fold: FoldSpec, seed: number, out: 
     const bench = runPortfolioBacktest(model, equalWeightHold(model.assets));
     return { agent, bench, metrics: { agent: computeMetrics(agent), benchmark: computeMetrics(bench) } };
   };
-  const inS = window(fold.trainStart, fold.trainEnd);
-  const oos = window(fold.trainEnd, fold.testEnd);
+  return runRecord(fold, seed, window(fold.trainStart, fold.trainEnd), window(fold.trainEnd, fold.testEnd), r);
+}
+
+/** A window's backtests: the agent's and the benchmark's value paths with their metrics. */
+interface WindowRun {
+  readonly agent: { readonly value: Float64Array };
+  readonly bench: { readonly value: Float64Array };
+  readonly metrics: WindowMetrics;
+}
+
+/** One fold × seed's record from its training run and its in-sample and out-of-sample backtests (single asset or portfolio). */
+function runRecord(
+  fold: FoldSpec,
+  seed: number,
+  inS: WindowRun,
+  oos: WindowRun,
+  r: { readonly manifest: { readonly training: { readonly envSteps: number } }; readonly seconds: number; readonly engine: string; readonly dir: string | null },
+): Omit<RunResult, "seconds"> {
   return {
     fold: fold.index,
     seed,
