@@ -78,7 +78,7 @@ export function closedBars(rows: readonly OhlcvRow[], now: number, barMs: number
   return out;
 }
 
-/** Where a feed update's candles came from: the stream, REST, or nothing new to ask for. */
+/** Where a feed update's candles came from: the stream (also when it had nothing new to add), or REST. */
 export type FeedSource = "stream" | "rest";
 
 export class Feeder {
