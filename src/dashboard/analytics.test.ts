@@ -8,7 +8,7 @@ import { withOrderFilter } from "../env/order-filter.js";
 import { loadAgentPolicy } from "../eval/agent-policy.js";
 import { backtestModel, runBacktest } from "../eval/backtest.js";
 import { computeMetrics } from "../eval/metrics.js";
-import { runTradeJob } from "../jobs/trade-job.js";
+import { replayJobOptions, runTradeJob } from "../jobs/trade-job.js";
 import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { resolveRiskLimits } from "../trading/risk/risk-config.js";
 import { backtestRiskFilter } from "../trading/risk/risk-filter.js";
@@ -114,7 +114,7 @@ describe("analytics: a replay's journal gives the backtest's metrics", () => {
     const base = backtestModel(loadEmbeddedMarket(), lp.env, window);
     const trace = runBacktest(withOrderFilter(base, backtestRiskFilter(base, resolveRiskLimits("standard"), H)), lp.makePolicy("greedy"));
     const journal = join(dir, "replay.db");
-    await runTradeJob({ checkpoint: ck, exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, ...window, tickMs: 0 }, journal, risk: "standard" });
+    await runTradeJob(replayJobOptions({ checkpoint: ck, replay: { data: null, ...window, tickMs: 0 }, journal, risk: "standard" }));
     const model = new DashboardModel();
     const source = new JournalSource(journal, model);
     source.poll(Date.now());

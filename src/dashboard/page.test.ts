@@ -12,7 +12,7 @@ import { DEFAULT_CHROMIUM_PATH } from "../charts/render-check.js";
 import { loadRules, ruleSetFrom, type RuleSet } from "../coach/rules.js";
 import type { DecisionTrace } from "../coach/cycle.js";
 import { runCoachService } from "../coach/service.js";
-import { runTradeJob, type TradeJobResult } from "../jobs/trade-job.js";
+import { replayJobOptions, runTradeJob, type TradeJobResult } from "../jobs/trade-job.js";
 import { Journal } from "../live/journal.js";
 import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startDashboard, type RunningDashboard } from "./dashboard.js";
@@ -235,14 +235,8 @@ describe("the dashboard page (headless Chromium, real Redis)", () => {
     beforeAll(async () => {
       const ck = await trainTestCheckpoint(dir, "exposure");
       journal = join(dir, "replay.db");
-      trade = runTradeJob({
+      trade = runTradeJob(replayJobOptions({
         checkpoint: ck,
-        exchange: "replay",
-        symbol: "BTC/USD",
-        timeframe: "1h",
-        live: false,
-        confirmLive: false,
-        sandbox: false,
         replay: { data: null, start: "2021-03-01", end: "2021-04-01", tickMs: 250 },
         journal,
         redis: redis.urlFor("trader", PW.trader),
@@ -251,7 +245,7 @@ describe("the dashboard page (headless Chromium, real Redis)", () => {
         traderOptions: { groupCommit: 1 },
         signal: stopTrader.signal,
         log: (line) => tradeLog.push(line),
-      });
+      }));
       closers.push(async () => {
         stopTrader.abort();
         await trade.catch(() => undefined);

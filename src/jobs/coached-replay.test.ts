@@ -18,7 +18,7 @@ import { ruleSetFrom } from "../coach/rules.js";
 import { runCoachService } from "../coach/service.js";
 import { Journal } from "../live/journal.js";
 import { trainTestCheckpoint } from "../live/testing/checkpoints.js";
-import { runTradeJob } from "./trade-job.js";
+import { replayJobOptions, runTradeJob } from "./trade-job.js";
 
 const H = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), "drl-coached-replay-"));
@@ -76,14 +76,8 @@ describe("the coach next to a paced replay (simulated time)", () => {
     const journalPath = join(dir, "replay.db");
     const stopTrader = new AbortController();
     const tradeLog: string[] = [];
-    const trade = runTradeJob({
+    const trade = runTradeJob(replayJobOptions({
       checkpoint: ck,
-      exchange: "replay",
-      symbol: "BTC/USD",
-      timeframe: "1h",
-      live: false,
-      confirmLive: false,
-      sandbox: false,
       replay: { data: null, start: "2021-03-01", end: "2021-03-03", tickMs: 300 },
       journal: journalPath,
       redis: redis!.url,
@@ -92,7 +86,7 @@ describe("the coach next to a paced replay (simulated time)", () => {
       traderOptions: { groupCommit: 1 },
       signal: stopTrader.signal,
       log: (line) => tradeLog.push(line),
-    });
+    }));
     closers.push(async () => {
       stopTrader.abort();
       await trade;

@@ -7,7 +7,7 @@ import { DEFAULT_ORDER_OPTIONS } from "../live/order-manager.js";
 import { forcedActionCheckpoint, trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startFakeBinance, type FakeBinance } from "../live/testing/fake-binance.js";
 import { Journal } from "../live/journal.js";
-import { defaultJournalPath, journalPathFor, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
+import { defaultJournalPath, journalPathFor, replayJobOptions, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
 
 /**
  * R7 at the job and the command: paper unless live is explicit, live needs the confirmation and the keys, and
@@ -56,6 +56,10 @@ describe("R7: dry-run by default, with isolation", () => {
     expect(paths).toEqual([join("journals", "paper-binance-BTC-USDT-1h.db"), join("journals", "paper-binance-sandbox-BTC-USDT-1h.db"), join("journals", "live-binance-BTC-USDT-1h.db"), join("journals", "live-binance-sandbox-BTC-USDT-1h.db")]);
     expect(new Set(paths).size).toBe(4);
     expect(journalPathFor({ ...run, live: true, journal: "mine.db" })).toBe("mine.db");
+    // A replay's options are a replay whatever else is passed (a cast-away live flag included): never paper, never live.
+    const replay = replayJobOptions({ checkpoint: "ck", replay: { data: null, tickMs: 0 }, ...({ live: true, confirmLive: true } as object) });
+    expect([resolveMode(replay), replay.live, replay.confirmLive, replay.exchange, replay.risk]).toEqual(["replay", false, false, "replay", "standard"]);
+    expect(journalPathFor(replay)).toBe(join("journals", "replay-replay-BTC-USD-1h.db"));
   });
 
   it("live without the confirmation, or without keys, refuses to start before any request", async () => {

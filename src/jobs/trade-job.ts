@@ -107,6 +107,16 @@ export interface TradeJobResult {
   readonly json: Record<string, unknown>;
 }
 
+/**
+ * A replay's options: an exchange simulated from candles (the embedded market with `replay.data` null), no keys,
+ * nothing sent anywhere; BTC/USD hourly with the standard risk limits unless given. The rest as `runTradeJob`.
+ */
+export function replayJobOptions(
+  opts: Pick<TradeJobOptions, "checkpoint"> & { readonly replay: NonNullable<TradeJobOptions["replay"]> } & Partial<Omit<TradeJobOptions, "checkpoint" | "replay" | "live" | "confirmLive" | "exchange">>,
+): TradeJobOptions {
+  return { exchange: "replay", symbol: "BTC/USD", timeframe: "1h", sandbox: false, risk: "standard", ...opts, live: false, confirmLive: false };
+}
+
 export function resolveMode(opts: Pick<TradeJobOptions, "live" | "replay">): ExchangeMode {
   if (opts.replay !== null) return "replay";
   return opts.live ? "live" : "paper";

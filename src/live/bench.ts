@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { loadPolicy } from "../agent/index.js";
 import { loadEmbeddedMarket } from "../data/embedded.js";
 import { resolveEnvConfig, type EnvConfig } from "../env/index.js";
-import { runTradeJob } from "../jobs/trade-job.js";
+import { replayJobOptions, runTradeJob } from "../jobs/trade-job.js";
 import { decideOnHistory, DecisionModel } from "../trading/decide.js";
 import { MarketHistory } from "../trading/market-history.js";
 import { decisionId, runTag } from "../trading/order-id.js";
@@ -52,14 +52,8 @@ async function replayTicksPerSecond(ck: string, dir: string, name: string): Prom
   let ticks = 0;
   let cpu0 = process.cpuUsage();
   let cpu1 = cpu0;
-  await runTradeJob({
+  await runTradeJob(replayJobOptions({
     checkpoint: ck,
-    exchange: "replay",
-    symbol: "BTC/USD",
-    timeframe: "1h",
-    live: false,
-    confirmLive: false,
-    sandbox: false,
     replay: { data: null, start: "2021-03-01", end: "2021-05-01", tickMs: 0 },
     journal,
     risk: "standard",
@@ -75,7 +69,7 @@ async function replayTicksPerSecond(ck: string, dir: string, name: string): Prom
         ticks++;
       },
     },
-  });
+  }));
   // Ticks after the first, over the time between the first and the last tick's end.
   const cpuS = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6;
   return { wall: (ticks - 1) / ((last - first) / 1000), cpu: (ticks - 1) / cpuS };

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runTradeJob } from "../jobs/trade-job.js";
+import { replayJobOptions, runTradeJob } from "../jobs/trade-job.js";
 import { Journal } from "./journal.js";
 import { mirrorJournal } from "./journal-postgres.js";
 import { trainTestCheckpoint } from "./testing/checkpoints.js";
@@ -26,7 +26,7 @@ describe("the journal in PostgreSQL", () => {
     const ck = await trainTestCheckpoint(dir, "seed");
     const journal = join(dir, "replay.db");
     const job = (maxTicks: number | null) =>
-      runTradeJob({ checkpoint: ck, exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, start: "2021-03-01", end: "2021-03-06", tickMs: 0 }, journal, risk: "standard", postgres: server!.url, maxTicks });
+      runTradeJob(replayJobOptions({ checkpoint: ck, replay: { data: null, start: "2021-03-01", end: "2021-03-06", tickMs: 0 }, journal, risk: "standard", postgres: server!.url, maxTicks }));
     await job(40);
     const first = await mirrorJournal(journal, server.url);
     expect(first.rows.decisions).toBeLessThanOrEqual(1); // already mirrored tick by tick: only the boundary row again

@@ -9,7 +9,7 @@ import { indexAtOrAfter } from "../data/splits.js";
 import { withOrderFilter } from "../env/order-filter.js";
 import { loadAgentPolicy } from "../eval/agent-policy.js";
 import { backtestModel, runBacktest, type BacktestTrace } from "../eval/backtest.js";
-import { runTradeJob } from "../jobs/trade-job.js";
+import { replayJobOptions, runTradeJob } from "../jobs/trade-job.js";
 import { resolveRiskLimits, type RiskLimitsInput } from "../trading/risk/risk-config.js";
 import { backtestRiskFilter } from "../trading/risk/risk-filter.js";
 import { Journal } from "./journal.js";
@@ -47,18 +47,12 @@ async function backtest(ck: string, risk: RiskLimitsInput | null): Promise<Backt
 
 async function replay(ck: string, risk: RiskLimitsInput | "off", name: string) {
   const journal = join(dir, `${name}.db`);
-  const out = await runTradeJob({
+  const out = await runTradeJob(replayJobOptions({
     checkpoint: ck,
-    exchange: "replay",
-    symbol: "BTC/USD",
-    timeframe: "1h",
-    live: false,
-    confirmLive: false,
-    sandbox: false,
     replay: { data: csv, ...WINDOW, tickMs: 0 },
     journal,
     risk,
-  });
+  }));
   const j = Journal.openReadOnly(journal);
   const decisions = j.db.prepare<unknown[]>("SELECT bar_ts, action, side, spend, amount FROM decisions ORDER BY bar_ts").all() as { bar_ts: number; action: number; side: string | null }[];
   const orders = j.orders();
@@ -107,7 +101,7 @@ describe("replay parity with the backtest", () => {
     const lp = await loadAgentPolicy(seedCk);
     const trace = runBacktest(backtestModel(embedded, lp.env, win), lp.makePolicy("greedy"));
     const journal = join(dir, "embedded.db");
-    const out = await runTradeJob({ checkpoint: seedCk, exchange: "replay", symbol: "BTC/USD", timeframe: "1h", live: false, confirmLive: false, sandbox: false, replay: { data: null, ...win, tickMs: 0 }, journal, risk: "off" });
+    const out = await runTradeJob(replayJobOptions({ checkpoint: seedCk, replay: { data: null, ...win, tickMs: 0 }, journal, risk: "off" }));
     const j = Journal.openReadOnly(journal);
     const decisions = j.db.prepare<unknown[]>("SELECT bar_ts, action, side, spend, amount FROM decisions ORDER BY bar_ts").all() as { bar_ts: number; action: number; side: string | null }[];
     const orders = j.orders();
