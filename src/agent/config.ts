@@ -155,6 +155,13 @@ export const DEFAULT_OBSERVATION = {
 } as const satisfies z.input<typeof observationSchema>;
 
 /**
+ * Lagged copies of the 12-bar volume flow (src/features/volume-flow.ts) 0, 12, 24, 36 and 48 bars back: the signed
+ * heavy trading of each half-day block of the last 60 bars, in the observation rather than in the LSTM's state.
+ * Tried on the delayed-cue market (docs/ppo.md, "Ablation"); not in the default preset.
+ */
+export const FLOW_LAG_FEATURES = { kind: "lags", of: { kind: "flow", window: 12, volumeWindow: 48 }, lags: [0, 12, 24, 36, 48] } as const;
+
+/**
  * The project's default agent (docs/ppo.md, "The default preset"): the richer observation above, the article's
  * 10 + 10 network trained on whole 64-step rollouts as one sequence per env (gradients flow across 48 bars and
  * more), CleanRL's PPO details. Chosen on planted markets of seeds 1, 2 and 8–10 (docs/ppo.md, "Learnability";

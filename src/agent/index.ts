@@ -6,6 +6,8 @@ export {
   AGENT_PRESET_NAMES,
   AGENT_PRESETS,
   agentConfigSchema,
+  DEFAULT_OBSERVATION,
+  FLOW_LAG_FEATURES,
   networkSchema,
   ppoSchema,
   resolveAgentConfig,
