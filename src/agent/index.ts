@@ -8,6 +8,7 @@ export {
   agentConfigSchema,
   DEFAULT_OBSERVATION,
   FLOW_LAG_FEATURES,
+  MULTI_HORIZON_OBSERVATION,
   networkSchema,
   ppoSchema,
   resolveAgentConfig,
