@@ -81,8 +81,8 @@ describe("train() on the embedded market", () => {
     // The default preset's own observation (agent.observation) on the article's env.
     const O = m.observation.labels.length;
     expect(m.observation.labels.slice(0, 5)).toEqual(["close_ret_1", "close_ret_4", "close_ret_12", "close_ret_24", "close_ret_48"]);
-    expect(m.observation.labels.slice(-2)).toEqual(["coin_share", "pnl_vs_hold"]);
-    expect(O).toBe(18);
+    expect(m.observation.labels.slice(-7)).toEqual(["flow_12_lag0", "flow_12_lag12", "flow_12_lag24", "flow_12_lag36", "flow_12_lag48", "coin_share", "pnl_vs_hold"]);
+    expect(O).toBe(23);
     expect(m.observation.normalization?.mean.length).toBe(O);
     expect(m.training.engine).toBe("fused");
     expect(m.training.envSteps).toBe(128);
@@ -165,7 +165,7 @@ describe("train() on the embedded market", () => {
     expect(lines.map((l) => l.update)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(lines.map((l) => l.env_steps)).toEqual([32, 64, 96, 128, 160, 192, 224, 256]);
     // The first half ran a 4-update schedule; the resumed half continues a linear decay over 8 updates.
-    expect(resumed.metrics.map((m) => m.learning_rate)).toEqual([4, 3, 2, 1].map((k) => 0.001 * (k / 8)));
+    expect(resumed.metrics.map((m) => m.learning_rate)).toEqual([4, 3, 2, 1].map((k) => 0.003 * (k / 8)));
     const full = loadCheckpoint(dir).manifest;
     expect(full.training.updates).toBe(8);
     expect(full.training.resumedFrom).not.toBeNull();

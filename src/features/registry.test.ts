@@ -42,6 +42,11 @@ const ALL_SPECS: FeatureSpecInput[] = [
   { kind: "range" },
   { kind: "candle_shape" },
   { kind: "calendar" },
+  { kind: "flow", window: 3, volumeWindow: 4 },
+  { kind: "flow" },
+  { kind: "lags", of: { kind: "flow", window: 2, volumeWindow: 3 }, lags: [0, 2, 5] },
+  { kind: "lags", of: { kind: "returns", column: "close", horizons: [1, 4] }, lags: [1, 24] },
+  { kind: "lags", of: { kind: "rsi", window: 3 }, lags: [3] },
 ];
 
 function cloneCandles(c: Candles): Candles {
@@ -98,14 +103,14 @@ describe("feature registry", () => {
       const m = computeFeatures(market, [spec]);
       expect(m.values.every(Number.isFinite)).toBe(true);
       const warm = specWarmup(spec);
-      const neutral = spec.kind === "rsi" ? RSI_WARMUP_VALUE : 0;
+      const neutral = spec.kind === "rsi" || (spec.kind === "lags" && spec.of.kind === "rsi") ? RSI_WARMUP_VALUE : 0;
       for (let t = 0; t < warm; t++) {
         for (let j = 0; j < m.cols; j++) expect(m.values[t * m.cols + j], `${specNames(spec)[j]} row ${t}`).toBe(neutral);
       }
       // The first row after the warm-up is computed (not stuck at the neutral value) for windowed features.
       if (warm > 1) expect(m.values[warm * m.cols]).not.toBe(neutral);
     }
-    expect(featureWarmup(ALL_SPECS)).toBe(48); // close_ret_48: 48 (volume_z48: 47; macd 12/26/9: 26 + 9 − 2 = 33)
+    expect(featureWarmup(ALL_SPECS)).toBe(58); // flow over 12 bars of a 48-bar volume mean: 47 + 12 − 1 = 58 (close_ret_48: 48; lags 4 + 24 = 28)
     expect(featureWarmup(SEED_FEATURES)).toBe(1);
   });
 

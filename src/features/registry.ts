@@ -8,8 +8,9 @@ import type { FeatureMatrix } from "./feature-matrix.js";
 import { logReturn, logReturnOver } from "./log-return.js";
 import { macd, macdWarmup } from "./macd.js";
 import { pctChange } from "./pct-change.js";
-import { rsi } from "./rsi.js";
+import { RSI_WARMUP_VALUE, rsi } from "./rsi.js";
 import { rollingVolatility } from "./volatility.js";
+import { laggedCopies, volumeFlow, volumeFlowWarmup } from "./volume-flow.js";
 import { rollingZScore, smaGap } from "./zscore.js";
 
 /**
@@ -21,7 +22,7 @@ import { rollingZScore, smaGap } from "./zscore.js";
 const column = z.enum(OHLCV_COLUMNS);
 const windowOf = (fallback: number, min: number) => z.number().int().min(min).max(100_000).default(fallback);
 
-export const featureSpecSchema = z.discriminatedUnion("kind", [
+const BASE_FEATURE_SPECS = [
   z
     .object({
       /** Percentage change ×100 vs the previous row (the article's features); names `<col>_pct`. */
@@ -113,7 +114,46 @@ export const featureSpecSchema = z.discriminatedUnion("kind", [
       kind: z.literal("calendar"),
     })
     .strict(),
+  z
+    .object({
+      /**
+       * Signed volume flow: each bar's log return (percent) weighted by its volume over the mean volume of the
+       * last `volumeWindow` bars, summed over the last `window` bars; name `flow_<window>`. Heavy bars dominate
+       * with their sign: the flow remembers in which direction a volume spike went.
+       */
+      kind: z.literal("flow"),
+      /** Bars summed (current bar included). */
+      window: windowOf(12, 1),
+      /** Bars of the volume mean a bar's volume is divided by (current bar included). */
+      volumeWindow: windowOf(48, 2),
+    })
+    .strict(),
+] as const;
+
+/** The specs a `lags` spec can copy (every kind except `lags` itself). */
+export const baseFeatureSpecSchema = z.discriminatedUnion("kind", [...BASE_FEATURE_SPECS]);
+
+export const featureSpecSchema = z.discriminatedUnion("kind", [
+  ...BASE_FEATURE_SPECS,
+  z
+    .object({
+      /**
+       * Lagged copies of another spec's columns: the value of each column `lag` rows ago, for each lag; names
+       * `<column>_lag<lag>`. The memory is in the observation: a policy sees what happened a day ago without
+       * having to carry it through its recurrent state. All copies hold the neutral value until the base
+       * spec's warm-up plus the longest lag.
+       */
+      kind: z.literal("lags"),
+      /** The spec whose columns are copied. */
+      of: baseFeatureSpecSchema,
+      /** Lags in rows (0 = the current value), e.g. [12, 24, 36, 48]. */
+      lags: z.array(z.number().int().min(0).max(100_000)).min(1).readonly(),
+    })
+    .strict(),
 ]);
+
+/** A spec `lags` can copy, resolved. */
+type BaseFeatureSpec = z.output<typeof baseFeatureSpecSchema>;
 
 /** A spec as users write it (defaults optional). */
 export type FeatureSpecInput = z.input<typeof featureSpecSchema>;
@@ -182,6 +222,10 @@ export function specNames(spec: FeatureSpec): string[] {
       return ["body_pct", "upper_wick_pct", "lower_wick_pct"];
     case "calendar":
       return ["hour_sin", "hour_cos", "weekday_sin", "weekday_cos"];
+    case "flow":
+      return [`flow_${spec.window}`];
+    case "lags":
+      return specNames(spec.of).flatMap((name) => spec.lags.map((lag) => `${name}_lag${lag}`));
   }
 }
 
@@ -205,11 +249,28 @@ export function specWarmup(spec: FeatureSpec): number {
     case "candle_shape":
     case "calendar":
       return 0;
+    case "flow":
+      return volumeFlowWarmup(spec.window, spec.volumeWindow);
+    case "lags":
+      return specWarmup(spec.of) + Math.max(...spec.lags);
   }
+}
+
+/** The value a spec's columns hold during its warm-up. */
+function warmupValue(spec: BaseFeatureSpec): number {
+  return spec.kind === "rsi" ? RSI_WARMUP_VALUE : 0;
 }
 
 /** The columns of one spec, in {@link specNames} order. */
 function computeSpec(c: Candles, spec: FeatureSpec): Float64Array[] {
+  if (spec.kind === "lags") {
+    const warmup = specWarmup(spec.of);
+    return computeBaseSpec(c, spec.of).flatMap((x) => laggedCopies(x, spec.lags, warmup, warmupValue(spec.of)));
+  }
+  return computeBaseSpec(c, spec);
+}
+
+function computeBaseSpec(c: Candles, spec: BaseFeatureSpec): Float64Array[] {
   switch (spec.kind) {
     case "pct_change":
       return spec.columns.map((col) => pctChange(c[col]));
@@ -242,6 +303,8 @@ function computeSpec(c: Candles, spec: FeatureSpec): Float64Array[] {
       const k = calendarFeatures(c.timestamp);
       return [k.hourSin, k.hourCos, k.weekdaySin, k.weekdayCos];
     }
+    case "flow":
+      return [volumeFlow(c.close, c.volume, spec.window, spec.volumeWindow)];
   }
 }
 

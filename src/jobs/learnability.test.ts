@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runLearnability } from "./learnability.js";
+import { ABLATION_VARIANTS, runLearnability } from "./learnability.js";
 
 /**
  * The learnability suite's job with tiny budgets (the 5-seed figures of docs/ppo.md come from
@@ -44,5 +44,23 @@ describe("runLearnability", () => {
     // Deterministic (the same bits every run); notebook 04 shows this very run next to the baselines.
     expect(def!.agent).toBeGreaterThan(1);
     expect(def!.agent).toBeGreaterThan(seed!.agent + 1);
+  }, 240_000);
+
+  it("the default preset acts on a cue 24 bars ahead (lagged flow, faster update); the previous default holds", async () => {
+    const r = await runLearnability({
+      markets: [{ label: "delayed_cue(24)", options: { kind: "delayed_cue", delay: 24 } }],
+      presets: [
+        { label: "default", train: ABLATION_VARIANTS["default"]! },
+        { label: "bptt64", train: ABLATION_VARIANTS["bptt64"]! },
+      ],
+      seeds: [4],
+      steps: 150_000,
+      gridSize: 51,
+    });
+    const [def, previous] = r.runs;
+    // Deterministic; docs/ppo.md's seed-4 rows (default +55.4 points, 257 trades; bptt64 0 trades).
+    expect(def!.agent).toBeGreaterThan(0.2);
+    expect(def!.trades).toBeGreaterThan(50);
+    expect(previous!.trades).toBe(0);
   }, 240_000);
 });

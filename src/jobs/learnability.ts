@@ -6,7 +6,7 @@
  * market and preset, the mean and a bootstrap 95% interval over seeds of the excess return over buy-and-hold of
  * the agent, of the crossover, of perfect foresight, and of the agent minus the crossover.
  */
-import { train, type TrainConfigInput } from "../agent/index.js";
+import { MULTI_HORIZON_OBSERVATION, train, type TrainConfigInput } from "../agent/index.js";
 import type { Candles } from "../data/candles.js";
 import { plantedMarket, type PlantedMarketOptions } from "../data/planted-markets.js";
 import { agentBacktestPolicy } from "../eval/agent-policy.js";
@@ -17,20 +17,29 @@ import type { StopSignal } from "../util/errors.js";
 
 /**
  * The ablation of docs/ppo.md, from the article's agent to the default preset one change at a time (each on the
- * article's env): the observation, then the memory.
+ * article's env): the observation, the memory in the LSTM, the memory in the input, the step size.
  */
 export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   /** The article's agent: one bar of percentage changes, 10 + 10 units, one update per 500-step episode. */
   seed: { preset: "seed" },
-  /** The article's observation and network with CleanRL's PPO details (the previous default preset). */
+  /** The article's observation and network with CleanRL's PPO details (the default preset before the rich observation). */
   "article-obs": {
     preset: "default",
-    agent: { observation: null, network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } },
+    agent: { observation: null, network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, learningRate: 0.001, gamma: 0.98 } },
   },
-  /** + the default preset's observation (multi-horizon returns, volatility, MA gaps, volume, calendar, coin share). */
-  "rich-obs": { preset: "default", agent: { network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, gamma: 0.98 } } },
-  /** + memory: 64-step sequences (one per env and rollout): the default preset. */
+  /** + the multi-horizon observation (returns, volatility, MA gaps, volume, calendar, coin share). */
+  "rich-obs": {
+    preset: "default",
+    agent: { observation: MULTI_HORIZON_OBSERVATION, network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, learningRate: 0.001, gamma: 0.98 } },
+  },
+  /** + memory: 64-step sequences (one per env and rollout): the default preset until the lagged flow. */
+  bptt64: { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, ppo: { updateEpochs: 2, learningRate: 0.001 } } },
+  /** + lagged copies of the 12-bar volume flow (memory in the input). */
+  "flow-lags": { preset: "default", agent: { ppo: { updateEpochs: 2, learningRate: 0.001 } } },
+  /** + a 3× larger step size (0.003) and 4 epochs per update: the default preset. */
   default: { preset: "default" },
+  /** The faster update without the lagged flow (what the step size alone brings). */
+  "fast-no-flow": { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION } },
   /** The default preset acting with the hybrid action (side + continuous size). */
   hybrid: { preset: "hybrid" },
 };

@@ -129,7 +129,7 @@ async function mainJobInto(
   const intro =
     t === null
       ? "<p>Baselines only (<code>--no-train</code>): buy-and-hold, random, moving-average crossover and perfect foresight on the embedded synthetic market, split by date.</p>"
-      : `<p>The agent's <code>default</code> preset (multi-horizon returns, volatility, moving-average gaps, volume and calendar features; an LSTM trained on 64-bar sequences) trained on the article's env (hold / buy 50% of cash / sell 50% of coins, 0.075% commission) ` +
+      : `<p>The agent's <code>default</code> preset (multi-horizon returns, volatility, moving-average gaps, volume, calendar features and the volume flow of the last 60 bars in half-day lags; an LSTM trained on 64-bar sequences) trained on the article's env (hold / buy 50% of cash / sell 50% of coins, 0.075% commission) ` +
         `over the embedded synthetic market's bars before ${opts.split}: ${t.manifest.training.envSteps.toLocaleString("en-US")} env steps in ${t.seconds.toFixed(0)} s ` +
         `(${Math.round(t.stepsPerSecond)} steps/s, engine ${t.engine}, backend ${t.backend.name}). Backtests are greedy (the most likely action), in-sample and out-of-sample, against the baselines.</p>`;
   const report = experimentReport({
