@@ -19,6 +19,8 @@ import { createSimdKernels, GEMM_ACCUMULATE, GEMM_BIAS, GEMM_RELU, pad4, type Si
 
 /** Rows per pass through the kernels: a longer minibatch or evaluation is split, weight gradients accumulate. */
 const CHUNK_ROWS = 4096;
+/** Rows per slice of a weight-gradient product (measured: 256 → 23 GFLOP/s, 2,048 → 11). */
+const K_SLICE = 256;
 
 /** One dense layer in the kernels' memory: y = x·W + b, padded to Ip × Up. */
 interface Layer {
@@ -247,7 +249,6 @@ export class SimdEngine implements Engine {
   private backward(rows: number, accumulate: boolean): void {
     const k = this.k;
     const R = pad4(rows);
-    const acc = accumulate ? GEMM_ACCUMULATE : 0;
     const last = this.trunkLayers.length - 1;
     const heads: [Layer, Activations, number][] = [
       [this.piLayer, this.piOut, 0],
@@ -255,7 +256,7 @@ export class SimdEngine implements Engine {
     ];
     heads.forEach(([l, a, t], n) => {
       const hidden = this.trunkOutput(t);
-      k.gemm(l.ip, l.up, R, hidden, 1, l.ip, a.dOut, l.up, l.dw, l.up, 0, acc);
+      this.weightGradient(l, R, hidden, a.dOut, accumulate);
       this.biasGradient(l, R, a.dOut, accumulate);
       // ∂loss/∂(trunk output) = dOut · Wᵀ (the second head adds to the first's on a shared trunk).
       k.gemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]!.at(-1)!.dOut, l.ip, 0, n === 1 && last === 0 ? GEMM_ACCUMULATE : 0);
@@ -267,10 +268,21 @@ export class SimdEngine implements Engine {
         const a = this.acts[t]![i]!;
         k.reluBackward(R * l.up, a.dOut, a.out);
         const input = i === 0 ? this.x : this.acts[t]![i - 1]!.out;
-        k.gemm(l.ip, l.up, R, input, 1, l.ip, a.dOut, l.up, l.dw, l.up, 0, acc);
+        this.weightGradient(l, R, input, a.dOut, accumulate);
         this.biasGradient(l, R, a.dOut, accumulate);
         if (i > 0) k.gemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]![i - 1]!.dOut, l.ip, 0, 0);
       }
+    }
+  }
+
+  /**
+   * ∂W (+)= inputᵀ · dOut over R rows, in slices of K_SLICE rows: a slice of both operands stays in the core's
+   * cache across the output blocks (over all 2,048 rows at once this product ran at half the speed).
+   */
+  private weightGradient(l: Layer, R: number, input: number, dOut: number, accumulate: boolean): void {
+    for (let k0 = 0; k0 < R; k0 += K_SLICE) {
+      const n = Math.min(K_SLICE, R - k0);
+      this.k.gemm(l.ip, l.up, n, input + 4 * k0 * l.ip, 1, l.ip, dOut + 4 * k0 * l.up, l.up, l.dw, l.up, 0, accumulate || k0 > 0 ? GEMM_ACCUMULATE : 0);
     }
   }
 
