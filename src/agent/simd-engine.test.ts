@@ -7,6 +7,7 @@ import type { Engine, LossCoefficients } from "./engine.js";
 import { initParameters } from "./init.js";
 import { networkSpec, type NetworkSpec } from "./network-spec.js";
 import type { PolicyHead } from "./policy-head.js";
+import { SimdEngine } from "./simd-engine.js";
 import { createSimdKernels, GEMM_ACCUMULATE, GEMM_BIAS, GEMM_RELU } from "./simd-kernels.js";
 import { allSequences, randomBuffer } from "./test-helpers.js";
 
@@ -168,6 +169,24 @@ describe("simd engine", () => {
       expect(twin.applyGradients(3e-4, 0.5)).toBe(again.applyGradients(3e-4, 0.5));
     }
     expect(Array.from(twin.getParameters())).toEqual(Array.from(again.getParameters()));
+  });
+
+  it("two threads give the same bits as one (row blocks shared out; the second seed system's MLP, 512 rows)", async () => {
+    const cfg = resolveAgentConfig({ network: { trunk: "mlp", mlpUnits: [256, 128], sharedTrunk: false } });
+    const spec = networkSpec(7, 3, cfg.network);
+    const p = initParameters(spec, "orthogonal", new Rng(9));
+    const one = await SimdEngine.create(spec, p, ADAM, { threads: 1 });
+    const two = await SimdEngine.create(spec, p, ADAM, { threads: 2 });
+    const buf = randomBuffer(one, { numEnvs: 4, rolloutSteps: 128, sequenceLength: 1, seed: 29 });
+    const seqs = allSequences(buf);
+    for (let i = 0; i < 2; i++) {
+      expect(two.lossAndGradients(buf, seqs, CASES[0]!.coefs)).toEqual(one.lossAndGradients(buf, seqs, CASES[0]!.coefs));
+      expect(Array.from(two.getGradients())).toEqual(Array.from(one.getGradients()));
+      expect(two.applyGradients(3e-4, 0.5)).toBe(one.applyGradients(3e-4, 0.5));
+    }
+    expect(Array.from(two.getParameters())).toEqual(Array.from(one.getParameters()));
+    one.dispose();
+    two.dispose();
   });
 
   it("auto picks it for MLP trunks without a GPU, tfjs with one; it refuses an LSTM trunk", async () => {

@@ -5,7 +5,7 @@ import { headActionSize, headChoices, headGaussianDims, headLogProb } from "./po
 import type { NetworkSpec } from "./network-spec.js";
 import { finishLoss, newLossSums, stepLoss } from "./ppo-step-loss.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
-import { createSimdKernels, GEMM_ACCUMULATE, GEMM_BIAS, GEMM_RELU, pad4, type SimdKernels } from "./simd-kernels.js";
+import { createSimdKernels, defaultSimdThreads, GEMM_ACCUMULATE, GEMM_BIAS, GEMM_RELU, pad4, type SimdKernels } from "./simd-kernels.js";
 
 /**
  * The simd engine: MLP trunks (obs → ReLU layers → policy and value heads) on hand-written WebAssembly SIMD
@@ -80,12 +80,14 @@ export class SimdEngine implements Engine {
   private headParams = new Float64Array(0);
   private values = new Float64Array(0);
 
-  static async create(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings): Promise<SimdEngine> {
-    return new SimdEngine(spec, parameters, adam, await createSimdKernels());
+  /** `threads`: threads sharing the large products (default: the machine's cores, at most 4); the bits do not depend on it. */
+  static async create(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly threads?: number } = {}): Promise<SimdEngine> {
+    if (spec.trunk !== "mlp") throw mlpOnly();
+    return new SimdEngine(spec, parameters, adam, await createSimdKernels(16, options.threads ?? defaultSimdThreads()));
   }
 
   private constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, kernels: SimdKernels) {
-    if (spec.trunk !== "mlp") throw new AgentError("invalid_config", "the simd engine runs MLP trunks; a dense → LSTM trunk runs on the fused or tfjs engine", "engine");
+    if (spec.trunk !== "mlp") throw mlpOnly();
     this.spec = spec;
     this.adam = adam;
     this.k = kernels;
@@ -180,7 +182,9 @@ export class SimdEngine implements Engine {
     return this.g.slice();
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.k.dispose();
+  }
 
   // ---------------------------------------------------------------------------------------------------------
   // Forward and backward passes over one chunk of rows (the rows are in this.x, padded rows zero).
@@ -194,7 +198,7 @@ export class SimdEngine implements Engine {
       let ip = this.op;
       this.trunkLayers[t]!.forEach((l, i) => {
         const out = this.acts[t]![i]!.out;
-        this.k.gemm(R, l.up, ip, input, ip, 1, l.w, l.up, out, l.up, l.b, GEMM_BIAS | GEMM_RELU);
+        this.k.parallelGemm(R, l.up, ip, input, ip, 1, l.w, l.up, out, l.up, l.b, GEMM_BIAS | GEMM_RELU, ip);
         input = out;
         ip = l.up;
       });
@@ -259,7 +263,7 @@ export class SimdEngine implements Engine {
       this.weightGradient(l, R, hidden, a.dOut, accumulate);
       this.biasGradient(l, R, a.dOut, accumulate);
       // ∂loss/∂(trunk output) = dOut · Wᵀ (the second head adds to the first's on a shared trunk).
-      k.gemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]!.at(-1)!.dOut, l.ip, 0, n === 1 && last === 0 ? GEMM_ACCUMULATE : 0);
+      k.parallelGemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]!.at(-1)!.dOut, l.ip, 0, n === 1 && last === 0 ? GEMM_ACCUMULATE : 0, l.up);
     });
     for (let t = 0; t <= last; t++) {
       const layers = this.trunkLayers[t]!;
@@ -270,7 +274,7 @@ export class SimdEngine implements Engine {
         const input = i === 0 ? this.x : this.acts[t]![i - 1]!.out;
         this.weightGradient(l, R, input, a.dOut, accumulate);
         this.biasGradient(l, R, a.dOut, accumulate);
-        if (i > 0) k.gemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]![i - 1]!.dOut, l.ip, 0, 0);
+        if (i > 0) k.parallelGemm(R, l.ip, l.up, a.dOut, l.up, 1, l.wt, l.ip, this.acts[t]![i - 1]!.dOut, l.ip, 0, 0, l.up);
       }
     }
   }
@@ -280,10 +284,7 @@ export class SimdEngine implements Engine {
    * cache across the output blocks (over all 2,048 rows at once this product ran at half the speed).
    */
   private weightGradient(l: Layer, R: number, input: number, dOut: number, accumulate: boolean): void {
-    for (let k0 = 0; k0 < R; k0 += K_SLICE) {
-      const n = Math.min(K_SLICE, R - k0);
-      this.k.gemm(l.ip, l.up, n, input + 4 * k0 * l.ip, 1, l.ip, dOut + 4 * k0 * l.up, l.up, l.dw, l.up, 0, accumulate || k0 > 0 ? GEMM_ACCUMULATE : 0);
-    }
+    this.k.parallelGemm(l.ip, l.up, R, input, 1, l.ip, dOut, l.up, l.dw, l.up, 0, accumulate ? GEMM_ACCUMULATE : 0, K_SLICE);
   }
 
   private biasGradient(l: Layer, R: number, dOut: number, accumulate: boolean): void {
@@ -297,15 +298,15 @@ export class SimdEngine implements Engine {
     for (let j = 0; j < l.up; j++) f[(l.db >> 2) + j]! += f[(tmp >> 2) + j]!;
   }
 
-  /** Copies rows' observations into this.x (padded columns and rows zero). */
-  private loadRows(source: Float32Array, positions: ArrayLike<number>, from: number, rows: number): void {
+  /** Copies rows' observations into this.x (padded columns and rows zero); positions null: rows from, from + 1, …. */
+  private loadRows(source: Float32Array, positions: ArrayLike<number> | null, from: number, rows: number): void {
     const f = this.f32;
     const O = this.spec.observationSize;
     const op = this.op;
     const x = this.x >> 2;
     f.fill(0, x, x + pad4(rows) * op);
     for (let r = 0; r < rows; r++) {
-      const k = positions[from + r]!;
+      const k = positions === null ? from + r : positions[from + r]!;
       for (let c = 0; c < O; c++) f[x + r * op + c] = source[k * O + c]!;
     }
   }
@@ -318,7 +319,7 @@ export class SimdEngine implements Engine {
     const W = this.W;
     for (let from = 0; from < rows; from += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rows - from);
-      this.loadRows(observations, identity(from, n), 0, n);
+      this.loadRows(observations, null, from, n);
       this.forward(n, false);
       for (let r = 0; r < n; r++) {
         valuesOut[from + r] = this.values[r]!;
@@ -328,7 +329,7 @@ export class SimdEngine implements Engine {
   }
 
   valueOf(observations: Float32Array, row: number): number {
-    this.loadRows(observations, [row], 0, 1);
+    this.loadRows(observations, null, row, 1);
     this.forward(1, true);
     return this.values[0]!;
   }
@@ -417,16 +418,12 @@ export class SimdEngine implements Engine {
   }
 }
 
+const mlpOnly = (): AgentError => new AgentError("invalid_config", "the simd engine runs MLP trunks; a dense → LSTM trunk runs on the fused or tfjs engine", "engine");
+
 /** Buffer positions of the listed sequences' steps, in order (s·L + i). */
 function bufferPositions(buf: RolloutBuffer, sequences: ArrayLike<number>): Int32Array {
   const L = buf.sizes.sequenceLength;
   const out = new Int32Array(sequences.length * L);
   for (let n = 0; n < sequences.length; n++) for (let i = 0; i < L; i++) out[n * L + i] = sequences[n]! * L + i;
-  return out;
-}
-
-function identity(from: number, n: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let r = 0; r < n; r++) out[r] = from + r;
   return out;
 }

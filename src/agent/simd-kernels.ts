@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import wabtInit from "wabt";
 
 /**
@@ -95,8 +97,11 @@ function gemmFunction(): string {
   )`;
 }
 
+/** The kernels' memory limit (pages of 64 KiB): shared memory declares one. 1 GiB. */
+const MAX_PAGES = 16384;
+
 const MODULE_TEXT = `(module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 ${MAX_PAGES} shared))
   ${gemmFunction()}
 
   ;; dH[i] = H[i] > 0 ? dH[i] : 0 over n floats (n % 4 = 0): the ReLU's backward step, in place.
@@ -132,11 +137,67 @@ const MODULE_TEXT = `(module
   )
 )`;
 
+/**
+ * Row blocks of one GEMM job, taken in turn by every thread from a shared counter (so that a thread the OS
+ * holds back just takes fewer blocks). A block's elements are computed by the same instructions whichever
+ * thread takes it, so the result does not depend on the number of threads. K runs in slices of kSlice rows
+ * (ACCUMULATE after the first; only for jobs without BIAS and RELU). Plain JavaScript source, compiled in the
+ * main thread and in each worker. Control words: NEXT 0, DONE 1, job 2–15, SEQ 16, EXITED 17.
+ */
+const BLOCK_LOOP_SOURCE = `return function runBlocks(gemm, c) {
+  const M = c[2], N = c[3], K = c[4], A = c[5], sar = c[6], sak = c[7], B = c[8], ldb = c[9], C = c[10], ldc = c[11], bias = c[12], flags = c[13], blockRows = c[14], kSlice = c[15];
+  const blocks = Math.ceil(M / blockRows);
+  for (;;) {
+    const b = Atomics.add(c, 0, 1);
+    if (b >= blocks) break;
+    const i0 = b * blockRows;
+    const rows = Math.min(blockRows, M - i0);
+    for (let k0 = 0; k0 < K; k0 += kSlice) {
+      gemm(rows, N, Math.min(kSlice, K - k0), A + 4 * (i0 * sar + k0 * sak), sar, sak, B + 4 * k0 * ldb, ldb, C + 4 * i0 * ldc, ldc, bias, k0 > 0 ? flags | ${GEMM_ACCUMULATE} : flags);
+    }
+    Atomics.add(c, 1, 1);
+  }
+};`;
+
+/** A worker: waits for a job (SEQ changes), takes blocks, reports it has left the job (EXITED); SEQ −1 stops it. */
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const runBlocks = new Function(workerData.blockLoop)();
+const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
+const gemm = instance.exports.gemm;
+const c = new Int32Array(workerData.control);
+let seen = workerData.seq;
+for (;;) {
+  Atomics.wait(c, 16, seen);
+  const s = Atomics.load(c, 16);
+  if (s === -1) break;
+  if (s === seen) continue;
+  seen = s;
+  runBlocks(gemm, c);
+  Atomics.add(c, 17, 1);
+  Atomics.notify(c, 17);
+}
+`;
+
+/** Jobs below this many multiply-adds run on the calling thread alone (waking a worker costs more). */
+const PARALLEL_MIN_MACS = 1 << 20;
+/** Row blocks per job: enough for the threads to balance, few enough that each block amortises its loop. */
+const BLOCKS_PER_JOB = 16;
+
 export interface SimdKernels {
   readonly memory: WebAssembly.Memory;
+  /** Threads that share large GEMMs (1: the calling thread alone). */
+  readonly threads: number;
   gemm(M: number, N: number, K: number, A: number, sar: number, sak: number, B: number, ldb: number, C: number, ldc: number, bias: number, flags: number): void;
+  /**
+   * The same product split into row blocks over the threads, K in slices of kSlice (≥ K: one slice; slicing
+   * needs flags without BIAS and RELU). The bits are the same for any number of threads.
+   */
+  parallelGemm(M: number, N: number, K: number, A: number, sar: number, sak: number, B: number, ldb: number, C: number, ldc: number, bias: number, flags: number, kSlice: number): void;
   reluBackward(n: number, dH: number, H: number): void;
   columnSums(M: number, N: number, X: number, ldx: number, out: number): void;
+  /** Stops the workers. */
+  dispose(): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -145,9 +206,9 @@ let compiled: Promise<WebAssembly.Module> | null = null;
 function kernelModule(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
     const wabt = await wabtInit();
-    const parsed = wabt.parseWat("mlp-kernels.wat", MODULE_TEXT, { simd: true });
+    const parsed = wabt.parseWat("mlp-kernels.wat", MODULE_TEXT, { simd: true, threads: true });
     try {
-      parsed.validate();
+      // wabt's own validator refuses shared memories whatever the features; V8 validates the binary instead.
       return new WebAssembly.Module(parsed.toBinary({}).buffer);
     } finally {
       parsed.destroy();
@@ -156,13 +217,60 @@ function kernelModule(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
-/** A fresh instance of the kernels on its own memory (initialPages × 64 KiB; grown by the caller). */
-export async function createSimdKernels(initialPages = 16): Promise<SimdKernels> {
-  const memory = new WebAssembly.Memory({ initial: initialPages });
-  const instance = await WebAssembly.instantiate(await kernelModule(), { env: { memory } });
-  const e = instance.exports as unknown as Omit<SimdKernels, "memory">;
-  return { memory, gemm: e.gemm, reluBackward: e.reluBackward, columnSums: e.columnSums };
-}
+/** Default threads: the machine's cores, at most 4. */
+export const defaultSimdThreads = (): number => Math.max(1, Math.min(4, availableParallelism()));
 
+/**
+ * A fresh instance of the kernels on its own shared memory (initialPages × 64 KiB; grown by the caller), with
+ * `threads` − 1 workers started on the first large job.
+ */
+export async function createSimdKernels(initialPages = 16, threads = 1): Promise<SimdKernels> {
+  const module = await kernelModule();
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const e = instance.exports as unknown as Pick<SimdKernels, "gemm" | "reluBackward" | "columnSums">;
+  const control = new SharedArrayBuffer(18 * 4);
+  const c = new Int32Array(control);
+  const runBlocks = new Function(BLOCK_LOOP_SOURCE)() as (gemm: SimdKernels["gemm"], c: Int32Array) => void;
+  let workers: Worker[] = [];
+  const start = (): void => {
+    workers = Array.from({ length: threads - 1 }, () => {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, blockLoop: BLOCK_LOOP_SOURCE, seq: Atomics.load(c, 16) } });
+      w.unref();
+      return w;
+    });
+  };
+  const parallelGemm: SimdKernels["parallelGemm"] = (M, N, K, A, sar, sak, B, ldb, C, ldc, bias, flags, kSlice) => {
+    const alone = threads === 1 || M * N * K < PARALLEL_MIN_MACS;
+    const blockRows = Math.max(4, pad4(Math.ceil(M / BLOCKS_PER_JOB)));
+    c.set([0, 0, M, N, K, A, sar, sak, B, ldb, C, ldc, bias, flags, blockRows, Math.max(1, Math.min(kSlice, K))]);
+    if (alone) {
+      runBlocks(e.gemm, c);
+      return;
+    }
+    if (workers.length === 0) start();
+    Atomics.store(c, 17, 0);
+    Atomics.add(c, 16, 1);
+    Atomics.notify(c, 16);
+    runBlocks(e.gemm, c);
+    // Every worker must have left this job before the control words are rewritten for the next one.
+    for (let done = Atomics.load(c, 17); done < workers.length; done = Atomics.load(c, 17)) Atomics.wait(c, 17, done);
+  };
+  return {
+    memory,
+    threads,
+    gemm: e.gemm,
+    parallelGemm,
+    reluBackward: e.reluBackward,
+    columnSums: e.columnSums,
+    dispose: () => {
+      if (workers.length === 0) return;
+      Atomics.store(c, 16, -1);
+      Atomics.notify(c, 16);
+      for (const w of workers) void w.terminate();
+      workers = [];
+    },
+  };
+}
 /** Rounds up to a multiple of 4 (the kernels' row and column granularity). */
 export const pad4 = (n: number): number => (n + 3) & ~3;
