@@ -13,6 +13,7 @@ import { resolveAgentConfig, rolloutSizes, type AgentPresetName } from "./config
 import { chooseEngineKind, createEngine, type EnginePreference } from "./create-engine.js";
 import type { Engine, EngineKind } from "./engine.js";
 import { initParameters } from "./init.js";
+import { defaultSimdThreads } from "./simd-kernels.js";
 import { networkSpec } from "./network-spec.js";
 import { runPpo } from "./ppo.js";
 import { allocRolloutBuffer } from "./rollout-buffer.js";
@@ -253,10 +254,11 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
   const coefs = { clipCoef: 0.2, valueClip: null, valueLoss: "mse" as const, valueCoef: 0.5, entropyCoef: 0.01 };
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
   /** Samples per second and CPU seconds per 1,000 samples. */
-  const time = async (label: string, kind: EngineKind, net: Parameters<typeof resolveAgentConfig>[0], seqLen: number): Promise<{ sps: number; cpuMs: number }> => {
+  const time = async (label: string, kind: EngineKind, net: Parameters<typeof resolveAgentConfig>[0], seqLen: number, threads?: number): Promise<{ sps: number; cpuMs: number }> => {
     const config = resolveAgentConfig(net);
     const spec = networkSpec(7, 3, config.network);
-    const engine = await createEngine(kind, spec, initParameters(spec, "orthogonal", new Rng(1)), adam);
+    const p0 = initParameters(spec, "orthogonal", new Rng(1));
+    const engine = kind === "simd" && threads !== undefined ? await (await import("./simd-engine.js")).SimdEngine.create(spec, p0, adam, { threads }) : await createEngine(kind, spec, p0, adam);
     const sizes = rolloutSizes({ ...config.ppo, numEnvs: B / seqLen / 1, rolloutSteps: seqLen, sequenceLength: seqLen, numMinibatches: 1 });
     const buf = allocRolloutBuffer(sizes, 7, spec.stateSize, false);
     const rng = new Rng(2);
@@ -283,7 +285,7 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
     const cpuMs = (cpu.user + cpu.system) / 1000 / ((B * updates) / 1000);
     engine.dispose();
     log(
-      `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}: ` +
+      `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}${kind === "simd" ? `, ${threads ?? defaultSimdThreads()} thread(s)` : ""}: ` +
         `${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B} (CPU ${cpuMs.toFixed(2)} ms per 1,000 samples, wall ${((1000 * seconds) / ((B * updates) / 1000)).toFixed(2)} ms)`,
     );
     return { sps: Math.round(sps), cpuMs: Math.round(cpuMs * 100) / 100 };
@@ -292,34 +294,45 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
   const script = opts.torchScript ?? sharedFile("bench/big_net_torch.py") ?? "../shared/bench/big_net_torch.py";
   const withTorch = opts.torch !== false && existsSync(script) && existsSync("/usr/bin/python3");
   const threads = opts.torchThreads ?? 2;
-  const simd: number[] = [];
-  const simdCpu: number[] = [];
-  const torch: number[] = [];
-  const torchCpu: number[] = [];
-  const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const ours = await time("MLP 256→128 ×2", "simd", mlp, 1);
-    simd.push(ours.sps);
-    simdCpu.push(ours.cpuMs);
-    if (!withTorch) continue;
+  /** PyTorch's samples/s with `n` threads, and the cores its process used over its run (null: it failed). */
+  const runTorch = (n: number): { sps: number; cores: number | null } | null => {
     const cpu0 = childCpuSeconds();
     const t0 = performance.now();
-    const run = spawnSync("/usr/bin/python3", [script, "--batch", String(B), "--threads", String(threads)], { encoding: "utf8" });
+    const run = spawnSync("/usr/bin/python3", [script, "--batch", String(B), "--threads", String(n)], { encoding: "utf8" });
     const wall = (performance.now() - t0) / 1000;
     const cpu1 = childCpuSeconds();
     try {
       const t = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as { torch_update_samples_per_s: number };
-      torch.push(t.torch_update_samples_per_s);
-      ratios.push(ours.sps / t.torch_update_samples_per_s);
-      const cpuShare = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / wall : null;
-      if (cpuShare !== null) torchCpu.push(Math.round(cpuShare * 100) / 100);
-      log(
-        `big networks: PyTorch (CPU, ${threads} threads), same MLP and batch: ${t.torch_update_samples_per_s.toLocaleString("en-US")} samples/s` +
-          `${cpuShare !== null ? ` (its process used ${cpuShare.toFixed(2)} cores over its ${wall.toFixed(1)} s)` : ""}; ratio simd/PyTorch ${(ours.sps / t.torch_update_samples_per_s).toFixed(2)}×`,
-      );
+      const cores = cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) / wall) * 100) / 100 : null;
+      log(`big networks: PyTorch (CPU, ${n} thread(s)), same MLP and batch: ${t.torch_update_samples_per_s.toLocaleString("en-US")} samples/s${cores !== null ? ` (its process used ${cores} cores over its ${wall.toFixed(1)} s)` : ""}`);
+      return { sps: t.torch_update_samples_per_s, cores };
     } catch {
       log(`big networks: PyTorch reference failed (${run.stderr.trim().split("\n").at(-1) ?? "no output"})`);
+      return null;
     }
+  };
+  const simd: number[] = [];
+  const simdCpu: number[] = [];
+  const torch: number[] = [];
+  const torchCores: number[] = [];
+  const ratios: number[] = [];
+  const ratios1: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // Back to back: our default threads against PyTorch's `threads`, then one thread each (CPU efficiency, less
+    // exposed to how the OS shares the cores among other jobs).
+    const ours = await time("MLP 256→128 ×2", "simd", mlp, 1);
+    simd.push(ours.sps);
+    simdCpu.push(ours.cpuMs);
+    if (!withTorch) continue;
+    const t = runTorch(threads);
+    if (t === null) continue;
+    torch.push(t.sps);
+    if (t.cores !== null) torchCores.push(t.cores);
+    ratios.push(ours.sps / t.sps);
+    const ours1 = await time("MLP 256→128 ×2", "simd", mlp, 1, 1);
+    const t1 = runTorch(1);
+    if (t1 !== null) ratios1.push(ours1.sps / t1.sps);
+    log(`big networks: round ${r + 1}: simd/PyTorch ${(ours.sps / t.sps).toFixed(2)}× (default threads vs ${threads}), ${t1 !== null ? (ours1.sps / t1.sps).toFixed(2) : "-"}× (1 thread each)`);
   }
   figures["big_mlp_update_samples_per_s_simd"] = Math.round(median(simd));
   figures["big_mlp_update_samples_per_s_simd_runs"] = simd;
@@ -335,11 +348,16 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
   if (torch.length > 0) {
     figures["big_mlp_update_samples_per_s_torch"] = Math.round(median(torch));
     figures["big_mlp_update_samples_per_s_torch_runs"] = torch;
-    figures["big_mlp_torch_cores_used"] = torchCpu.length > 0 ? median(torchCpu) : null;
+    figures["big_mlp_torch_cores_used"] = torchCores.length > 0 ? median(torchCores) : null;
     figures["big_mlp_ratio_simd_vs_torch"] = Math.round(median(ratios) * 100) / 100;
     figures["big_mlp_ratio_simd_vs_torch_runs"] = ratios.map((x) => Math.round(x * 100) / 100);
+    figures["big_mlp_ratio_simd_vs_torch_1thread"] = ratios1.length > 0 ? Math.round(median(ratios1) * 100) / 100 : null;
+    figures["big_mlp_ratio_simd_vs_torch_1thread_runs"] = ratios1.map((x) => Math.round(x * 100) / 100);
     figures["big_mlp_ratio_tfjs_vs_torch"] = Math.round((tfjs.sps / median(torch)) * 100) / 100;
-    log(`big networks: ratio simd/PyTorch, median of ${ratios.length} back-to-back rounds: ${figures["big_mlp_ratio_simd_vs_torch"]}× (rounds ${ratios.map((x) => x.toFixed(2)).join(", ")}); tfjs/PyTorch ${figures["big_mlp_ratio_tfjs_vs_torch"]}×`);
+    log(
+      `big networks: ratio simd/PyTorch, median of ${ratios.length} back-to-back rounds: ${figures["big_mlp_ratio_simd_vs_torch"]}× (rounds ${ratios.map((x) => x.toFixed(2)).join(", ")}); ` +
+        `one thread each ${figures["big_mlp_ratio_simd_vs_torch_1thread"]}×; tfjs/PyTorch ${figures["big_mlp_ratio_tfjs_vs_torch"]}×`,
+    );
   } else {
     figures["big_mlp_update_samples_per_s_torch"] = null;
     log(`big networks: PyTorch reference skipped (needs ${script} and /usr/bin/python3 with torch)`);

@@ -87,7 +87,7 @@ export class FusedEngine implements Engine {
   readonly kernelKind: "generated" | "loops";
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
-    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the tfjs engine (engine \"tfjs\" or \"auto\")", "engine");
+    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the simd or tfjs engine (engine \"simd\", \"tfjs\" or \"auto\")", "engine");
     this.spec = spec;
     this.adam = adam;
     this.O = spec.observationSize;
