@@ -171,6 +171,37 @@ describe("simd engine", () => {
     expect(Array.from(twin.getParameters())).toEqual(Array.from(again.getParameters()));
   });
 
+  it("diagonal Gaussian head (no tfjs reference): gradient ≈ central finite differences of its own loss", async () => {
+    const cfg = resolveAgentConfig({ network: { trunk: "mlp", mlpUnits: [9, 7], sharedTrunk: false } });
+    const spec = networkSpec(5, { kind: "diagonal_gaussian", dims: 3 }, cfg.network);
+    const engine = await createEngine("simd", spec, initParameters(spec, "torch", new Rng(8)).map((x) => x * 2), ADAM);
+    const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 31 });
+    const seqs = allSequences(buf);
+    const coefs = CASES[0]!.coefs;
+    engine.lossAndGradients(buf, seqs, coefs);
+    const grad = engine.getGradients();
+    const p0 = engine.getParameters();
+    const h = 2e-3;
+    let checked = 0;
+    let misses = 0;
+    for (let i = 0; i < p0.length; i += 2) {
+      const p = p0.slice();
+      p[i] = p0[i]! + h;
+      engine.setParameters(p);
+      const up = engine.lossAndGradients(buf, seqs, coefs).loss;
+      p[i] = p0[i]! - h;
+      engine.setParameters(p);
+      const fd = (up - engine.lossAndGradients(buf, seqs, coefs).loss) / (2 * h);
+      checked++;
+      // float32 forward passes and ReLU/clip kinks: a quotient that straddles a kink misses (at most 5%).
+      if (!(Math.abs(grad[i]! - fd) < 3e-3 + 0.03 * Math.abs(fd))) misses++;
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(misses).toBeLessThanOrEqual(Math.ceil(0.05 * checked));
+    // The log stds (the last policy block) receive gradient.
+    expect(Array.from(grad.subarray(spec.piLogStd, spec.piLogStd + 3)).every((x) => x !== 0)).toBe(true);
+  });
+
   it("two threads give the same bits as one (row blocks shared out; the second seed system's MLP, 512 rows)", async () => {
     const cfg = resolveAgentConfig({ network: { trunk: "mlp", mlpUnits: [256, 128], sharedTrunk: false } });
     const spec = networkSpec(7, 3, cfg.network);
