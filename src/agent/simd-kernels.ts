@@ -179,8 +179,13 @@ for (;;) {
 }
 `;
 
-/** Jobs below this many multiply-adds run on the calling thread alone (waking a worker costs more). */
-const PARALLEL_MIN_MACS = 1 << 20;
+/**
+ * Jobs below this many multiply-adds (2²³: e.g. 256 rows × 256 × 128) run on the calling thread alone. Every
+ * worker must enter and leave each job before the next one is posted, so on a loaded machine a worker the OS
+ * holds back delays the job by up to a time slice: worth it only for large products, not for the rollout's
+ * batch-numEnvs steps.
+ */
+const PARALLEL_MIN_MACS = 1 << 23;
 /** Row blocks per job: enough for the threads to balance, few enough that each block amortises its loop. */
 const BLOCKS_PER_JOB = 16;
 
