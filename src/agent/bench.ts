@@ -214,6 +214,8 @@ export interface BigNetworkBenchOptions {
   readonly batch?: number;
   /** Timed update steps per timing (after 3 warm-up steps). */
   readonly updates?: number;
+  /** Timed update steps of the simd engine (default 50, as many as the PyTorch script times, so that both average the load alike). */
+  readonly simdUpdates?: number;
   /** Rounds of (simd engine, PyTorch) timed back to back for the ratio; medians reported (default 3). */
   readonly rounds?: number;
   /** Run ../shared/bench/big_net_torch.py side by side (needs /usr/bin/python3 with torch); default true when present. */
@@ -249,12 +251,13 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
   const B = opts.batch ?? 2048;
   const updates = opts.updates ?? 8;
   const rounds = opts.rounds ?? 3;
+  const simdUpdates = opts.simdUpdates ?? 50;
   const backend = await selectBackend("auto");
   const figures: AgentBenchFigures = { big_batch: B, big_backend: backend.name, big_load_average: loadavg().map((x) => Math.round(x * 100) / 100) };
   const coefs = { clipCoef: 0.2, valueClip: null, valueLoss: "mse" as const, valueCoef: 0.5, entropyCoef: 0.01 };
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
   /** Samples per second and CPU seconds per 1,000 samples. */
-  const time = async (label: string, kind: EngineKind, net: Parameters<typeof resolveAgentConfig>[0], seqLen: number, threads?: number): Promise<{ sps: number; cpuMs: number }> => {
+  const time = async (label: string, kind: EngineKind, net: Parameters<typeof resolveAgentConfig>[0], seqLen: number, threads?: number, steps = updates): Promise<{ sps: number; cpuMs: number }> => {
     const config = resolveAgentConfig(net);
     const spec = networkSpec(7, 3, config.network);
     const p0 = initParameters(spec, "orthogonal", new Rng(1));
@@ -278,15 +281,15 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
     for (let i = 0; i < 3; i++) step();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < updates; i++) step();
+    for (let i = 0; i < steps; i++) step();
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const sps = (B * updates) / seconds;
-    const cpuMs = (cpu.user + cpu.system) / 1000 / ((B * updates) / 1000);
+    const sps = (B * steps) / seconds;
+    const cpuMs = (cpu.user + cpu.system) / 1000 / ((B * steps) / 1000);
     engine.dispose();
     log(
       `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}${kind === "simd" ? `, ${threads ?? defaultSimdThreads()} thread(s)` : ""}: ` +
-        `${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B} (CPU ${cpuMs.toFixed(2)} ms per 1,000 samples, wall ${((1000 * seconds) / ((B * updates) / 1000)).toFixed(2)} ms)`,
+        `${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B} (CPU ${cpuMs.toFixed(2)} ms per 1,000 samples, wall ${((1000 * seconds) / ((B * steps) / 1000)).toFixed(2)} ms, ${steps} steps)`,
     );
     return { sps: Math.round(sps), cpuMs: Math.round(cpuMs * 100) / 100 };
   };
@@ -320,7 +323,7 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
   for (let r = 0; r < rounds; r++) {
     // Back to back: our default threads against PyTorch's `threads`, then one thread each (CPU efficiency, less
     // exposed to how the OS shares the cores among other jobs).
-    const ours = await time("MLP 256→128 ×2", "simd", mlp, 1);
+    const ours = await time("MLP 256→128 ×2", "simd", mlp, 1, undefined, simdUpdates);
     simd.push(ours.sps);
     simdCpu.push(ours.cpuMs);
     if (!withTorch) continue;
@@ -329,7 +332,7 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
     torch.push(t.sps);
     if (t.cores !== null) torchCores.push(t.cores);
     ratios.push(ours.sps / t.sps);
-    const ours1 = await time("MLP 256→128 ×2", "simd", mlp, 1, 1);
+    const ours1 = await time("MLP 256→128 ×2", "simd", mlp, 1, 1, simdUpdates);
     const t1 = runTorch(1);
     if (t1 !== null) ratios1.push(ours1.sps / t1.sps);
     log(`big networks: round ${r + 1}: simd/PyTorch ${(ours.sps / t.sps).toFixed(2)}× (default threads vs ${threads}), ${t1 !== null ? (ours1.sps / t1.sps).toFixed(2) : "-"}× (1 thread each)`);
