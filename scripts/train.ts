@@ -35,7 +35,7 @@ export const trainCommand = defineCommand({
     checkpointEvery: flag.int("also save the checkpoint every N updates (marked partial)", { min: 0, unset: "0: only at the end" }),
     maxSeconds: flag.number("stop after the update during which this many seconds passed (not reproducible)", { gt: 0, placeholder: "S", unset: "no limit" }),
     backend: flag.choice(BACKEND_PREFERENCES, "tfjs backend", { unset: "auto (tfjs-node-gpu, tfjs-node, wasm, cpu)" }),
-    engine: flag.choice(ENGINE_PREFERENCES, "compute engine", { unset: "auto (fused for small networks without a GPU)" }),
+    engine: flag.choice(ENGINE_PREFERENCES, "compute engine", { unset: "auto (without a GPU: simd for MLP trunks, fused for small LSTMs)" }),
     agent: flag.json("agent config overrides, e.g. '{\"ppo\":{\"numEnvs\":16}}'", { unset: "the preset's" }),
     env: flag.json("env config overrides at any depth", { unset: "the env preset's" }),
     progress: flag.choice(["auto", "bar", "lines", "notebook", "none"] as const, "progress display", { unset: "auto: a bar on a terminal, a line every 10 % otherwise" }),

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import type { Candles } from "../data/candles.js";
 import { readCandlesCsv } from "../data/csv.js";
 import { loadEmbeddedMarket } from "../data/embedded.js";
@@ -10,8 +11,9 @@ import { deriveSeed, Rng } from "../util/rng.js";
 import { selectBackend, type BackendPreference } from "./backend.js";
 import { resolveAgentConfig, rolloutSizes, type AgentPresetName } from "./config.js";
 import { chooseEngineKind, createEngine, type EnginePreference } from "./create-engine.js";
-import type { Engine } from "./engine.js";
+import type { Engine, EngineKind } from "./engine.js";
 import { initParameters } from "./init.js";
+import { defaultSimdThreads } from "./simd-kernels.js";
 import { networkSpec } from "./network-spec.js";
 import { runPpo } from "./ppo.js";
 import { allocRolloutBuffer } from "./rollout-buffer.js";
@@ -210,35 +212,56 @@ export async function benchAgent(opts: AgentBenchOptions = {}): Promise<AgentBen
 export interface BigNetworkBenchOptions {
   /** Samples per PPO update step (the PyTorch script's --batch; default 2048). */
   readonly batch?: number;
-  /** Timed update steps (after 3 warm-up steps). */
+  /** Timed update steps per timing (after 3 warm-up steps). */
   readonly updates?: number;
-  /** tfjs backends to time the MLP on (default: the selected one). */
-  readonly engine?: EnginePreference;
+  /** Timed update steps of the simd engine (default 50, as many as the PyTorch script times, so that both average the load alike). */
+  readonly simdUpdates?: number;
+  /** Rounds of (simd engine, PyTorch) timed back to back for the ratio; medians reported (default 3). */
+  readonly rounds?: number;
   /** Run ../shared/bench/big_net_torch.py side by side (needs /usr/bin/python3 with torch); default true when present. */
   readonly torch?: boolean;
   readonly torchScript?: string;
   readonly torchThreads?: number;
+  /** Also time the dense 128 → LSTM 128 network on the fused and tfjs engines (default true). */
+  readonly lstm?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/** CPU seconds used by this process's reaped children so far (/proc/self/stat cutime + cstime; null off Linux). */
+function childCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 16 and 17 of stat(5) (cutime, cstime), counted from field 3 here; clock ticks of 1/100 s.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /**
  * Big networks: one PPO update step (forward, backward, global-norm clip, Adam) on `batch` samples of
- *   - the second seed system's policy and value MLPs (obs 7 → 256 → 128 → heads, separate trunks), tfjs engine;
+ *   - the second seed system's policy and value MLPs (obs 7 → 256 → 128 → heads, separate trunks), simd and tfjs engines;
  *   - a dense(128) → LSTM(128) network on 32 sequences of batch/32 steps, fused and tfjs engines;
- * in samples per second, next to PyTorch's figure for the MLP taken in the same run (big_net_torch.py).
+ * in samples per second, with CPU time per sample beside it, and PyTorch's figure for the MLP
+ * (big_net_torch.py) taken right after each simd timing, `rounds` times, for the ratio.
  */
 export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promise<AgentBenchFigures> {
   const log = opts.log ?? (() => undefined);
   const B = opts.batch ?? 2048;
   const updates = opts.updates ?? 8;
+  const rounds = opts.rounds ?? 3;
+  const simdUpdates = opts.simdUpdates ?? 50;
   const backend = await selectBackend("auto");
-  const figures: AgentBenchFigures = { big_batch: B, big_backend: backend.name };
+  const figures: AgentBenchFigures = { big_batch: B, big_backend: backend.name, big_load_average: loadavg().map((x) => Math.round(x * 100) / 100) };
   const coefs = { clipCoef: 0.2, valueClip: null, valueLoss: "mse" as const, valueCoef: 0.5, entropyCoef: 0.01 };
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-  const time = async (label: string, kind: "fused" | "tfjs", net: Parameters<typeof resolveAgentConfig>[0], seqLen: number): Promise<number> => {
+  /** Samples per second and CPU seconds per 1,000 samples. */
+  const time = async (label: string, kind: EngineKind, net: Parameters<typeof resolveAgentConfig>[0], seqLen: number, threads?: number, steps = updates): Promise<{ sps: number; cpuMs: number }> => {
     const config = resolveAgentConfig(net);
     const spec = networkSpec(7, 3, config.network);
-    const engine = await createEngine(kind, spec, initParameters(spec, "orthogonal", new Rng(1)), adam);
+    const p0 = initParameters(spec, "orthogonal", new Rng(1));
+    const engine = kind === "simd" && threads !== undefined ? await (await import("./simd-engine.js")).SimdEngine.create(spec, p0, adam, { threads }) : await createEngine(kind, spec, p0, adam);
     const sizes = rolloutSizes({ ...config.ppo, numEnvs: B / seqLen / 1, rolloutSteps: seqLen, sequenceLength: seqLen, numMinibatches: 1 });
     const buf = allocRolloutBuffer(sizes, 7, spec.stateSize, false);
     const rng = new Rng(2);
@@ -256,32 +279,88 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
       engine.applyGradients(3e-4, 0.5);
     };
     for (let i = 0; i < 3; i++) step();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < updates; i++) step();
-    const sps = (B * updates) / ((performance.now() - t0) / 1000);
+    for (let i = 0; i < steps; i++) step();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const sps = (B * steps) / seconds;
+    const cpuMs = (cpu.user + cpu.system) / 1000 / ((B * steps) / 1000);
     engine.dispose();
-    log(`big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}: ${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B}`);
-    return Math.round(sps);
+    log(
+      `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}${kind === "simd" ? `, ${threads ?? defaultSimdThreads()} thread(s)` : ""}: ` +
+        `${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B} (CPU ${cpuMs.toFixed(2)} ms per 1,000 samples, wall ${((1000 * seconds) / ((B * steps) / 1000)).toFixed(2)} ms, ${steps} steps)`,
+    );
+    return { sps: Math.round(sps), cpuMs: Math.round(cpuMs * 100) / 100 };
   };
   const mlp = { network: { trunk: "mlp" as const, mlpUnits: [256, 128], sharedTrunk: false } };
-  figures["big_mlp_update_samples_per_s_tfjs"] = await time("MLP 256→128 ×2", "tfjs", mlp, 1);
-  const lstm = { network: { denseUnits: 128, lstmUnits: 128, sharedTrunk: true, lstmBias: "single" as const } };
-  figures["big_lstm128_update_samples_per_s_fused"] = await time("dense 128 → LSTM 128", "fused", lstm, B / 32);
-  figures["big_lstm128_update_samples_per_s_tfjs"] = await time("dense 128 → LSTM 128", "tfjs", lstm, B / 32);
-
   const script = opts.torchScript ?? sharedFile("bench/big_net_torch.py") ?? "../shared/bench/big_net_torch.py";
-  if (opts.torch !== false && existsSync(script) && existsSync("/usr/bin/python3")) {
-    const run = spawnSync("/usr/bin/python3", [script, "--batch", String(B), "--threads", String(opts.torchThreads ?? 2)], { encoding: "utf8" });
+  const withTorch = opts.torch !== false && existsSync(script) && existsSync("/usr/bin/python3");
+  const threads = opts.torchThreads ?? 2;
+  /** PyTorch's samples/s with `n` threads, and the cores its process used over its run (null: it failed). */
+  const runTorch = (n: number): { sps: number; cores: number | null } | null => {
+    const cpu0 = childCpuSeconds();
+    const t0 = performance.now();
+    const run = spawnSync("/usr/bin/python3", [script, "--batch", String(B), "--threads", String(n)], { encoding: "utf8" });
+    const wall = (performance.now() - t0) / 1000;
+    const cpu1 = childCpuSeconds();
     try {
       const t = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as { torch_update_samples_per_s: number };
-      figures["big_mlp_update_samples_per_s_torch"] = t.torch_update_samples_per_s;
-      const ours = figures["big_mlp_update_samples_per_s_tfjs"] as number;
-      figures["big_mlp_ratio_tfjs_vs_torch"] = Math.round((ours / t.torch_update_samples_per_s) * 100) / 100;
-      log(`big networks: PyTorch (CPU, ${opts.torchThreads ?? 2} threads), same MLP and batch: ${t.torch_update_samples_per_s.toLocaleString("en-US")} samples/s; ratio tfjs/PyTorch ${figures["big_mlp_ratio_tfjs_vs_torch"]}×`);
+      const cores = cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) / wall) * 100) / 100 : null;
+      log(`big networks: PyTorch (CPU, ${n} thread(s)), same MLP and batch: ${t.torch_update_samples_per_s.toLocaleString("en-US")} samples/s${cores !== null ? ` (its process used ${cores} cores over its ${wall.toFixed(1)} s)` : ""}`);
+      return { sps: t.torch_update_samples_per_s, cores };
     } catch {
-      figures["big_mlp_update_samples_per_s_torch"] = null;
       log(`big networks: PyTorch reference failed (${run.stderr.trim().split("\n").at(-1) ?? "no output"})`);
+      return null;
     }
+  };
+  const simd: number[] = [];
+  const simdCpu: number[] = [];
+  const torch: number[] = [];
+  const torchCores: number[] = [];
+  const ratios: number[] = [];
+  const ratios1: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // Back to back: our default threads against PyTorch's `threads`, then one thread each (CPU efficiency, less
+    // exposed to how the OS shares the cores among other jobs).
+    const ours = await time("MLP 256→128 ×2", "simd", mlp, 1, undefined, simdUpdates);
+    simd.push(ours.sps);
+    simdCpu.push(ours.cpuMs);
+    if (!withTorch) continue;
+    const t = runTorch(threads);
+    if (t === null) continue;
+    torch.push(t.sps);
+    if (t.cores !== null) torchCores.push(t.cores);
+    ratios.push(ours.sps / t.sps);
+    const ours1 = await time("MLP 256→128 ×2", "simd", mlp, 1, 1, simdUpdates);
+    const t1 = runTorch(1);
+    if (t1 !== null) ratios1.push(ours1.sps / t1.sps);
+    log(`big networks: round ${r + 1}: simd/PyTorch ${(ours.sps / t.sps).toFixed(2)}× (default threads vs ${threads}), ${t1 !== null ? (ours1.sps / t1.sps).toFixed(2) : "-"}× (1 thread each)`);
+  }
+  figures["big_mlp_update_samples_per_s_simd"] = Math.round(median(simd));
+  figures["big_mlp_update_samples_per_s_simd_runs"] = simd;
+  figures["big_mlp_cpu_ms_per_1k_samples_simd"] = median(simdCpu);
+  const tfjs = await time("MLP 256→128 ×2", "tfjs", mlp, 1);
+  figures["big_mlp_update_samples_per_s_tfjs"] = tfjs.sps;
+  figures["big_mlp_cpu_ms_per_1k_samples_tfjs"] = tfjs.cpuMs;
+  if (opts.lstm !== false) {
+    const lstm = { network: { denseUnits: 128, lstmUnits: 128, sharedTrunk: true, lstmBias: "single" as const } };
+    figures["big_lstm128_update_samples_per_s_fused"] = (await time("dense 128 → LSTM 128", "fused", lstm, B / 32)).sps;
+    figures["big_lstm128_update_samples_per_s_tfjs"] = (await time("dense 128 → LSTM 128", "tfjs", lstm, B / 32)).sps;
+  }
+  if (torch.length > 0) {
+    figures["big_mlp_update_samples_per_s_torch"] = Math.round(median(torch));
+    figures["big_mlp_update_samples_per_s_torch_runs"] = torch;
+    figures["big_mlp_torch_cores_used"] = torchCores.length > 0 ? median(torchCores) : null;
+    figures["big_mlp_ratio_simd_vs_torch"] = Math.round(median(ratios) * 100) / 100;
+    figures["big_mlp_ratio_simd_vs_torch_runs"] = ratios.map((x) => Math.round(x * 100) / 100);
+    figures["big_mlp_ratio_simd_vs_torch_1thread"] = ratios1.length > 0 ? Math.round(median(ratios1) * 100) / 100 : null;
+    figures["big_mlp_ratio_simd_vs_torch_1thread_runs"] = ratios1.map((x) => Math.round(x * 100) / 100);
+    figures["big_mlp_ratio_tfjs_vs_torch"] = Math.round((tfjs.sps / median(torch)) * 100) / 100;
+    log(
+      `big networks: ratio simd/PyTorch, median of ${ratios.length} back-to-back rounds: ${figures["big_mlp_ratio_simd_vs_torch"]}× (rounds ${ratios.map((x) => x.toFixed(2)).join(", ")}); ` +
+        `one thread each ${figures["big_mlp_ratio_simd_vs_torch_1thread"]}×; tfjs/PyTorch ${figures["big_mlp_ratio_tfjs_vs_torch"]}×`,
+    );
   } else {
     figures["big_mlp_update_samples_per_s_torch"] = null;
     log(`big networks: PyTorch reference skipped (needs ${script} and /usr/bin/python3 with torch)`);

@@ -100,7 +100,7 @@ export const manifestSchema = z
     }),
     training: z.object({
       seed: z.number(),
-      engine: z.enum(["fused", "tfjs"]),
+      engine: z.enum(["fused", "simd", "tfjs"]),
       backend: z.object({ kind: z.string(), name: z.string(), package: z.string(), gpu: z.boolean() }).nullable(),
       /** The budget the run was started with (env steps). */
       totalSteps: z.number().int(),

@@ -16,7 +16,8 @@ export const networkSchema = z
     lstmUnits: z.number().int().min(1).max(4096).default(10),
     /**
      * "lstm": dense(ReLU) → LSTM (the article); "mlp": a stack of ReLU dense layers of `mlpUnits`, no memory
-     * (the second seed system's policy and value MLPs, 256 → 128, with sharedTrunk false). Runs on the tfjs engine.
+     * (the second seed system's policy and value MLPs, 256 → 128, with sharedTrunk false). Runs on the simd engine
+     * (or tfjs, e.g. on a GPU).
      */
     trunk: z.enum(["lstm", "mlp"]).default("lstm"),
     /** Units of the MLP trunk's layers, in order (trunk "mlp" only). */

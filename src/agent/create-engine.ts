@@ -3,7 +3,7 @@ import type { AdamSettings, Engine, EngineKind } from "./engine.js";
 import { FusedEngine } from "./fused-engine.js";
 import type { NetworkSpec } from "./network-spec.js";
 
-export const ENGINE_PREFERENCES = ["auto", "fused", "tfjs"] as const;
+export const ENGINE_PREFERENCES = ["auto", "fused", "simd", "tfjs"] as const;
 export type EnginePreference = (typeof ENGINE_PREFERENCES)[number];
 
 /**
@@ -13,12 +13,17 @@ export type EnginePreference = (typeof ENGINE_PREFERENCES)[number];
  */
 export const FUSED_MAX_PARAMETERS = 20_000;
 
-/** "auto": the fused engine for small LSTM networks unless a GPU backend is present; tfjs otherwise (and for MLP trunks). */
+/**
+ * "auto": tfjs when a GPU backend is present; otherwise the simd engine for MLP trunks (on a CPU it outruns
+ * tfjs-wasm several times: docs/ppo.md, "Big networks and the GPU"), the fused engine for small LSTM networks
+ * and tfjs for big ones.
+ */
 export function chooseEngineKind(preference: EnginePreference, spec: NetworkSpec, backend: BackendInfo | null): EngineKind {
   if (preference !== "auto") return preference;
   // Only the fused engine has the diagonal Gaussian head (the portfolio's continuous weights).
   if (spec.head.kind === "diagonal_gaussian" && spec.trunk === "lstm" && spec.parameterCount <= FUSED_MAX_PARAMETERS) return "fused";
-  if (backend?.gpu || spec.trunk === "mlp") return "tfjs";
+  if (backend?.gpu) return "tfjs";
+  if (spec.trunk === "mlp") return "simd";
   return spec.parameterCount <= FUSED_MAX_PARAMETERS ? "fused" : "tfjs";
 }
 
@@ -28,6 +33,10 @@ export function chooseEngineKind(preference: EnginePreference, spec: NetworkSpec
  */
 export async function createEngine(kind: EngineKind, spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings): Promise<Engine> {
   if (kind === "fused") return new FusedEngine(spec, parameters, adam);
+  if (kind === "simd") {
+    const { SimdEngine } = await import("./simd-engine.js");
+    return SimdEngine.create(spec, parameters, adam);
+  }
   const { TfjsEngine } = await import("./tfjs-engine.js");
   return new TfjsEngine(spec, parameters, adam);
 }

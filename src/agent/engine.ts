@@ -3,13 +3,14 @@ import type { RolloutBuffer } from "./rollout-buffer.js";
 
 /**
  * The compute engine behind the agent: the policy/value network's forward pass, its loss gradients and the
- * optimiser. Two implementations share one weight layout (network-spec.ts) and one interface:
+ * optimiser. Three implementations share one weight layout (network-spec.ts) and one interface:
  *   - "fused": hand-written forward pass and backprop-through-time in preallocated Float64Arrays (fast for small
- *     networks on a CPU; no tfjs op dispatch per step);
- *   - "tfjs": TensorFlow.js ops on the selected backend (scales to big networks and to CUDA).
+ *     LSTM networks on a CPU; no tfjs op dispatch per step);
+ *   - "simd": MLP trunks on hand-written WebAssembly SIMD GEMM kernels (simd-engine.ts; big MLPs on a CPU);
+ *   - "tfjs": TensorFlow.js ops on the selected backend (scales to big networks and to CUDA; the reference).
  * The training loop never branches on which one runs.
  */
-export type EngineKind = "fused" | "tfjs";
+export type EngineKind = "fused" | "simd" | "tfjs";
 
 export interface LossCoefficients {
   readonly clipCoef: number;
@@ -50,7 +51,7 @@ export interface OptimizerState {
 
 export interface Engine {
   readonly kind: EngineKind;
-  /** tfjs backend doing the work ("wasm", "tensorflow", "cpu", …), or "js" for the fused engine. */
+  /** tfjs backend doing the work ("wasm", "tensorflow", "cpu", …), "js" for the fused engine, "wasm-simd" for simd. */
   readonly backend: string;
   readonly spec: NetworkSpec;
 

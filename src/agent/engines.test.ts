@@ -332,7 +332,7 @@ describe("MLP trunk (tfjs engine): the second seed system's policy and value MLP
       const spec = networkSpec(5, head, cfg.network);
       expect(spec.stateSize).toBe(0);
       expect(spec.blocks.map((b) => b.name).slice(0, 4)).toEqual(["pi_trunk.mlp0.kernel", "pi_trunk.mlp0.bias", "pi_trunk.mlp1.kernel", "pi_trunk.mlp1.bias"]);
-      expect(chooseEngineKind("auto", spec, null)).toBe("tfjs");
+      expect(chooseEngineKind("auto", spec, null)).toBe("simd");
       await expect(createEngine("fused", spec, new Float64Array(spec.parameterCount), ADAM)).rejects.toThrow(/invalid_config/);
       const engine = await makeEngine("tfjs", spec, 8);
       const buf = randomBuffer(engine, { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, seed: 21 });

@@ -2,7 +2,8 @@ import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState 
 import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
-import { headActionSize, headChoices, headEntropy, headGaussianDims, headGradient, headLogProb } from "./policy-head.js";
+import { headActionSize, headChoices, headGaussianDims, headLogProb } from "./policy-head.js";
+import { finishLoss, newLossSums, stepLoss } from "./ppo-step-loss.js";
 import type { NetworkSpec, TrunkLayout } from "./network-spec.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 
@@ -86,7 +87,7 @@ export class FusedEngine implements Engine {
   readonly kernelKind: "generated" | "loops";
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
-    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the tfjs engine (engine \"tfjs\" or \"auto\")", "engine");
+    if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the simd or tfjs engine (engine \"simd\", \"tfjs\" or \"auto\")", "engine");
     this.spec = spec;
     this.adam = adam;
     this.O = spec.observationSize;
@@ -433,9 +434,6 @@ export class FusedEngine implements Engine {
     const S = this.S;
     const N = sequences.length * L;
     const invN = 1 / N;
-    const eps = coefs.clipCoef;
-    const huber = coefs.valueLoss === "huber";
-    const vClip = coefs.valueClip;
     const trunkCount = this.trunks.length;
     const lastTrunk = trunkCount - 1;
     const piK = this.spec.piKernel;
@@ -447,12 +445,7 @@ export class FusedEngine implements Engine {
     const logStdAt = this.spec.piLogStd;
     const U = this.U;
     const diagonal = head.kind === "diagonal_gaussian";
-    let sumPg = 0;
-    let sumVl = 0;
-    let sumEnt = 0;
-    let sumKl = 0;
-    let sumOldKl = 0;
-    let clipped = 0;
+    const sums = newLossSums();
 
     for (let n = 0; n < sequences.length; n++) {
       const s = sequences[n]!;
@@ -464,46 +457,10 @@ export class FusedEngine implements Engine {
       for (let i = L - 1; i >= 0; i--) {
         const k = start + i;
         // Per-step loss terms and their gradients with respect to the policy layer's outputs and the value.
-        const a = buf.actions[k]!;
-        const logRatio = headLogProb(head, this.wsLogp, k, a, buf.actionValues, k * U) - buf.logProbs[k]!;
-        const ratio = fastExp(logRatio);
-        const adv = buf.lossAdvantages[k]!;
-        const unclipped = -adv * ratio;
-        const clippedRatio = ratio < 1 - eps ? 1 - eps : ratio > 1 + eps ? 1 + eps : ratio;
-        const clippedTerm = -adv * clippedRatio;
-        let dLogp: number;
-        if (unclipped >= clippedTerm) {
-          sumPg += unclipped;
-          dLogp = unclipped * invN;
-        } else {
-          sumPg += clippedTerm;
-          dLogp = 0;
-        }
-        sumKl += ratio - 1 - logRatio;
-        sumOldKl -= logRatio;
-        if (Math.abs(ratio - 1) > eps) clipped++;
-        sumEnt += headEntropy(head, this.wsLogp, k);
-        const dLogStd = headGradient(head, this.wsLogp, k, a, buf.actionValues, dLogp, coefs.entropyCoef * invN, dlogits, k * U);
+        stepLoss(head, this.wsLogp, k, this.wsV[k]!, buf, k, U, coefs, invN, dlogits, sums);
+        const dValue = sums.dValue;
         if (diagonal) for (let d = 0; d < A; d++) g[logStdAt + d] += dlogits[A + d]!;
-        else if (logStdAt >= 0) g[logStdAt] += dLogStd;
-        const value = this.wsV[k]!;
-        const target = buf.returns[k]!;
-        const d1 = value - target;
-        let vl = huber ? (Math.abs(d1) < 1 ? 0.5 * d1 * d1 : Math.abs(d1) - 0.5) : 0.5 * d1 * d1;
-        let dValue = huber ? (d1 > 1 ? 1 : d1 < -1 ? -1 : d1) : d1;
-        if (vClip !== null) {
-          const old = buf.values[k]!;
-          const dv0 = value - old;
-          const d2 = old + (dv0 < -vClip ? -vClip : dv0 > vClip ? vClip : dv0) - target;
-          const vl2 = huber ? (Math.abs(d2) < 1 ? 0.5 * d2 * d2 : Math.abs(d2) - 0.5) : 0.5 * d2 * d2;
-          if (vl2 > vl) {
-            vl = vl2;
-            const inside = dv0 >= -vClip && dv0 <= vClip ? 1 : 0;
-            dValue = inside * (huber ? (d2 > 1 ? 1 : d2 < -1 ? -1 : d2) : d2);
-          }
-        }
-        sumVl += vl;
-        dValue *= coefs.valueCoef * invN;
+        else if (logStdAt >= 0) g[logStdAt] += sums.dLogStd;
 
         // Heads.
         const hPi = this.wsH[0]!;
@@ -568,18 +525,7 @@ export class FusedEngine implements Engine {
         }
       }
     }
-    const policyLoss = sumPg * invN;
-    const valueLoss = sumVl * invN;
-    const entropy = sumEnt * invN;
-    return {
-      loss: policyLoss + coefs.valueCoef * valueLoss - coefs.entropyCoef * entropy,
-      policyLoss,
-      valueLoss,
-      entropy,
-      approxKl: sumKl * invN,
-      oldApproxKl: sumOldKl * invN,
-      clipFraction: clipped * invN,
-    };
+    return finishLoss(sums, invN, coefs);
   }
 
   applyGradients(learningRate: number, maxGradNorm: number | null): number {

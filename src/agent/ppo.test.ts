@@ -170,12 +170,13 @@ describe("recurrent state", () => {
 });
 
 describe("determinism and bookkeeping", () => {
-  it("same seed → byte-identical metrics lines (fused and tfjs engines)", async () => {
-    for (const kind of ["fused", "tfjs"] as const) {
+  it("same seed → byte-identical metrics lines (fused and tfjs engines; the simd engine with an MLP)", async () => {
+    for (const kind of ["fused", "tfjs", "simd"] as const) {
       const lines: string[][] = [];
       for (let run = 0; run < 2; run++) {
         const env = new PatternMarketEnv({ numEnvs: 2, episodeLength: 12 });
-        const { config, engine } = await setup(env, { preset: "default", ppo: { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, numMinibatches: 2, updateEpochs: 2 } }, kind, 5);
+        const network = kind === "simd" ? { network: { trunk: "mlp" as const, mlpUnits: [12, 9], sharedTrunk: false } } : {};
+        const { config, engine } = await setup(env, { preset: "default", ...network, ppo: { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, numMinibatches: 2, updateEpochs: 2 } }, kind, 5);
         const out: string[] = [];
         await runPpo({ env, engine, config, totalSteps: 64, seed: 9, envSeed: 10, onUpdate: (m) => void out.push(jsonLine(m)) });
         lines.push(out);

@@ -82,7 +82,7 @@ export const trainConfigSchema = z
     checkpointEvery: z.number().int().min(0).default(0),
     /** tfjs backend: "auto" picks tfjs-node-gpu, tfjs-node, wasm, cpu, in this order. */
     backend: z.enum(BACKEND_PREFERENCES).default("auto"),
-    /** Compute engine: "auto" = fused for small networks without a GPU backend, tfjs otherwise. */
+    /** Compute engine: "auto" = tfjs with a GPU backend; otherwise simd for MLP trunks, fused for small LSTM networks, tfjs for big ones. */
     engine: z.enum(ENGINE_PREFERENCES).default("auto"),
     /** Stop after the update during which this many wall-clock seconds passed (null: no limit; such a run is not reproducible). */
     maxSeconds: z.number().gt(0).nullable().default(null),

@@ -82,7 +82,7 @@ export const portfolioTrainConfigSchema = z
     out: z.string().nullable().default(null),
     /** tfjs backend (only loaded when the tfjs engine may run). */
     backend: z.enum(BACKEND_PREFERENCES).default("auto"),
-    /** Compute engine: "auto" = fused for small networks without a GPU backend, tfjs otherwise. */
+    /** Compute engine: "auto" = tfjs with a GPU backend; otherwise simd for MLP trunks, fused for small LSTM networks, tfjs for big ones. */
     engine: z.enum(ENGINE_PREFERENCES).default("auto"),
     /** "auto": a line per update unless on a TTY (a bar); "none" for notebooks, tests and sweep workers. */
     progress: z.enum(["auto", "bar", "lines", "notebook", "none"]).default("auto"),
