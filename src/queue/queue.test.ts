@@ -178,11 +178,13 @@ describe("sweep on BullMQ: a worker frozen mid-trial (SIGSTOP) is fenced", () =>
   }, 240_000);
 
   it("its trial process stops before another worker takes the trial; thawed, it marks nothing failed or done", async () => {
-    const spec: SweepFileInput = { ...SWEEP, name: "frozen", grid: { "agent.ppo.learningRate": [0.0011, 0.0021] }, seeds: [0], budget: { steps: 8_192 } };
+    const spec: SweepFileInput = { ...SWEEP, name: "frozen", grid: { "agent.ppo.learningRate": [0.0011, 0.0021] }, seeds: [0], budget: { steps: 65_536 } };
     const file = join(dir, "frozen.json");
     writeFileSync(file, JSON.stringify(spec));
     let frozen: { trial: string; trialProcesses: number[] } | null = null;
-    // When D first reports progress on the frozen trial, C's trial process must be gone already.
+    // When D first reports progress on the frozen trial, C's trial process must be gone already. The budget keeps
+    // the trial training for seconds after the freeze, well past the 1.2 s lease: a trial that finished inside its
+    // lease leaves its (idle, reused) trial process alive, which is correct but would prove nothing here.
     let cTrainingWhenDStarted: boolean | null = null;
     const r = await runSweepOnQueue({
       file,
