@@ -791,6 +791,24 @@ export class Journal {
   }
 
   /**
+   * Runs `fn`, which writes with ONE statement (atomic by itself), as a transaction of its own without a savepoint:
+   * committed now, or counted in the group-commit batch; inside a caller's transaction it is part of it. For
+   * writers sharing this database (the simulated exchange's order and account).
+   */
+  statement<T>(fn: () => T): T {
+    if (this.gathering) this.settle(ALL_SLOTS);
+    let out: T;
+    try {
+      this.single(() => (out = fn()));
+    } catch (err) {
+      this.unresolvedKnown = null;
+      this.lastOrder = null;
+      throw err;
+    }
+    return out!;
+  }
+
+  /**
    * One statement as a transaction of its own: a single SQLite statement is atomic by itself, so it needs no
    * savepoint; inside a caller's transaction it is part of it, in a group-commit batch it counts as one call.
    */
