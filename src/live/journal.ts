@@ -392,6 +392,10 @@ export class Journal {
    * lookup, the decision's orders, the unresolved ones) need no query. A read-only journal never keeps one.
    */
   private ordersMem: Map<string, OrderRow> | null = null;
+  /** Indexes of ordersMem (valid with it): the unresolved ones' count, the ids with applied = 0, ids by decision. */
+  private unresolvedCount = 0;
+  private readonly unappliedIds = new Set<string>();
+  private readonly idsByDecision = new Map<string, string[]>();
 
   private constructor(
     readonly db: Database.Database,
@@ -694,20 +698,36 @@ export class Journal {
     if (!this.mirrorOrders) return null;
     if (this.ordersMem === null) {
       this.settle(ORDERS);
-      const m = new Map<string, OrderRow>();
-      for (const r of this.stmt("SELECT * FROM orders ORDER BY rowid").all() as Row[]) m.set(String(r.client_order_id), orderOf(r));
-      this.ordersMem = m;
+      this.ordersMem = new Map<string, OrderRow>();
+      this.unresolvedCount = 0;
+      this.unappliedIds.clear();
+      this.idsByDecision.clear();
+      for (const r of this.stmt("SELECT * FROM orders ORDER BY rowid").all() as Row[]) this.remember(orderOf(r));
     }
     return this.ordersMem;
   }
 
   /**
-   * Orders of the memory that pass `keep`, oldest first (as ORDER BY created_at; ties in rowid order, where the
+   * Orders of the memory (or of `ids` in it) that pass `keep`, oldest first (as ORDER BY created_at; ties in rowid order, where the
    * query's order of ties was its plan's: by status for the unresolved ones).
    */
-  private ordersWhere(m: Map<string, OrderRow>, keep: (o: OrderRow) => boolean): OrderRow[] {
+  private ordersWhere(m: Map<string, OrderRow>, keep: (o: OrderRow) => boolean, ids?: Iterable<string>): OrderRow[] {
     const out: OrderRow[] = [];
-    for (const o of m.values()) if (keep(o)) out.push(o);
+    if (ids === undefined) {
+      for (const o of m.values()) if (keep(o)) out.push(o);
+    } else {
+      for (const id of ids) {
+        const o = m.get(id);
+        if (o !== undefined && keep(o)) out.push(o);
+      }
+      // In rowid order first (an index keeps the order its ids were added in, which a re-added id breaks).
+      if (out.length > 1) {
+        const rank = new Map<string, number>();
+        let i = 0;
+        for (const id of m.keys()) rank.set(id, i++);
+        out.sort((a, b) => rank.get(a.clientOrderId)! - rank.get(b.clientOrderId)!);
+      }
+    }
     if (out.length > 1) out.sort((a, b) => a.createdAt - b.createdAt); // stable
     return out;
   }
@@ -715,7 +735,19 @@ export class Journal {
   /** A row just written (inserted, or patched) into the memory. */
   private remember(row: OrderRow): void {
     this.lastOrder = row;
-    this.ordersMem?.set(row.clientOrderId, row);
+    const m = this.ordersMem;
+    if (m === null) return;
+    const id = row.clientOrderId;
+    const prev = m.get(id);
+    m.set(id, row);
+    this.unresolvedCount += (isUnresolved(row) ? 1 : 0) - (prev !== undefined && isUnresolved(prev) ? 1 : 0);
+    if (row.applied === 0) this.unappliedIds.add(id);
+    else this.unappliedIds.delete(id);
+    if (prev === undefined) {
+      const ids = this.idsByDecision.get(row.decisionId);
+      if (ids === undefined) this.idsByDecision.set(row.decisionId, [id]);
+      else ids.push(id);
+    }
   }
 
   /** Transactions per commit (1: every transaction commits; replays use more). */
@@ -888,7 +920,7 @@ export class Journal {
 
   ordersOf(decisionId: string): OrderRow[] {
     const m = this.orderMap();
-    if (m !== null) return this.ordersWhere(m, (o) => o.decisionId === decisionId);
+    if (m !== null) return this.ordersWhere(m, () => true, this.idsByDecision.get(decisionId) ?? []);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE decision_id = ? ORDER BY created_at").all(decisionId) as Row[]).map(orderOf);
   }
@@ -896,7 +928,7 @@ export class Journal {
   /** Orders whose outcome is not final (intent, unknown, open, lost), oldest first. */
   unresolvedOrders(): OrderRow[] {
     const m = this.orderMap();
-    if (m !== null) return this.ordersWhere(m, isUnresolved);
+    if (m !== null) return this.unresolvedCount === 0 ? [] : this.ordersWhere(m, isUnresolved);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
@@ -904,13 +936,7 @@ export class Journal {
   /** True when some order's outcome is not final (one indexed lookup: the per-tick fast path). */
   hasUnresolvedOrders(): boolean {
     const m = this.orderMap();
-    if (m !== null) {
-      if (this.unresolvedKnown === null) {
-        this.unresolvedKnown = false;
-        for (const o of m.values()) if (isUnresolved(o)) { this.unresolvedKnown = true; break; }
-      }
-      return this.unresolvedKnown;
-    }
+    if (m !== null) return this.unresolvedCount > 0;
     this.settle(ORDERS);
     this.unresolvedKnown ??= this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
     return this.unresolvedKnown;
@@ -919,7 +945,7 @@ export class Journal {
   /** Orders with a fill not yet attributed to the risk manager's position. */
   unappliedFills(): OrderRow[] {
     const m = this.orderMap();
-    if (m !== null) return this.ordersWhere(m, (o) => o.applied === 0 && o.filled > 0 && (o.status === "closed" || o.status === "canceled" || o.status === "expired"));
+    if (m !== null) return this.ordersWhere(m, (o) => o.filled > 0 && (o.status === "closed" || o.status === "canceled" || o.status === "expired"), this.unappliedIds);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE applied = 0 AND filled > 0 AND status IN ('closed', 'canceled', 'expired') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
