@@ -37,7 +37,7 @@ const table = (j: Journal) => ({
 
 describe("SimBroker", () => {
   for (const groupCommit of [1, 100]) {
-    it(`fills, refuses a duplicate without a change, numbers orders as AUTOINCREMENT would (group commit ${groupCommit})`, () => {
+    it(`R1, R6: fills, refuses a duplicate without a change, numbers orders as AUTOINCREMENT would (group commit ${groupCommit})`, () => {
       const j = open(groupCommit);
       const b = new SimBroker(j.db, terms, { cash: 1_000, coins: 0 }, (fn) => j.statement(fn));
       const o1 = b.execute({ clientOrderId: "c1", side: "buy", cost: 500 }, 100, 7);
