@@ -214,7 +214,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       journal = openJournal(identityExchange);
       const rc = new ReplayClock(tickStartFor(candles.timestamp[first]!, barMs, baseOptions.offsetMs), r.tickMs);
       clock = rc;
-      const broker = new SimBroker(journal.db, model.terms, { cash: env.initialCash, coins: env.initialCoins }, (fn) => journal.transaction(fn));
+      const broker = new SimBroker(journal.db, model.terms, { cash: env.initialCash, coins: env.initialCoins }, (fn) => journal.statement(fn));
       exchange = new ReplayExchange(candles, { symbol: opts.symbol, timeframe: opts.timeframe, end, fillAt: env.fill.at, clock: rc, broker, ...(r.market === undefined ? {} : { market: r.market }) });
       // Features see the last historyBars bars: the backtest's values exactly for local features (pct_change …), and
       // for features with memory (EMAs) whenever the data before the window fits in historyBars (docs/live.md).
@@ -284,7 +284,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
       if (mode === "live") exchange = ccxtEx;
       else {
         const start = opts.paperBalances ?? { cash: env.initialCash, coins: env.initialCoins };
-        exchange = new PaperExchange(ccxtEx, new SimBroker(journal.db, model.terms, start, (fn) => journal.transaction(fn)), () => clock.now());
+        exchange = new PaperExchange(ccxtEx, new SimBroker(journal.db, model.terms, start, (fn) => journal.statement(fn)), () => clock.now());
       }
     }
 

@@ -84,7 +84,7 @@ async function runMode(feed: "rest" | "ws", ticks: number, offsetMs: number, dir
   const data = await CcxtExchange.create({ exchangeId: "binance", symbol: "BTC/USDT", timeframe: "1s", mode: "paper", apiUrl: fake.url, ccxtOptions: { rateLimit: 1 } });
   let klinesAtStart = 0;
   const clock = new SystemClock();
-  const exchange = new PaperExchange(data, new SimBroker(journal.db, model.terms, { cash: 10_000, coins: 1 }, (fn) => journal.transaction(fn)), () => clock.now());
+  const exchange = new PaperExchange(data, new SimBroker(journal.db, model.terms, { cash: 10_000, coins: 1 }, (fn) => journal.statement(fn)), () => clock.now());
   let stream: CandleStream | null = null;
   if (feed === "ws") {
     const watcher = await CcxtCandleWatcher.create({ exchangeId: "binance", symbol: "BTC/USDT", timeframe: "1s", mode: "paper", apiUrl: fake.url });

@@ -386,11 +386,23 @@ export class Journal {
   private lastOrder: OrderRow | null = null;
   /** Whether some order is unresolved, as last read (null: unknown); every write of the orders table forgets it. */
   private unresolvedKnown: boolean | null = null;
+  /**
+   * Every row of the orders table in rowid order, as this journal wrote it (null: not read yet, or forgotten after
+   * a rollback). A writing journal is its file's only writer (its lock), so the order reads of a tick (the fill
+   * lookup, the decision's orders, the unresolved ones) need no query. A read-only journal never keeps one.
+   */
+  private ordersMem: Map<string, OrderRow> | null = null;
+  /** Indexes of ordersMem (valid with it): the unresolved ones' count, the ids with applied = 0, ids by decision. */
+  private unresolvedCount = 0;
+  private readonly unappliedIds = new Set<string>();
+  private readonly idsByDecision = new Map<string, string[]>();
 
   private constructor(
     readonly db: Database.Database,
     path: string,
     runId: string,
+    /** Keep the orders in memory (a writing journal: no other writer of its orders). */
+    private readonly mirrorOrders = false,
   ) {
     this.path = path;
     this.runId = runId;
@@ -446,7 +458,7 @@ export class Journal {
         }
       }
     }
-    return { journal: new Journal(db, full, meta.get("run_id")!), created };
+    return { journal: new Journal(db, full, meta.get("run_id")!, true), created };
   }
 
   /**
@@ -506,8 +518,7 @@ export class Journal {
       out = fn();
     } catch (err) {
       this.depth--;
-      this.unresolvedKnown = null;
-      this.lastOrder = null;
+      this.forgetOrders();
       if (top) this.rollbackTop();
       else {
         this.db.exec(`ROLLBACK TO t${this.depth}`);
@@ -545,8 +556,7 @@ export class Journal {
       this.pending = emptyPending();
       this.pendingRows = 0;
       this.depth = 0;
-      this.unresolvedKnown = null;
-      this.lastOrder = null;
+      this.forgetOrders();
       if (this.opened) this.rollbackTop();
       this.opened = false;
       throw err;
@@ -665,8 +675,79 @@ export class Journal {
 
   /** Commits a pending group commit (no-op otherwise). */
   flush(): void {
-    if (this.depth === 0 && this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
+    if (this.depth === 0 && this.db.open && this.db.inTransaction) {
+      try {
+        this.db.exec("COMMIT");
+      } catch (err) {
+        this.forgetOrders(); // a failed COMMIT may have rolled the batch back
+        throw err;
+      }
+    }
     this.batched = 0;
+  }
+
+  /** After a rollback: what is known of the orders table is read again. */
+  private forgetOrders(): void {
+    this.unresolvedKnown = null;
+    this.lastOrder = null;
+    this.ordersMem = null;
+  }
+
+  /** The orders table in rowid order (memory; read once), or null when this journal keeps none. */
+  private orderMap(): Map<string, OrderRow> | null {
+    if (!this.mirrorOrders) return null;
+    if (this.ordersMem === null) {
+      this.settle(ORDERS);
+      this.ordersMem = new Map<string, OrderRow>();
+      this.unresolvedCount = 0;
+      this.unappliedIds.clear();
+      this.idsByDecision.clear();
+      for (const r of this.stmt("SELECT * FROM orders ORDER BY rowid").all() as Row[]) this.remember(orderOf(r));
+    }
+    return this.ordersMem;
+  }
+
+  /**
+   * Orders of the memory (or of `ids` in it) that pass `keep`, oldest first (as ORDER BY created_at; ties in rowid order, where the
+   * query's order of ties was its plan's: by status for the unresolved ones).
+   */
+  private ordersWhere(m: Map<string, OrderRow>, keep: (o: OrderRow) => boolean, ids?: Iterable<string>): OrderRow[] {
+    const out: OrderRow[] = [];
+    if (ids === undefined) {
+      for (const o of m.values()) if (keep(o)) out.push(o);
+    } else {
+      for (const id of ids) {
+        const o = m.get(id);
+        if (o !== undefined && keep(o)) out.push(o);
+      }
+      // In rowid order first (an index keeps the order its ids were added in, which a re-added id breaks).
+      if (out.length > 1) {
+        const rank = new Map<string, number>();
+        let i = 0;
+        for (const id of m.keys()) rank.set(id, i++);
+        out.sort((a, b) => rank.get(a.clientOrderId)! - rank.get(b.clientOrderId)!);
+      }
+    }
+    if (out.length > 1) out.sort((a, b) => a.createdAt - b.createdAt); // stable
+    return out;
+  }
+
+  /** A row just written (inserted, or patched) into the memory. */
+  private remember(row: OrderRow): void {
+    this.lastOrder = row;
+    const m = this.ordersMem;
+    if (m === null) return;
+    const id = row.clientOrderId;
+    const prev = m.get(id);
+    m.set(id, row);
+    this.unresolvedCount += (isUnresolved(row) ? 1 : 0) - (prev !== undefined && isUnresolved(prev) ? 1 : 0);
+    if (row.applied === 0) this.unappliedIds.add(id);
+    else this.unappliedIds.delete(id);
+    if (prev === undefined) {
+      const ids = this.idsByDecision.get(row.decisionId);
+      if (ids === undefined) this.idsByDecision.set(row.decisionId, [id]);
+      else ids.push(id);
+    }
   }
 
   /** Transactions per commit (1: every transaction commits; replays use more). */
@@ -727,7 +808,7 @@ export class Journal {
     if (orderId !== null) {
       this.unresolvedKnown = null;
       if (this.hold(DECISION | ORDERS, (p) => (p.decision = { d, intent: orderId }))) {
-        this.lastOrder = intentRow(orderId, d.decisionId, d.side!, d.spend, d.amount, d.createdAt, "intent");
+        this.remember(intentRow(orderId, d.decisionId, d.side!, sqlNumber(d.spend), sqlNumber(d.amount), d.createdAt, "intent"));
         return;
       }
     } else if (this.hold(DECISION, (p) => (p.decision = { d, intent: null }))) return;
@@ -745,7 +826,7 @@ export class Journal {
     this.unresolvedKnown = null;
     this.lastOrder = null;
     this.stmt("INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(clientOrderId, decisionId, side, cost, amount, status, at, at);
-    this.lastOrder = intentRow(clientOrderId, decisionId, side, cost, amount, at, status);
+    this.remember(intentRow(clientOrderId, decisionId, side, sqlNumber(cost), sqlNumber(amount), at, status));
   }
 
   decision(barTs: number): DecisionRecord | null {
@@ -770,14 +851,18 @@ export class Journal {
     const keys = Object.keys(patch) as (keyof OrderPatch)[];
     if (keys.length === 0) return;
     const patchLast = (): void => {
-      const last = this.lastOrder;
-      if (last === null || last.clientOrderId !== clientOrderId) {
+      const last = this.lastOrder?.clientOrderId === clientOrderId ? this.lastOrder : (this.ordersMem?.get(clientOrderId) ?? null);
+      if (last === null) {
         this.lastOrder = null;
         return;
       }
+      // As the table will read it back (sqlNumber: what SQLite makes of NaN and -0).
       const row: Record<string, unknown> = { ...last };
-      for (const k of keys) row[k] = patch[k] ?? null;
-      this.lastOrder = row as unknown as OrderRow;
+      for (const k of keys) {
+        const v = patch[k] ?? null;
+        row[k] = typeof v === "number" ? sqlNumber(v) : v;
+      }
+      this.remember(row as unknown as OrderRow);
     };
     if (keys.length === 1 && patch.applied === 1 && this.hold(ORDERS, (p) => (p.applied = clientOrderId))) {
       patchLast();
@@ -788,6 +873,23 @@ export class Journal {
     const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
     this.single(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
     patchLast();
+  }
+
+  /**
+   * Runs `fn`, which writes with ONE statement (atomic by itself), as a transaction of its own without a savepoint:
+   * committed now, or counted in the group-commit batch; inside a caller's transaction it is part of it. For
+   * writers sharing this database (the simulated exchange's order and account).
+   */
+  statement<T>(fn: () => T): T {
+    if (this.gathering) this.settle(ALL_SLOTS);
+    let out: T;
+    try {
+      this.single(() => (out = fn()));
+    } catch (err) {
+      this.forgetOrders();
+      throw err;
+    }
+    return out!;
   }
 
   /**
@@ -808,25 +910,33 @@ export class Journal {
   }
 
   order(clientOrderId: string): OrderRow | null {
-    this.settle(ORDERS);
     if (this.lastOrder?.clientOrderId === clientOrderId) return this.lastOrder;
+    const m = this.orderMap();
+    if (m !== null) return m.get(clientOrderId) ?? null;
+    this.settle(ORDERS);
     const r = this.stmt("SELECT * FROM orders WHERE client_order_id = ?").get(clientOrderId) as Row | undefined;
     return r === undefined ? null : orderOf(r);
   }
 
   ordersOf(decisionId: string): OrderRow[] {
+    const m = this.orderMap();
+    if (m !== null) return this.ordersWhere(m, () => true, this.idsByDecision.get(decisionId) ?? []);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE decision_id = ? ORDER BY created_at").all(decisionId) as Row[]).map(orderOf);
   }
 
   /** Orders whose outcome is not final (intent, unknown, open, lost), oldest first. */
   unresolvedOrders(): OrderRow[] {
+    const m = this.orderMap();
+    if (m !== null) return this.unresolvedCount === 0 ? [] : this.ordersWhere(m, isUnresolved);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
   /** True when some order's outcome is not final (one indexed lookup: the per-tick fast path). */
   hasUnresolvedOrders(): boolean {
+    const m = this.orderMap();
+    if (m !== null) return this.unresolvedCount > 0;
     this.settle(ORDERS);
     this.unresolvedKnown ??= this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
     return this.unresolvedKnown;
@@ -834,11 +944,15 @@ export class Journal {
 
   /** Orders with a fill not yet attributed to the risk manager's position. */
   unappliedFills(): OrderRow[] {
+    const m = this.orderMap();
+    if (m !== null) return this.ordersWhere(m, (o) => o.filled > 0 && (o.status === "closed" || o.status === "canceled" || o.status === "expired"), this.unappliedIds);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders WHERE applied = 0 AND filled > 0 AND status IN ('closed', 'canceled', 'expired') ORDER BY created_at").all() as Row[]).map(orderOf);
   }
 
   orders(): OrderRow[] {
+    const m = this.orderMap();
+    if (m !== null) return this.ordersWhere(m, () => true);
     this.settle(ORDERS);
     return (this.stmt("SELECT * FROM orders ORDER BY created_at").all() as Row[]).map(orderOf);
   }
@@ -904,6 +1018,15 @@ export class Journal {
     }
     return s;
   }
+}
+
+const isUnresolved = (o: OrderRow): boolean => o.status === "intent" || o.status === "unknown" || o.status === "open" || o.status === "lost";
+
+/** A number as a REAL column reads it back: NaN is stored as NULL, -0 as 0. */
+function sqlNumber<T extends number | null>(x: T): T | null {
+  if (x === null) return null;
+  if (Number.isNaN(x)) return null;
+  return (x === 0 ? 0 : x) as T;
 }
 
 function tickOf(r: Row): TickRow {
