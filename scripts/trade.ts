@@ -43,7 +43,7 @@ export const tradeCommand = defineCommand({
     }),
     risk: flag.choice(RISK_PRESET_NAMES, "risk limits preset (src/trading/risk/risk-config.ts)", { default: "standard" }),
     historyBars: flag.int("bars the features are computed over", { min: 2, max: 1_000_000, unset: "1000" }),
-    warmupBars: flag.int("bars fed through the policy before the first decision of a new journal", { min: 0, max: 100_000, unset: "0" }),
+    warmupBars: flag.int("bars fed through the policy before the first decision of a new journal", { min: 0, max: 100_000, unset: "64 for paper and live (the recurrent state warmed up), 0 for a replay (parity with the backtest)" }),
     lateStartMs: flag.int("at start-up, still decide on a bar that closed at most this long ago", { min: 0, max: 86_400_000, unset: "30000" }),
     maxTicks: flag.int("stop after this many ticks", { min: 1, unset: "no limit" }),
     apiUrl: flag.string("send every exchange request to this base URL (a proxy, a local test exchange)", { pattern: /^https?:\/\//, patternText: "an http(s) URL", placeholder: "URL", unset: "the exchange's own" }),

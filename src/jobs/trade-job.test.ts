@@ -7,7 +7,7 @@ import { DEFAULT_ORDER_OPTIONS } from "../live/order-manager.js";
 import { forcedActionCheckpoint, trainTestCheckpoint } from "../live/testing/checkpoints.js";
 import { startFakeBinance, type FakeBinance } from "../live/testing/fake-binance.js";
 import { Journal } from "../live/journal.js";
-import { defaultJournalPath, journalPathFor, replayJobOptions, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
+import { defaultJournalPath, journalPathFor, LIVE_WARMUP_BARS, replayJobOptions, resolveMode, runTradeJob, type TradeJobOptions } from "./trade-job.js";
 
 /**
  * R7 at the job and the command: paper unless live is explicit, live needs the confirmation and the keys, and
@@ -83,6 +83,18 @@ describe("R7: dry-run by default, with isolation", () => {
     expect(paper.summary.mode).toBe("paper");
     expect(fake.log.filter((r) => r.path === "/api/v3/order")).toEqual([]);
     await expect(runTradeJob(base({ live: true, confirmLive: true, journal, env: { TRADER_API_KEY: fake.apiKey, TRADER_API_SECRET: fake.secret } }))).rejects.toMatchObject({ code: "journal_mismatch" });
+    // A new paper journal warms the recurrent state up over LIVE_WARMUP_BARS bars before its first decision.
+    const j = Journal.openReadOnly(journal);
+    expect(j.events("warmup").map((e) => e.message)).toEqual([`recurrent state warmed up over ${LIVE_WARMUP_BARS} bars`]);
+    j.close();
+  });
+
+  it("a replay starts its recurrent state from reset, as the backtest does (no warm-up unless asked)", async () => {
+    const journal = join(dir, "replay-warm.db");
+    await runTradeJob(replayJobOptions({ checkpoint: ck, replay: { data: null, start: "2021-03-01", end: "2021-03-02", tickMs: 0 }, journal }));
+    const j = Journal.openReadOnly(journal);
+    expect(j.events("warmup")).toEqual([]);
+    j.close();
   });
 });
 

@@ -79,6 +79,7 @@ export interface TradeJobOptions {
   readonly postgres?: string;
   readonly risk: RiskLimitsRequest;
   readonly historyBars?: number;
+  /** Bars fed through the policy before a new journal's first decision; default LIVE_WARMUP_BARS (paper, live), 0 (replay). */
   readonly warmupBars?: number;
   readonly offsetMs?: number;
   /** Starting balances of a paper account (default: the checkpoint's env initialCash / initialCoins). */
@@ -116,6 +117,13 @@ export function replayJobOptions(
 ): TradeJobOptions {
   return { exchange: "replay", symbol: "BTC/USD", timeframe: "1h", sandbox: false, risk: "standard", ...opts, live: false, confirmLive: false };
 }
+
+/**
+ * Bars a new paper or live journal feeds through the policy before its first decision, so that its recurrent state
+ * starts as it would be that far into a training episode (the `default` preset's BPTT length). A replay starts from
+ * reset instead, as the backtest does at its window's start: that is what replay parity needs.
+ */
+export const LIVE_WARMUP_BARS = 64;
 
 export function resolveMode(opts: Pick<TradeJobOptions, "live" | "replay">): ExchangeMode {
   if (opts.replay !== null) return "replay";
@@ -169,7 +177,7 @@ export async function runTradeJob(opts: TradeJobOptions): Promise<TradeJobResult
     barMs,
     stopAfterBar: null,
     ...(opts.historyBars === undefined ? {} : { historyBars: opts.historyBars }),
-    ...(opts.warmupBars === undefined ? {} : { warmupBars: opts.warmupBars }),
+    warmupBars: opts.warmupBars ?? (mode === "replay" ? 0 : LIVE_WARMUP_BARS),
     ...(opts.offsetMs === undefined ? {} : { offsetMs: opts.offsetMs }),
     maxTicks: opts.maxTicks ?? null,
     ...opts.traderOptions,
