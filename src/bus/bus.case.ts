@@ -99,6 +99,22 @@ export function busSuite(factory: BusFactory): void {
       expect(mine.map((e) => e.json)).toEqual(["orphan"]);
     });
 
+    it("a late joiner reads the stream's newest entries, oldest first", async () => {
+      expect(await bus.recent("ppo_state", 5)).toEqual([]);
+      for (let i = 0; i < 7; i++) await bus.publish("ppo_state", `s${i}`);
+      const last3 = await bus.recent("ppo_state", 3);
+      expect(last3.map((e) => e.json)).toEqual(["s4", "s5", "s6"]);
+      // Ids increase along the stream (they are the entries' stream ids, as a consumer group sees them).
+      const idKey = (id: string): [number, number] => id.split("-").map(Number) as [number, number];
+      for (let i = 1; i < last3.length; i++) {
+        const [p, q] = [idKey(last3[i - 1]!.id), idKey(last3[i]!.id)];
+        expect(p[0] < q[0] || (p[0] === q[0] && p[1] < q[1])).toBe(true);
+      }
+      expect((await bus.recent("ppo_state", 100)).map((e) => e.json)).toEqual(["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
+      expect(await bus.recent("ppo_state", 0)).toEqual([]);
+      expect(await bus.recent("coach_guidance", 3)).toEqual([]);
+    });
+
     it("streams are bounded", async () => {
       for (let i = 0; i < 400; i++) await bus.publish("coach_heartbeat", String(i));
       const len = await bus.streamLength("coach_heartbeat");

@@ -88,6 +88,8 @@ export interface Bus {
   /** Entries delivered to the group and not yet acked. */
   pendingCount(topic: Topic, group: string): Promise<number>;
   streamLength(topic: Topic): Promise<number>;
+  /** The stream's newest `count` entries, oldest first (a late joiner's history; the stream is bounded, DEFAULT_MAX_LEN). */
+  recent(topic: Topic, count: number): Promise<StreamEntry[]>;
   close(): Promise<void>;
 }
 

@@ -194,6 +194,11 @@ export class MemoryStreams {
     return this.stream(topic).entries.length;
   }
 
+  recent(topic: Topic, count: number): StreamEntry[] {
+    if (!(count > 0)) return [];
+    return this.stream(topic).entries.slice(-Math.floor(count)).map((e) => ({ id: e.id, json: e.json, deliveries: 0 }));
+  }
+
   /** Resolves after the next publish on any topic, or after `ms`. */
   waitForPublish(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -278,6 +283,10 @@ export class MemoryBus implements Bus {
   async streamLength(topic: Topic): Promise<number> {
     this.check();
     return this.streams.streamLength(topic);
+  }
+  async recent(topic: Topic, count: number): Promise<StreamEntry[]> {
+    this.check();
+    return this.streams.recent(topic, count);
   }
   async close(): Promise<void> {
     this.closed = true;

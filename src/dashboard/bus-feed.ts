@@ -42,6 +42,12 @@ export interface BusFeedOptions {
   /** How often the connection is checked (ms): a reconnect re-reads the latest keys. Default 250. */
   readonly checkMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * History read from the streams at start, for a dashboard that joins late with no journal: the newest `backfill`
+   * ppo_state entries and the newest `backfill / 10` guidance messages (the streams are bounded: DEFAULT_MAX_LEN).
+   * 0 (default): none.
+   */
+  readonly backfill?: number;
 }
 
 /** Subscribes the model to the bus. `stop()` unsubscribes (the bus itself is the caller's to close). */
@@ -49,6 +55,7 @@ export class BusFeed {
   private readonly subs: Subscription[] = [];
   private timer: NodeJS.Timeout | null = null;
   private wasConnected = false;
+  private readonly historyTail = new Map<Topic, string>();
   private readonly now: () => number;
 
   constructor(
@@ -60,6 +67,8 @@ export class BusFeed {
   }
 
   async start(): Promise<void> {
+    // History first, then live: a message published in between is still read by readLatest below.
+    if (this.bus.connected && (this.opts.backfill ?? 0) > 0) await this.readHistory(this.opts.backfill!);
     for (const topic of DASHBOARD_TOPICS) {
       this.subs.push(await this.bus.subscribe(topic, (json) => feedMessage(this.model, topic, json, this.now())));
     }
@@ -70,12 +79,32 @@ export class BusFeed {
     this.timer.unref();
   }
 
+  /** Each stream's newest entries, oldest first, stamped with the time they entered the stream (their id). */
+  async readHistory(count: number): Promise<void> {
+    for (const [topic, n] of [["ppo_state", count], ["coach_guidance", Math.ceil(count / 10)]] as const) {
+      try {
+        const entries = await this.bus.recent(topic, n);
+        for (const e of entries) {
+          const at = Number(e.id.split("-")[0]);
+          feedMessage(this.model, topic, e.json, Number.isFinite(at) ? at : this.now());
+        }
+        const last = entries.at(-1);
+        if (last !== undefined) this.historyTail.set(topic, last.json);
+        if (entries.length > 0) this.opts.log?.(`dashboard: ${entries.length} ${topic} message(s) read from the stream's history`);
+      } catch (err) {
+        this.opts.log?.(`dashboard: reading ${topic}'s history failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
   /** Each topic's last message (late joiner, after an outage). Acks and controls are history, not state: skipped. */
   async readLatest(): Promise<void> {
     for (const topic of ["ppo_state", "trader_heartbeat", "coach_guidance", "coach_heartbeat", "coach_trace"] as const) {
       try {
         const json = await this.bus.latest(topic);
-        if (json !== null) feedMessage(this.model, topic, json, this.now());
+        // The latest message is the history's last one right after a backfill: fed once, not twice.
+        if (json !== null && json !== this.historyTail.get(topic)) feedMessage(this.model, topic, json, this.now());
+        this.historyTail.delete(topic);
       } catch (err) {
         this.opts.log?.(`dashboard: reading ${topic}:latest failed: ${err instanceof Error ? err.message : String(err)}`);
       }

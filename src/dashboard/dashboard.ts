@@ -106,7 +106,8 @@ export async function startDashboard(input: DashboardConfigInput, opts: StartOpt
     }
   }
   const model = new DashboardModel({ staleTicks: config.staleTicks, maxPoints: config.maxPoints });
-  const feed = new BusFeed(bus, model, { now, log });
+  // Without a journal the page's history is the streams' (bounded) history.
+  const feed = new BusFeed(bus, model, { now, log, backfill: config.journal === null ? config.maxPoints : 0 });
   const journal = config.journal === null ? null : new JournalSource(config.journal, model, { maxPoints: config.maxPoints });
   const controls = new ControlSender(bus, model, { ackTimeoutMs: config.ackTimeoutMs, now });
 

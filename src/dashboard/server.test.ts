@@ -117,6 +117,21 @@ describe("R20: every page, state and control endpoint needs the token", () => {
   });
 });
 
+describe("a dashboard that joins late", () => {
+  it("without --journal, shows the streams' newest history (as many states as maxPoints)", async () => {
+    const late = new MemoryBus();
+    for (let seq = 1; seq <= 12; seq++) await late.publish("ppo_state", JSON.stringify({ ...EXAMPLES.ppoState, seq, ts: EXAMPLES.ppoState.ts + seq * 3_600_000 }));
+    const d = await startDashboard({ redis: "redis://127.0.0.1:6390", port: 0, reportsDir: join(dir, "reports"), checkpointsDir: join(dir, "checkpoints"), maxPoints: 10 }, { bus: late, env: { DASHBOARD_TOKEN: TOKEN } });
+    try {
+      // maxPoints bounds the history read: the newest 10 states.
+      expect(d.model.series().map((p) => p.ts)).toEqual(Array.from({ length: 10 }, (_, i) => EXAMPLES.ppoState.ts + (i + 3) * 3_600_000));
+    } finally {
+      await d.close();
+      await late.close();
+    }
+  });
+});
+
 describe("the control endpoint", () => {
   it("publishes the trader's own control message and answers 202 when no trader acknowledges it", async () => {
     const r = await post("/api/control", { command: "set_risk", args: { maxExposure: 0.4 } }, auth);
