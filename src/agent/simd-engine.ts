@@ -1,4 +1,5 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
+import { clippedAdamStep } from "./adam.js";
 import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { headActionSize, headChoices, headGaussianDims, headLogProb } from "./policy-head.js";
@@ -392,27 +393,8 @@ export class SimdEngine implements Engine {
   }
 
   applyGradients(learningRate: number, maxGradNorm: number | null): number {
-    const g = this.g;
-    const P = g.length;
-    let sq = 0;
-    for (let i = 0; i < P; i++) sq += g[i]! * g[i]!;
-    const norm = Math.sqrt(sq);
-    const coef = maxGradNorm !== null && maxGradNorm / (norm + 1e-6) < 1 ? maxGradNorm / (norm + 1e-6) : 1;
-    const { beta1, beta2, epsilon } = this.adam;
     this.adamStep++;
-    const stepSize = learningRate / (1 - beta1 ** this.adamStep);
-    const sqrtBc2 = Math.sqrt(1 - beta2 ** this.adamStep);
-    const p = this.p;
-    const m = this.m;
-    const v = this.v;
-    for (let i = 0; i < P; i++) {
-      const gi = g[i]! * coef;
-      const mi = beta1 * m[i]! + (1 - beta1) * gi;
-      const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + epsilon);
-    }
+    const norm = clippedAdamStep(this.p, this.g, this.m, this.v, this.adamStep, learningRate, maxGradNorm, this.adam);
     this.parametersChanged();
     return norm;
   }
