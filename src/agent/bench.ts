@@ -13,7 +13,6 @@ import { resolveAgentConfig, rolloutSizes, type AgentPresetName } from "./config
 import { chooseEngineKind, createEngine, type EnginePreference } from "./create-engine.js";
 import type { Engine, EngineKind } from "./engine.js";
 import { initParameters } from "./init.js";
-import { defaultSimdThreads } from "./simd-kernels.js";
 import { networkSpec } from "./network-spec.js";
 import { runPpo } from "./ppo.js";
 import { allocRolloutBuffer } from "./rollout-buffer.js";
@@ -262,6 +261,8 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
     const spec = networkSpec(7, 3, config.network);
     const p0 = initParameters(spec, "orthogonal", new Rng(1));
     const engine = kind === "simd" && threads !== undefined ? await (await import("./simd-engine.js")).SimdEngine.create(spec, p0, adam, { threads }) : await createEngine(kind, spec, p0, adam);
+    // Imported here, not at the top: only a simd run should load the assembler (wabt) and its worker threads.
+    const simdThreads = kind === "simd" ? (threads ?? (await import("./simd-kernels.js")).defaultSimdThreads()) : 0;
     const sizes = rolloutSizes({ ...config.ppo, numEnvs: B / seqLen / 1, rolloutSteps: seqLen, sequenceLength: seqLen, numMinibatches: 1 });
     const buf = allocRolloutBuffer(sizes, 7, spec.stateSize, false);
     const rng = new Rng(2);
@@ -288,7 +289,7 @@ export async function benchBigNetworks(opts: BigNetworkBenchOptions = {}): Promi
     const cpuMs = (cpu.user + cpu.system) / 1000 / ((B * steps) / 1000);
     engine.dispose();
     log(
-      `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}${kind === "simd" ? `, ${threads ?? defaultSimdThreads()} thread(s)` : ""}: ` +
+      `big networks: ${label} (${spec.parameterCount.toLocaleString("en-US")} parameters), engine ${kind}${kind === "tfjs" ? ` (${backend.name})` : ""}${kind === "simd" ? `, ${simdThreads} thread(s)` : ""}: ` +
         `${Math.round(sps).toLocaleString("en-US")} samples/s per PPO update step on ${B} (CPU ${cpuMs.toFixed(2)} ms per 1,000 samples, wall ${((1000 * seconds) / ((B * steps) / 1000)).toFixed(2)} ms, ${steps} steps)`,
     );
     return { sps: Math.round(sps), cpuMs: Math.round(cpuMs * 100) / 100 };

@@ -20,8 +20,9 @@ export const FUSED_MAX_PARAMETERS = 20_000;
  */
 export function chooseEngineKind(preference: EnginePreference, spec: NetworkSpec, backend: BackendInfo | null): EngineKind {
   if (preference !== "auto") return preference;
-  // Only the fused engine has the diagonal Gaussian head (the portfolio's continuous weights).
-  if (spec.head.kind === "diagonal_gaussian" && spec.trunk === "lstm" && spec.parameterCount <= FUSED_MAX_PARAMETERS) return "fused";
+  // The tfjs engine has no diagonal Gaussian head (the portfolio's continuous weights): the simd engine carries it
+  // for MLP trunks, the fused engine for LSTM trunks of any size, GPU or not.
+  if (spec.head.kind === "diagonal_gaussian") return spec.trunk === "mlp" ? "simd" : "fused";
   if (backend?.gpu) return "tfjs";
   if (spec.trunk === "mlp") return "simd";
   return spec.parameterCount <= FUSED_MAX_PARAMETERS ? "fused" : "tfjs";

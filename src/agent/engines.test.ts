@@ -273,10 +273,14 @@ describe("diagonal Gaussian head (3 values, the portfolio's softmax logits)", ()
     }
   });
 
-  it("the tfjs engine refuses it with one clear line; auto picks the fused engine", async () => {
+  it("the tfjs engine refuses it with one clear line; auto picks the fused engine (LSTM) or the simd engine (MLP)", async () => {
     const spec = tinySpec(c);
     await expect(makeEngine("tfjs", spec, 1)).rejects.toThrow(/tfjs engine has no diagonal Gaussian head .*use engine "fused"/);
-    expect(chooseEngineKind("auto", spec, { kind: "webgl", name: "x", package: "x", gpu: true, tfjsVersion: "x", notes: [] } as unknown as BackendInfo)).toBe("fused");
+    const gpu = { kind: "webgl", name: "x", package: "x", gpu: true, tfjsVersion: "x", notes: [] } as unknown as BackendInfo;
+    expect(chooseEngineKind("auto", spec, gpu)).toBe("fused");
+    // Never tfjs for this head, whatever the size or the backend: a big LSTM stays fused, an MLP trunk goes to simd.
+    expect(chooseEngineKind("auto", { ...spec, parameterCount: 1_000_000 }, null)).toBe("fused");
+    expect(chooseEngineKind("auto", { ...spec, trunk: "mlp" }, gpu)).toBe("simd");
   });
 });
 

@@ -61,6 +61,10 @@ export class SimdEngine implements Engine {
   private readonly trunkLayers: Layer[][];
   private readonly piLayer: Layer;
   private readonly vLayer: Layer;
+  /** Every layer (trunks, then the heads), in the order their parameters are copied in and their gradients out. */
+  private readonly layers: readonly Layer[];
+  /** Gaussian dimensions of the head (0 for a categorical head). */
+  private readonly G: number;
   private readonly op: number;
   private readonly C: number;
   private readonly W: number;
@@ -110,7 +114,9 @@ export class SimdEngine implements Engine {
     this.trunkLayers = spec.trunks.map((t) => t.mlp.map((l) => layer(l.inputs, l.units, l.kernel, l.bias)));
     this.piLayer = layer(spec.lstmUnits, spec.policyOutputs, spec.piKernel, spec.piBias);
     this.vLayer = layer(spec.lstmUnits, 1, spec.vKernel, spec.vBias);
-    this.sumScratch = this.alloc(Math.max(...[...this.trunkLayers.flat(), this.piLayer, this.vLayer].map((l) => l.up)));
+    this.layers = [...this.trunkLayers.flat(), this.piLayer, this.vLayer];
+    this.G = headGaussianDims(spec.head);
+    this.sumScratch = this.alloc(Math.max(...this.layers.map((l) => l.up)));
     this.workspaceBase = this.top;
     this.reserve(256);
     this.setParameters(parameters);
@@ -154,7 +160,7 @@ export class SimdEngine implements Engine {
   private parametersChanged(): void {
     const f = this.f32;
     const p = this.p;
-    for (const l of [...this.trunkLayers.flat(), this.piLayer, this.vLayer]) {
+    for (const l of this.layers) {
       const w = l.w >> 2;
       const wt = l.wt >> 2;
       for (let i = 0; i < l.inputs; i++) {
@@ -228,7 +234,7 @@ export class SimdEngine implements Engine {
     const out = this.headParams;
     const base = this.piOut.out >> 2;
     const logStdAt = this.spec.piLogStd;
-    const G = headGaussianDims(this.spec.head);
+    const G = this.G;
     for (let r = 0; r < rows; r++) {
       const o = r * W;
       let max = -Infinity;
@@ -385,7 +391,7 @@ export class SimdEngine implements Engine {
       }
       this.backward(n, from > 0);
     }
-    for (const l of [...this.trunkLayers.flat(), this.piLayer, this.vLayer]) {
+    for (const l of this.layers) {
       for (let i = 0; i < l.inputs; i++) for (let j = 0; j < l.units; j++) g[l.kernelAt + i * l.units + j] = f[(l.dw >> 2) + i * l.up + j]!;
       for (let j = 0; j < l.units; j++) g[l.biasAt + j] = f[(l.db >> 2) + j]!;
     }

@@ -65,7 +65,7 @@ export class TfjsEngine implements Engine {
 
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings) {
     if (spec.head.kind === "diagonal_gaussian") {
-      throw new AgentError("unsupported_action_space", `the tfjs engine has no diagonal Gaussian head (${spec.head.dims} values per action): use engine "fused"`, "engine");
+      throw new AgentError("unsupported_action_space", `the tfjs engine has no diagonal Gaussian head (${spec.head.dims} values per action): use engine "fused" (LSTM trunk) or "simd" (MLP trunk)`, "engine");
     }
     this.spec = spec;
     this.adam = adam;
