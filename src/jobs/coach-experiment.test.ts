@@ -112,4 +112,22 @@ describe("coach experiment", () => {
     await expect(runCoachExperiment({ ...opts, runName: "w2", start: "2020-03-01", end: "2020-02-01" }, null, loader)).rejects.toThrow(/--end: bad_range: expected an end after --start/);
     expect(loaded).toBe(0);
   });
+
+  it("checkpoint mode: every checkpoint is loaded before any backtest, so a broken one costs no work", async () => {
+    const cks = join(dir, "cks");
+    for (const k of [0, 1]) {
+      mkdirSync(join(cks, `seed-${k}`), { recursive: true });
+      writeFileSync(join(cks, `seed-${k}`, "manifest.json"), "{}");
+    }
+    let policiesMade = 0;
+    const loader = async (d: string) => {
+      if (d.endsWith("seed-1")) throw new Error(`${d}: broken checkpoint`);
+      const made = await fakeTrainer({ candles: null as never, start: 0, end: 0, seed: 0, fold: 0 });
+      return { env: made.env, makePolicy: () => (policiesMade++, made.makePolicy()) } as never;
+    };
+    const opts = { data: csv, rules: null, seeds: 2, folds: 1, checkpoints: cks, resamples: 100, reportsDir: join(dir, "reports-broken"), runName: "b", command: "test" } as const;
+    await expect(runCoachExperiment(opts, null, loader)).rejects.toThrow(/seed-1: broken checkpoint/);
+    expect(policiesMade).toBe(0);
+    expect(existsSync(join(dir, "reports-broken", "b", "report.html"))).toBe(false);
+  });
 });

@@ -205,16 +205,11 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     const dirs = checkpointDirs(opts.checkpoints).slice(0, opts.seeds);
     const first = candles.timestamp[0]!;
     const window = { start: opts.start ?? new Date(first).toISOString(), ...(opts.end === undefined ? {} : { end: opts.end }) };
+    // Loaded up front (loading is quick): a broken checkpoint fails before any backtest, not after some pairs.
     for (const [k, dir] of dirs.entries()) {
-      tasks.push({
-        fold: 0,
-        seed: k,
-        window,
-        obtain: async () => {
-          const p = await loader(dir);
-          return { makePolicy: () => p.makePolicy("greedy"), env: p.env, label: dir };
-        },
-      });
+      const p = await loader(dir);
+      const loaded = { makePolicy: () => p.makePolicy("greedy"), env: p.env, label: dir };
+      tasks.push({ fold: 0, seed: k, window, obtain: async () => loaded });
     }
   } else {
     if (trainer === null) throw new EvalError("invalid_options", "this build has no trainer: give --checkpoints", "--steps");
@@ -243,8 +238,8 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
   const baselinePairs: PairResult[] = [];
   const mixAll: Record<string, number> = {};
   const labels: string[] = [];
-  let shown: { off: BacktestTrace; on: CoachedBacktest } | null = null;
-  let first: { window: Task["window"]; seed: number; env: Parameters<typeof backtestModel>[1]; makePolicy: () => BacktestPolicy } | null = null;
+  /** The first pair: its coach sections and its window's evaluation go into the report. */
+  let first: { off: BacktestTrace; on: CoachedBacktest; window: Task["window"]; seed: number; env: Parameters<typeof backtestModel>[1]; makePolicy: () => BacktestPolicy } | null = null;
   const baselineDone = new Set<string>();
   const pairTask = async (t: Task): Promise<void> => {
     const p = await t.obtain();
@@ -255,8 +250,7 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     for (const [k, v] of Object.entries(on.mix)) mixAll[k] = (mixAll[k] ?? 0) + v;
     pairs.push({ subject: "agent", fold: t.fold, seed: t.seed, window, off: computeMetrics(off), on: computeMetrics(on.trace), guidance: on.guidance.length, impasses: on.impasses, mix: on.mix });
     labels.push(p.label);
-    if (shown === null) shown = { off, on };
-    first ??= { window: t.window, seed: t.seed, env: p.env, makePolicy: p.makePolicy };
+    first ??= { off, on, window: t.window, seed: t.seed, env: p.env, makePolicy: p.makePolicy };
     const key = JSON.stringify(t.window);
     if (!baselineDone.has(key)) {
       baselineDone.add(key);
@@ -288,6 +282,8 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     const baseline = summarisePairs(baselinePairs, resamples);
     const summary = [experimentSummaryText(agent, "agent"), experimentSummaryText(baseline, "ma_crossover baseline")].join("\n\n");
 
+    // Only called once a pair has finished, so the first pair exists.
+    const firstTask = first!;
     // The report: the summary tables, every pair, and the first pair's coach sections.
     const diffRows = (s: SubjectSummary): string[][] =>
       PAIRED_METRICS.map((k) => {
@@ -306,10 +302,8 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
           [...pairs, ...baselinePairs].map((p) => [p.subject, p.fold, p.seed, `${p.window.start.slice(0, 10)} → ${p.window.end.slice(0, 10)}`, fmt(p.off.totalReturn, true), fmt(p.on.totalReturn, true), fmt(p.off.sharpe, false), fmt(p.on.sharpe, false), p.guidance, p.impasses]),
         ),
       },
-      ...(shown ? coachReportSections(shown.off, shown.on).map((s) => ({ ...s, heading: `First pair — ${s.heading ?? ""}` })) : []),
+      ...coachReportSections(firstTask.off, firstTask.on).map((s) => ({ ...s, heading: `First pair — ${s.heading ?? ""}` })),
     ];
-    // Only called once a pair has finished, so the first pair exists.
-    const firstTask = first!;
     const model0 = backtestModel(candles, firstTask.env, firstTask.window);
     const ev0 = evaluateWindow(model0, [{ policy: firstTask.makePolicy(), seed: firstTask.seed }], { seed: 0, skipPerfectForesight: true, resamples: Math.min(resamples, 500) });
     const partial = finished < tasks.length ? ` (stopped: ${finished} of ${tasks.length} pairs finished)` : "";

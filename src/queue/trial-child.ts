@@ -1,7 +1,7 @@
 /**
  * The process a pool worker runs its trials in (forked with IPC, one per worker, reused from trial to trial):
  * training blocks a thread for seconds at a time, and the worker's own thread must stay free to renew the
- * job's lock in Redis. Messages: {type:"run", trial, resultsDir, leaseMs} and {type:"lease", leaseMs} in;
+ * job's lock in Redis. Messages: {type:"run", trial, resultsDir, until} and {type:"lease", until} in (until: the lease's end, a Date.now() time);
  * {type:"progress"|"result"|"error"} out.
  *
  * It stops at once, between two training updates, when it can no longer be sure that its worker owns the trial:
