@@ -384,8 +384,6 @@ export class Journal {
   private tickRowsStmt: Statement | null = null;
   /** The order row written last, as written (null: unknown): the trader reads back the intent it just wrote. */
   private lastOrder: OrderRow | null = null;
-  /** Whether some order is unresolved, as last read (null: unknown); every write of the orders table forgets it. */
-  private unresolvedKnown: boolean | null = null;
   /**
    * Every row of the orders table in rowid order, as this journal wrote it (null: not read yet, or forgotten after
    * a rollback). A writing journal is its file's only writer (its lock), so the order reads of a tick (the fill
@@ -688,7 +686,6 @@ export class Journal {
 
   /** After a rollback: what is known of the orders table is read again. */
   private forgetOrders(): void {
-    this.unresolvedKnown = null;
     this.lastOrder = null;
     this.ordersMem = null;
   }
@@ -806,7 +803,6 @@ export class Journal {
   recordDecision(d: DecisionRecord, intent: { clientOrderId: string } | null): void {
     const orderId = intent !== null && d.side !== null ? intent.clientOrderId : null;
     if (orderId !== null) {
-      this.unresolvedKnown = null;
       if (this.hold(DECISION | ORDERS, (p) => (p.decision = { d, intent: orderId }))) {
         this.remember(intentRow(orderId, d.decisionId, d.side!, sqlNumber(d.spend), sqlNumber(d.amount), d.createdAt, "intent"));
         return;
@@ -823,7 +819,6 @@ export class Journal {
 
   insertOrder(clientOrderId: string, decisionId: string, side: OrderSide, cost: number | null, amount: number | null, at: number, status: OrderStatus = "intent"): void {
     this.settle(ALL_SLOTS);
-    this.unresolvedKnown = null;
     this.lastOrder = null;
     this.stmt("INSERT INTO orders (client_order_id, decision_id, side, cost, amount, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(clientOrderId, decisionId, side, cost, amount, status, at, at);
     this.remember(intentRow(clientOrderId, decisionId, side, sqlNumber(cost), sqlNumber(amount), at, status));
@@ -869,7 +864,6 @@ export class Journal {
       return;
     }
     this.settle(ALL_SLOTS);
-    this.unresolvedKnown = null;
     const sql = `UPDATE orders SET ${keys.map((k) => `${ORDER_COLUMNS[k]} = ?`).join(", ")} WHERE client_order_id = ?`;
     this.single(() => this.stmt(sql).run(...keys.map((k) => patch[k] ?? null), clientOrderId));
     patchLast();
@@ -938,8 +932,7 @@ export class Journal {
     const m = this.orderMap();
     if (m !== null) return this.unresolvedCount > 0;
     this.settle(ORDERS);
-    this.unresolvedKnown ??= this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
-    return this.unresolvedKnown;
+    return this.stmt("SELECT 1 FROM orders WHERE status IN ('intent', 'unknown', 'open', 'lost') LIMIT 1").get() !== undefined;
   }
 
   /** Orders with a fill not yet attributed to the risk manager's position. */
