@@ -22,6 +22,12 @@ export interface StreamEntry {
 }
 
 /** An entry moved to the dead-letter stream. */
+/** The time in a stream entry id ("<ms>-<n>"): when the entry was added (null when the id says none). */
+export function entryTime(id: string): number | null {
+  const ms = Number(id.slice(0, id.indexOf("-")));
+  return id.includes("-") && Number.isSafeInteger(ms) && ms > 0 ? ms : null;
+}
+
 export interface DeadLetter {
   readonly id: string;
   readonly sourceId: string;

@@ -12,6 +12,15 @@ import { RULE_PATH_NODES } from "./graph.js";
 import { llmSubgoal } from "./llm.js";
 import { loadRules, ruleSetFrom, type RuleInput } from "./rules.js";
 
+/** A MemorySaver that counts its checkpoint writes. */
+class CountingSaver extends MemorySaver {
+  puts = 0;
+  override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
+    this.puts++;
+    return super.put(...args);
+  }
+}
+
 const H = 3_600_000;
 const T0 = 1_700_000_000_000;
 const dir = mkdtempSync(join(tmpdir(), "drl-coach-"));
@@ -195,13 +204,6 @@ describe("the LangGraph graph", () => {
   });
 
   it("a rule-path cycle is one LangGraph node and three checkpoints (LangGraph writes nodes + 2: the input, then one per superstep)", async () => {
-    class CountingSaver extends MemorySaver {
-      puts = 0;
-      override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
-        this.puts++;
-        return super.put(...args);
-      }
-    }
     const saver = new CountingSaver();
     const coach = new Coach({ rules: RULES, coachId: "c", checkpointer: saver });
     const inputs = states(flat(6, 100), [1000, 1000, 880, 870, 860, 850]);
@@ -238,13 +240,6 @@ describe("the LangGraph graph", () => {
   });
 
   it('durability "exit": one checkpoint per cycle and the same traces; a node that throws still leaves its checkpoint', async () => {
-    class CountingSaver extends MemorySaver {
-      puts = 0;
-      override put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
-        this.puts++;
-        return super.put(...args);
-      }
-    }
     const saver = new CountingSaver();
     const inputs = states(flat(5, 100), [1000, 1000, 880, 870, 860]);
     const sync = run(inputs);

@@ -8,7 +8,7 @@ import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CoachGuidance } from "../bus/messages.js";
 import { traceOf, type CycleState, type DecisionTrace, type PhaseName } from "./cycle.js";
 import { fastJsonSerializer } from "./fast-serde.js";
-import { buildCoachGraph, cycleStateOf, initialStoredCycle, type CoachGraph, type CycleInput, type StoredCycle } from "./graph.js";
+import { buildCoachGraph, cycleStateOf, initialStoredCycle, type CoachGraph, type CycleInput, type GraphState, type StoredCycle } from "./graph.js";
 import type { SubgoalLlm } from "./llm.js";
 import type { RuleSet } from "./rules.js";
 
@@ -81,7 +81,7 @@ export class Coach {
   /** The cycle state saved for this coach's thread (empty before the first cycle; `trace` null: see traceOf). */
   async saved(): Promise<Partial<CycleState>> {
     await this.upgrade();
-    const v = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
+    const v = (await this.graph.getState(this.config)).values as Partial<GraphState>;
     return v.cycleState === undefined ? {} : cycleStateOf(v.input, v.cycleState);
   }
 
@@ -104,7 +104,7 @@ export class Coach {
   /** The next guidance gets a version above `v`. */
   async raiseVersionFloor(v: number): Promise<void> {
     await this.upgrade();
-    const v0 = (await this.graph.getState(this.config)).values as Partial<GraphValues>;
+    const v0 = (await this.graph.getState(this.config)).values as Partial<GraphState>;
     const stored = v0.cycleState ?? initialStoredCycle();
     if (stored.version >= v) return;
     // As the `cycle` node: the cycle it finished stays finished (nothing is next), only its version is raised.
@@ -125,14 +125,9 @@ function upgradedStore(values: Record<string, unknown> | undefined): StoredCycle
   return Object.fromEntries(Object.keys(init).map((k) => [k, k in values ? values[k] : init[k]])) as unknown as StoredCycle;
 }
 
-interface GraphValues {
-  input: CycleInput | null;
-  cycleState: StoredCycle;
-}
-
 /** The trace of the cycle a graph run ended with (built from the state, never stored in the checkpoint). */
 function traceOfValues(values: unknown): DecisionTrace {
-  const v = values as GraphValues;
+  const v = values as GraphState;
   const s = cycleStateOf(v.input, v.cycleState);
   return traceOf(s, s.outcome);
 }

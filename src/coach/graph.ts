@@ -75,7 +75,7 @@ export const CycleAnnotation = Annotation.Root({
   input: last<CycleInput | null>(() => null),
   cycleState: last<StoredCycle>(initialStoredCycle),
 });
-type GraphState = typeof CycleAnnotation.State;
+export type GraphState = typeof CycleAnnotation.State;
 type GraphUpdate = typeof CycleAnnotation.Update;
 
 /** The graph's nodes and the phases each runs (subgoal inside `cycle` only without an LLM). */

@@ -5,8 +5,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test 
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { Coach } from "./coach.js";
+import { RULE_PATH_NODES } from "./graph.js";
 import { LibsqlSaver } from "./libsql-saver.js";
-import { ruleSetFrom } from "./rules.js";
+import { R18_RULES } from "./testdata/r18-rules.js";
 
 // The validation suite is written for Jest-style globals: hand it vitest's before loading it.
 Object.assign(globalThis, { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test });
@@ -26,16 +27,8 @@ validate<LibsqlSaver>({
 
 describe("pruning (the database stops growing; resume still works)", () => {
   const H = 3_600_000;
-  const rules = ruleSetFrom({
-    schemaVersion: 1,
-    settings: { shortWindow: 4, window: 12, ttlTicks: 3, refreshTicks: 2 },
-    rules: [
-      { id: "dd", when: [{ fact: "drawdown", op: ">=", value: 0.05 }], propose: { guidance: "adjust_risk", value: 0.5 }, preference: 1 },
-      { id: "calm", when: [{ fact: "drawdown", op: "<", value: 0.05 }], propose: { guidance: "none" } },
-    ],
-  });
-  // Drawdown swings between 0 and 8 % every few ticks: guidance and no change alternate, channels change at
-  // different rates (so kept checkpoints refer to values written many cycles earlier).
+  const rules = R18_RULES;
+  // Drawdown swings between 0 and 8 % every few ticks: guidance and no change alternate.
   const state = (seq: number): string => {
     const value = seq % 7 < 3 ? 920 : 1000;
     return JSON.stringify({ schemaVersion: 1, seq, ts: Date.UTC(2024, 0, 1) + seq * H, price: 100 + (seq % 5), action: "hold", drawdown: 1 - value / 1000, portfolio: { cash: value, coins: 0, value }, intervalMs: H, mode: "paper" });
@@ -63,7 +56,7 @@ describe("pruning (the database stops growing; resume still works)", () => {
     const p = pruned.rowCounts();
     const u = unpruned.rowCounts();
     expect(p.checkpoints).toBe(8);
-    expect(u.checkpoints).toBeGreaterThanOrEqual(600); // 2 nodes + input + loop per cycle at least
+    expect(u.checkpoints).toBe((RULE_PATH_NODES.length + 2) * 300); // per cycle: the input, then one per superstep
     // Bounded: the same count after every prune from the second on (within a few blobs of the changed channels).
     expect(Math.max(...counts.slice(1)) - Math.min(...counts.slice(1))).toBeLessThanOrEqual(10);
     expect(p.blobs).toBeLessThan(u.blobs / 20);
@@ -103,7 +96,7 @@ describe("pruning (the database stops growing; resume still works)", () => {
     for (let seq = 1; seq <= 27; seq++) await coach.step(state(seq), Date.UTC(2024, 0, 1) + seq * H + 1_000);
     const before = published.length;
     fail = true;
-    // seq 28 (8 % drawdown after four calm ticks): a guidance is formed, then the act node dies before publishing.
+    // seq 28 (8 % drawdown after four calm ticks): a guidance is formed, then the cycle node dies before publishing.
     await expect(coach.step(state(28), Date.UTC(2024, 0, 1) + 28 * H + 1_000)).rejects.toThrow(/killed/);
     expect(published.length).toBe(before);
     expect(await saver.prune({ keep: 1 })).toMatchObject({ kept: 1 });

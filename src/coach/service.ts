@@ -6,7 +6,7 @@
  * published version never goes backwards (R18). Runs until `signal` aborts.
  */
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { Bus } from "../bus/bus.js";
+import { entryTime, type Bus } from "../bus/bus.js";
 import { consume } from "../bus/consume.js";
 import { parseGuidance, type CoachHeartbeat } from "../bus/messages.js";
 import { Coach } from "./coach.js";
@@ -61,12 +61,6 @@ export interface CoachServiceStats {
   dropped: number;
   resumed: boolean;
   version: number;
-}
-
-/** The time in a stream entry id ("<ms>-<n>"): when the entry was added (null when the id says none). */
-export function entryTime(id: string): number | null {
-  const ms = Number(id.slice(0, id.indexOf("-")));
-  return id.includes("-") && Number.isSafeInteger(ms) && ms > 0 ? ms : null;
 }
 
 /** One line per cycle for the service's log. */

@@ -5,7 +5,7 @@
  * parsers before it reaches the model (untrusted input, even from our own services); a refused message is
  * counted and named in the health line, never shown.
  */
-import type { Bus, Subscription } from "../bus/bus.js";
+import { entryTime, type Bus, type Subscription } from "../bus/bus.js";
 import { describeRejection, parseGuidance, parseHeartbeat, parsePpoState, type Parsed, type Topic } from "../bus/messages.js";
 import { parseControl, parseControlAck, parseTraderHeartbeat } from "../bus/trader-messages.js";
 import type { DashboardModel } from "./model.js";
@@ -84,10 +84,7 @@ export class BusFeed {
     for (const [topic, n] of [["ppo_state", count], ["coach_guidance", Math.ceil(count / 10)]] as const) {
       try {
         const entries = await this.bus.recent(topic, n);
-        for (const e of entries) {
-          const at = Number(e.id.split("-")[0]);
-          feedMessage(this.model, topic, e.json, Number.isFinite(at) ? at : this.now());
-        }
+        for (const e of entries) feedMessage(this.model, topic, e.json, entryTime(e.id) ?? this.now());
         const last = entries.at(-1);
         if (last !== undefined) this.historyTail.set(topic, last.json);
         if (entries.length > 0) this.opts.log?.(`dashboard: ${entries.length} ${topic} message(s) read from the stream's history`);

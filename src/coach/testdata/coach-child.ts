@@ -6,22 +6,15 @@
  */
 import { RedisBus } from "../../bus/redis-bus.js";
 import { LibsqlSaver } from "../libsql-saver.js";
-import { ruleSetFrom } from "../rules.js";
 import { runCoachService } from "../service.js";
+import { R18_RULES } from "./r18-rules.js";
 
 const [url, db, killNode, killSeq, pruneSpec] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 // "EVERY:KEEP" (e.g. "1:1": prune after every cycle down to the newest checkpoint); absent: the service's default.
 const prune = pruneSpec === undefined || pruneSpec === "" ? {} : { prune: { everyCycles: Number(pruneSpec.split(":")[0]), keep: Number(pruneSpec.split(":")[1]) } };
 const bus = new RedisBus({ url, maxReconnectDelayMs: 100 });
 await bus.waitReady();
-const rules = ruleSetFrom({
-  schemaVersion: 1,
-  settings: { shortWindow: 4, window: 12, ttlTicks: 3, refreshTicks: 2 },
-  rules: [
-    { id: "dd", when: [{ fact: "drawdown", op: ">=", value: 0.05 }], propose: { guidance: "adjust_risk", value: 0.5 }, preference: 1 },
-    { id: "calm", when: [{ fact: "drawdown", op: "<", value: 0.05 }], propose: { guidance: "none" } },
-  ],
-});
+const rules = R18_RULES;
 const ctl = new AbortController();
 process.on("SIGTERM", () => ctl.abort());
 await runCoachService({
