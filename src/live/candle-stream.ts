@@ -190,8 +190,9 @@ export class CandleStream {
       this.lastMessageAt = Date.now();
       if (this.stateNow !== "live") {
         const was = this.stateNow;
-        this.transition("live", `closed candles arrive over the websocket${this.watcher.host === null ? "" : ` (${this.watcher.host})`}; REST only backfills gaps`);
-        this.opts.log?.("info", `candle stream live${was === "down" ? ` again after ${Math.round((Date.now() - this.downSince) / 1000)} s on REST` : ""}: closed candles arrive over the websocket${this.watcher.host === null ? "" : ` (${this.watcher.host})`}; REST only backfills gaps`);
+        const why = `closed candles arrive over the websocket${this.watcher.host === null ? "" : ` (${this.watcher.host})`}; REST only backfills gaps`;
+        this.transition("live", why);
+        this.opts.log?.("info", `candle stream live${was === "down" ? ` again after ${Math.round((Date.now() - this.downSince) / 1000)} s on REST` : ""}: ${why}`);
         for (const w of [...this.liveWaiters]) w();
       }
       failures = 0;
