@@ -171,7 +171,7 @@ export const MULTI_HORIZON_OBSERVATION = {
 export const FLOW_LAG_FEATURES = { kind: "lags", of: { kind: "flow", window: 12, volumeWindow: 48 }, lags: [0, 12, 24, 36, 48] } as const;
 
 /**
- * The multi-horizon features plus the lagged volume flow (23 features), with the coin share and the profit
+ * The multi-horizon features plus the lagged volume flow (21 features), with the coin share and the profit
  * against holding as portfolio inputs: the default preset's observation before the trend fix (the ablation's
  * `flow-lags`, `fast`, `sep-trunk` rows).
  */
@@ -181,7 +181,7 @@ export const FLOW_LAG_OBSERVATION = {
 } as const satisfies z.input<typeof observationSchema>;
 
 /**
- * The default preset's observation: the 23 features above, one bar at a time (the LSTM carries what the lags do
+ * The default preset's observation: the 21 features above, one bar at a time (the LSTM carries what the lags do
  * not), and the coin share of the value as the one portfolio input. The profit against holding is left out: it
  * is relative to the episode's start, so over a backtest longer than the 500-bar training episodes (the
  * 2,400-bar test window, a live run) it leaves the range training saw. Chosen on the planted markets
