@@ -215,7 +215,7 @@ const DEFAULT_PRESET: PresetOverrides = {
     valueClip: null,
     valueLoss: "mse",
     valueCoef: 0.5,
-    entropyCoef: 0.01,
+    entropyCoef: 0.001,
     maxGradNorm: 0.5,
     normalizeAdvantages: true,
     targetKl: null,

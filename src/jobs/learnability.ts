@@ -16,16 +16,18 @@ import { bootstrapCI, mean } from "../eval/stats.js";
 import type { StopSignal } from "../util/errors.js";
 
 /**
- * What the default preset had before the trend fix: one trunk for both heads, rewards × 0.01 per USD, the
- * profit against holding among the portfolio inputs. The ablation's rows up to `fast` pin these.
+ * What the default preset had before the trend fix: one trunk for both heads, rewards × 0.01 per USD, an
+ * entropy bonus of 0.01, the profit against holding among the portfolio inputs. The ablation's rows pin what
+ * they ran with.
  */
-const BEFORE_TREND_FIX = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01 } } as const;
+const BEFORE_TREND_FIX = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01, entropyCoef: 0.01 } } as const;
 const SLOW_UPDATE = { updateEpochs: 2, learningRate: 0.001 } as const;
 
 /**
  * The ablation of docs/ppo.md, from the article's agent to the default preset one change at a time (each on the
  * article's env): the observation, the memory in the LSTM, the memory in the input, the step size, then the trend
- * fix (one trunk per head, the coin share as the one portfolio input, rewards per start value).
+ * fix (one trunk per head, the coin share as the one portfolio input, rewards per start value, a smaller entropy
+ * bonus).
  */
 export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   /** The article's agent: one bar of percentage changes, 10 + 10 units, one update per 500-step episode. */
@@ -58,7 +60,9 @@ export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   "sep-trunk": { preset: "default", agent: { observation: FLOW_LAG_OBSERVATION, ppo: BEFORE_TREND_FIX.ppo } },
   /** + the coin share as the one portfolio input (no profit against holding). */
   "coin-share": { preset: "default", agent: { ppo: BEFORE_TREND_FIX.ppo } },
-  /** + rewards per start value: the default preset. */
+  /** + rewards per start value. */
+  "per-start-value": { preset: "default", agent: { ppo: { entropyCoef: BEFORE_TREND_FIX.ppo.entropyCoef } } },
+  /** + an entropy bonus of 0.001 (was 0.01): the default preset. */
   default: { preset: "default" },
   /** The default preset with one trunk for both heads (what the separate trunks bring, given the rest). */
   "shared-trunk": { preset: "default", agent: { network: BEFORE_TREND_FIX.network } },
