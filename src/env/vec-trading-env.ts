@@ -26,6 +26,8 @@ export interface VecTradingEnv extends VecEnv {
   readonly model: EnvModel;
   /** The N episodes' state (struct-of-arrays); read it, never write it. */
   readonly state: EnvState;
+  /** Every trading env reports its episodes' start values (state.startValue). */
+  readonly episodeStartValues: Float64Array;
 }
 
 export function createVecEnv(source: VecEnvSource): VecTradingEnv {
