@@ -196,7 +196,10 @@ export const DEFAULT_OBSERVATION = { ...FLOW_LAG_OBSERVATION, portfolio: ["coin_
  * the reported evaluation uses seeds 3–7): 32 units on 4 epochs, or 16 units on 128-step rollouts, learned less
  * per env step and lost to the moving-average crossover on the trend market more often. The lagged flow with a
  * step size of 0.003 and 4 epochs (was 0.001 and 2) was chosen on seeds 11–13 of the delayed-cue market (24 bars)
- * and 11–15 of the trend market: the step size is what makes the policy react to the cue at all.
+ * and 11–15 of the trend market: the step size is what makes the policy react to the cue at all. The trend fix
+ * (docs/ppo.md, "The trend fix"): one dense → LSTM trunk per head, the coin share as the one portfolio input,
+ * rewards per start value and an entropy bonus of 0.001, chosen on trend seeds 11–15, 21–25 and 41–80 and
+ * delayed-cue and volatility seeds 11–15; without them runs collapsed to cash on the trend market.
  */
 const DEFAULT_PRESET: PresetOverrides = {
   network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: false, init: "orthogonal", lstmBias: "single" },
