@@ -58,7 +58,7 @@ describe("runLearnability", () => {
       gridSize: 51,
     });
     const [def, previous] = r.runs;
-    // Deterministic; docs/ppo.md's seed-4 rows (default +55.4 points, 257 trades; bptt64 0 trades).
+    // Deterministic; seed 4 of docs/ppo.md's delayed-cue rows (bptt64 makes 0 trades there).
     expect(def!.agent).toBeGreaterThan(0.2);
     expect(def!.trades).toBeGreaterThan(50);
     expect(previous!.trades).toBe(0);
