@@ -15,7 +15,7 @@ export const mainCommand = defineCommand({
     "interrupted, exit 130/143). See docs/evaluation.md.",
   flags: {
     seed: flag.int("seed of training and of the baselines", { min: 0, max: 0xffffffff, default: 1 }),
-    steps: flag.int("training budget in env steps (≈ 70 s on an idle 2-core machine)", { min: 1, default: 4_000_000 }),
+    steps: flag.int("training budget in env steps (≈ 175 s on an idle 2-core machine)", { min: 1, default: 2_500_000 }),
     budgetSeconds: flag.number("training stops after the update during which this many seconds passed (a cap for slow machines)", { gt: 0, placeholder: "S", default: 240 }),
     train: flag.offSwitch("train the agent (--no-train: baselines and report only)"),
     split: flag.date("first out-of-sample bar (in-sample ends just before it)", { default: "2022-07-01" }),

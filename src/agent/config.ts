@@ -76,8 +76,16 @@ export const ppoSchema = z
     normalizeAdvantages: z.boolean().default(false),
     /** Stop an update's epochs early once the approximate KL exceeds this (null = never). */
     targetKl: z.number().gt(0).nullable().default(null),
-    /** Rewards are multiplied by this before GAE (the article divides by 10). */
+    /** Rewards are multiplied by this before GAE (the article divides by 10); see rewardUnit. */
     rewardScale: z.number().gt(0).default(0.1),
+    /**
+     * "env": the env's reward × rewardScale (the article). "start_value": the env's reward ÷ the portfolio value
+     * the episode started with × rewardScale, so a USD reward counts in fractions of the episode's own capital:
+     * within an episode the objective is the env's (one positive factor per episode), and episodes that start at
+     * a high price no longer outweigh those that start low (a trend market's price moves tenfold). Needs an env
+     * that reports its episodes' start values (the trading env does; VecEnv.episodeStartValues).
+     */
+    rewardUnit: z.enum(["env", "start_value"]).default("env"),
     /**
      * "article": every epoch, V(s_t) and V(s_{t+1}) are recomputed by replaying each sequence (and the shifted
      * sequence of next observations) from its stored initial state; advantages are GAE over those values and
@@ -163,14 +171,23 @@ export const MULTI_HORIZON_OBSERVATION = {
 export const FLOW_LAG_FEATURES = { kind: "lags", of: { kind: "flow", window: 12, volumeWindow: 48 }, lags: [0, 12, 24, 36, 48] } as const;
 
 /**
- * The default preset's observation: the multi-horizon features above plus the lagged volume flow (23 features,
- * then the two portfolio inputs), one bar at a time (the LSTM carries what the lags do not). Chosen on the
- * planted markets (docs/ppo.md, "The default preset"); never on the embedded market's out-of-sample window.
+ * The multi-horizon features plus the lagged volume flow (21 features), with the coin share and the profit
+ * against holding as portfolio inputs: the default preset's observation before the trend fix (the ablation's
+ * `flow-lags`, `fast`, `sep-trunk` rows).
  */
-export const DEFAULT_OBSERVATION = {
+export const FLOW_LAG_OBSERVATION = {
   ...MULTI_HORIZON_OBSERVATION,
   features: { ...MULTI_HORIZON_OBSERVATION.features, specs: [...MULTI_HORIZON_OBSERVATION.features.specs, FLOW_LAG_FEATURES] },
 } as const satisfies z.input<typeof observationSchema>;
+
+/**
+ * The default preset's observation: the 21 features above, one bar at a time (the LSTM carries what the lags do
+ * not), and the coin share of the value as the one portfolio input. The profit against holding is left out: it
+ * is relative to the episode's start, so over a backtest longer than the 500-bar training episodes (the
+ * 2,400-bar test window, a live run) it leaves the range training saw. Chosen on the planted markets
+ * (docs/ppo.md, "The default preset"); never on the embedded market's out-of-sample window.
+ */
+export const DEFAULT_OBSERVATION = { ...FLOW_LAG_OBSERVATION, portfolio: ["coin_share"] } as const satisfies z.input<typeof observationSchema>;
 
 /**
  * The project's default agent (docs/ppo.md, "The default preset"): the richer observation above, the article's
@@ -179,10 +196,13 @@ export const DEFAULT_OBSERVATION = {
  * the reported evaluation uses seeds 3–7): 32 units on 4 epochs, or 16 units on 128-step rollouts, learned less
  * per env step and lost to the moving-average crossover on the trend market more often. The lagged flow with a
  * step size of 0.003 and 4 epochs (was 0.001 and 2) was chosen on seeds 11–13 of the delayed-cue market (24 bars)
- * and 11–15 of the trend market: the step size is what makes the policy react to the cue at all.
+ * and 11–15 of the trend market: the step size is what makes the policy react to the cue at all. The trend fix
+ * (docs/ppo.md, "The trend fix"): one dense → LSTM trunk per head, the coin share as the one portfolio input,
+ * rewards per start value and an entropy bonus of 0.001, chosen on trend seeds 11–15, 21–25 and 41–80 and
+ * delayed-cue and volatility seeds 11–15; without them runs collapsed to cash on the trend market.
  */
 const DEFAULT_PRESET: PresetOverrides = {
-  network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: true, init: "orthogonal", lstmBias: "single" },
+  network: { denseUnits: 10, lstmUnits: 10, sharedTrunk: false, init: "orthogonal", lstmBias: "single" },
   ppo: {
     numEnvs: 8,
     rolloutSteps: 64,
@@ -198,11 +218,13 @@ const DEFAULT_PRESET: PresetOverrides = {
     valueClip: null,
     valueLoss: "mse",
     valueCoef: 0.5,
-    entropyCoef: 0.01,
+    entropyCoef: 0.001,
     maxGradNorm: 0.5,
     normalizeAdvantages: true,
     targetKl: null,
-    rewardScale: 0.01,
+    // 200 per start value = 0.01 per USD for the article's start of 10,000 USD + 1 coin at 10,000 USD.
+    rewardScale: 200,
+    rewardUnit: "start_value",
     advantageMode: "rollout",
     bootstrapTruncated: true,
     observationNorm: "running",

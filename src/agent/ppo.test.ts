@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { VecEnv } from "../env/vec-env.js";
+import type { VecEnv, VecStepResult } from "../env/vec-env.js";
 import { Rng } from "../util/rng.js";
 import { selectBackend } from "./backend.js";
 import { resolveAgentConfig, type AgentConfig, type AgentConfigInput } from "./config.js";
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 async function setup(env: VecEnv, input: AgentConfigInput, kind: EngineKind, seed: number): Promise<{ config: AgentConfig; engine: Engine }> {
-  const config = resolveAgentConfig(input);
+  const config = resolveAgentConfig({ ...input, ppo: { rewardUnit: "env", ...input.ppo } }) // toy envs report no start values;
   const spec = networkSpec(env.observationSize, headForSpace(env.actionSpace), config.network);
   const adam = { beta1: config.ppo.adamBeta1, beta2: config.ppo.adamBeta2, epsilon: config.ppo.adamEpsilon };
   const engine = await createEngine(kind, spec, initParameters(spec, config.network.init, new Rng(seed)), adam);
@@ -166,6 +166,72 @@ describe("recurrent state", () => {
     await runPpo({ env, engine: spy, config, totalSteps: 16, seed: 1, envSeed: 2 });
     expect(checked).toBe(true);
     engine.dispose();
+  });
+});
+
+/**
+ * A toy env that reports a start value for each episode (a new one per env and episode), and optionally pays
+ * its rewards already × scale ÷ that start value: the reference for PPO's rewardUnit "start_value".
+ */
+class StartValueEnv implements VecEnv {
+  readonly episodeStartValues: Float64Array;
+  private next = 1.5;
+  constructor(
+    private readonly inner: VecEnv,
+    private readonly payPerStartValue: number | null,
+  ) {
+    this.episodeStartValues = new Float64Array(inner.numEnvs);
+  }
+  get numEnvs(): number {
+    return this.inner.numEnvs;
+  }
+  get observationSpace(): VecEnv["observationSpace"] {
+    return this.inner.observationSpace;
+  }
+  get actionSpace(): VecEnv["actionSpace"] {
+    return this.inner.actionSpace;
+  }
+  get observationSize(): number {
+    return this.inner.observationSize;
+  }
+  private startValue(): number {
+    this.next = (this.next * 1.7) % 9 + 0.5;
+    return this.next;
+  }
+  reset(seed?: number): Float32Array {
+    const obs = this.inner.reset(seed);
+    for (let i = 0; i < this.numEnvs; i++) this.episodeStartValues[i] = this.startValue();
+    return obs;
+  }
+  step(actions: Int32Array | Float32Array): VecStepResult {
+    const r = this.inner.step(actions);
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (this.payPerStartValue !== null) r.rewards[i] = r.rewards[i]! * (this.payPerStartValue / this.episodeStartValues[i]!);
+      if (r.terminated[i] === 1 || r.truncated[i] === 1) this.episodeStartValues[i] = this.startValue();
+    }
+    return r;
+  }
+}
+
+describe("rewardUnit", () => {
+  const trainedParameters = async (env: VecEnv, ppo: AgentConfigInput["ppo"]): Promise<Float64Array> => {
+    const { config, engine } = await setup(env, { preset: "default", ppo: { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, numMinibatches: 1, updateEpochs: 2, ...ppo } }, "fused", 3);
+    await runPpo({ env, engine, config, totalSteps: 96, seed: 4, envSeed: 5 });
+    return engine.getParameters();
+  };
+
+  it('"start_value" pays each episode\'s rewards × rewardScale ÷ that episode\'s start value (the env paying them so is bit-identical)', async () => {
+    const perStart = await trainedParameters(new StartValueEnv(new CueMemoryEnv({ numEnvs: 2, delay: 1 }), null), { rewardUnit: "start_value", rewardScale: 7 });
+    const reference = await trainedParameters(new StartValueEnv(new CueMemoryEnv({ numEnvs: 2, delay: 1 }), 7), { rewardUnit: "env", rewardScale: 1 });
+    const plain = await trainedParameters(new StartValueEnv(new CueMemoryEnv({ numEnvs: 2, delay: 1 }), null), { rewardUnit: "env", rewardScale: 7 });
+    expect(Array.from(perStart)).toEqual(Array.from(reference));
+    expect(Array.from(plain)).not.toEqual(Array.from(reference));
+  });
+
+  it('"start_value" on an env without start values is refused, naming the field', async () => {
+    const env = new CueMemoryEnv({ numEnvs: 2, delay: 1 });
+    const { config, engine } = await setup(env, { preset: "default", ppo: { numEnvs: 2, rolloutSteps: 8, sequenceLength: 4, numMinibatches: 1, rewardUnit: "start_value" } }, "fused", 3);
+    await expect(runPpo({ env, engine, config, totalSteps: 16, seed: 4, envSeed: 5 })).rejects.toMatchObject({ code: "invalid_config", field: "ppo.rewardUnit" });
   });
 });
 

@@ -104,6 +104,15 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   const finalObs = new Float32Array(O);
   const state = new Float64Array(N * S);
   const episodeStart = new Uint8Array(N).fill(1);
+  // The factor each env's rewards are paid with in its current episode (rewardUnit; read when an episode starts).
+  const startValues = env.episodeStartValues;
+  if (ppo.rewardUnit === "start_value" && startValues === undefined) {
+    throw new AgentError("invalid_config", `rewardUnit "start_value" needs an env that reports its episodes' start values; this one does not (use "env")`, "ppo.rewardUnit");
+  }
+  const rewardFactors = new Float64Array(N).fill(ppo.rewardScale);
+  const startEpisodeFactor = (i: number): void => {
+    if (ppo.rewardUnit === "start_value") rewardFactors[i] = ppo.rewardScale / startValues![i]!;
+  };
   const headParams = new Float64Array(N * W);
   const values = new Float64Array(N);
   // What the env takes: action indices for a categorical head, values for a Gaussian or hybrid one.
@@ -144,6 +153,7 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
   });
 
   observe(env.reset(opts.envSeed));
+  for (let i = 0; i < N; i++) startEpisodeFactor(i);
   const t0 = performance.now();
   let lastMetrics: UpdateMetrics | null = null;
 
@@ -188,7 +198,7 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
       const res = env.step(actions);
       for (let i = 0; i < N; i++) {
         const k = i * T + t;
-        buf.rewards[k] = res.rewards[i]! * ppo.rewardScale;
+        buf.rewards[k] = res.rewards[i]! * rewardFactors[i]!;
         buf.terminated[k] = res.terminated[i]!;
         buf.truncated[k] = res.truncated[i]!;
         buf.truncationValues[k] = 0;
@@ -210,6 +220,7 @@ export async function runPpo(opts: RunPpoOptions): Promise<PpoResult> {
           finished.lengthSum += f.length[i]!;
         }
         episodeStart[i] = done ? 1 : 0;
+        if (done) startEpisodeFactor(i); // the env has started the next episode
       }
       observe(res.observations);
       if (article) {

@@ -21,7 +21,7 @@ export interface RolloutBuffer {
   readonly logProbs: Float64Array;
   /** V_old(history) at the rollout. */
   readonly values: Float64Array;
-  /** Scaled rewards (env reward · rewardScale). */
+  /** Scaled rewards (env reward · rewardScale, ÷ the episode's start value with rewardUnit "start_value"). */
   readonly rewards: Float64Array;
   /** 1 where the episode itself ended on this step. */
   readonly terminated: Uint8Array;

@@ -81,8 +81,8 @@ describe("train() on the embedded market", () => {
     // The default preset's own observation (agent.observation) on the article's env.
     const O = m.observation.labels.length;
     expect(m.observation.labels.slice(0, 5)).toEqual(["close_ret_1", "close_ret_4", "close_ret_12", "close_ret_24", "close_ret_48"]);
-    expect(m.observation.labels.slice(-7)).toEqual(["flow_12_lag0", "flow_12_lag12", "flow_12_lag24", "flow_12_lag36", "flow_12_lag48", "coin_share", "pnl_vs_hold"]);
-    expect(O).toBe(23);
+    expect(m.observation.labels.slice(-6)).toEqual(["flow_12_lag0", "flow_12_lag12", "flow_12_lag24", "flow_12_lag36", "flow_12_lag48", "coin_share"]);
+    expect(O).toBe(22);
     expect(m.observation.normalization?.mean.length).toBe(O);
     expect(m.training.engine).toBe("fused");
     expect(m.training.envSteps).toBe(128);

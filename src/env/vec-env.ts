@@ -15,6 +15,11 @@ export interface VecEnv {
   readonly observationSpace: BoxSpace;
   readonly actionSpace: Space;
   readonly observationSize: number;
+  /**
+   * Portfolio value of each env when its current episode started (USD; rewritten when an episode starts, i.e. on
+   * reset and on the step that finishes one). Trading envs have it; PPO reads it for rewards "per start value".
+   */
+  readonly episodeStartValues?: Float64Array;
   /** Resets every env (env i is seeded from `seed` and i); returns the observation buffer. */
   reset(seed?: number): Float32Array;
   /** Applies actions[i] to env i (an action index for discrete spaces, a value for a box; a box of d values takes actions[i·d … i·d + d)). */

@@ -35,8 +35,10 @@ function compareWithSingles(candles: Candles, config: EnvConfigRequest, numEnvs:
   const singles = Array.from({ length: numEnvs }, () => createTradingEnv({ candles, config }));
   const size = vec.observationSize;
   const obs = vec.reset(seed);
-  const singleObs = singles.map((env, i) => env.reset({ seed: deriveSeed(seed, i) }).observation);
-  singleObs.forEach((o, i) => expect(obs.subarray(i * size, (i + 1) * size)).toEqual(o));
+  const singleStarts = singles.map((env, i) => env.reset({ seed: deriveSeed(seed, i) }));
+  singleStarts.forEach((r, i) => expect(obs.subarray(i * size, (i + 1) * size)).toEqual(r.observation));
+  // The start value PPO reads for rewards per start value: the single env's, episode by episode.
+  expect(Array.from(vec.episodeStartValues)).toEqual(singleStarts.map((r) => r.info.startValue));
   const returns = new Float64Array(numEnvs);
   const rng = new Rng(seed + 1);
   const counts: Counts = { truncations: 0, terminations: 0 };
@@ -61,9 +63,12 @@ function compareWithSingles(candles: Candles, config: EnvConfigRequest, numEnvs:
           s.info.value / s.info.startValue - 1,
         ]);
         returns[i] = 0;
-        expect(row(r.observations)).toEqual(singles[i]!.reset().observation);
+        const next = singles[i]!.reset();
+        expect(row(r.observations)).toEqual(next.observation);
+        expect(vec.episodeStartValues[i]).toBe(next.info.startValue);
       } else {
         expect(row(r.observations)).toEqual(s.observation);
+        expect(vec.episodeStartValues[i]).toBe(s.info.startValue);
       }
     }
   }

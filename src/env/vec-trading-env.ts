@@ -26,6 +26,8 @@ export interface VecTradingEnv extends VecEnv {
   readonly model: EnvModel;
   /** The N episodes' state (struct-of-arrays); read it, never write it. */
   readonly state: EnvState;
+  /** Every trading env reports its episodes' start values (state.startValue). */
+  readonly episodeStartValues: Float64Array;
 }
 
 export function createVecEnv(source: VecEnvSource): VecTradingEnv {
@@ -47,6 +49,7 @@ class VecTradingEnvImpl implements VecTradingEnv {
   readonly actionSpace: Space;
   readonly observationSize: number;
   readonly state: EnvState;
+  readonly episodeStartValues: Float64Array;
   private readonly rngs: Rng[];
   private readonly scratch = new StepScratch();
   private readonly observations: Float32Array;
@@ -63,6 +66,7 @@ class VecTradingEnvImpl implements VecTradingEnv {
     this.actionSpace = model.actions.space;
     this.observationSize = model.layout.size;
     this.state = allocEnvState(numEnvs, model.rewards.stateSize);
+    this.episodeStartValues = this.state.startValue;
     this.rngs = Array.from({ length: numEnvs }, (_, i) => new Rng(deriveSeed(0, i)));
     this.result = allocVecStepResult(numEnvs, this.observationSize);
     this.observations = this.result.observations;

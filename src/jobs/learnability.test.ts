@@ -58,9 +58,29 @@ describe("runLearnability", () => {
       gridSize: 51,
     });
     const [def, previous] = r.runs;
-    // Deterministic; docs/ppo.md's seed-4 rows (default +55.4 points, 257 trades; bptt64 0 trades).
+    // Deterministic; seed 4 of docs/ppo.md's delayed-cue rows (bptt64 makes 0 trades there).
     expect(def!.agent).toBeGreaterThan(0.2);
     expect(def!.trades).toBeGreaterThan(50);
     expect(previous!.trades).toBe(0);
+  }, 240_000);
+
+  it("the default preset follows the trend where the previous default sold out to cash (trend seed 14, a tuning seed)", async () => {
+    const r = await runLearnability({
+      markets: [{ label: "trend", options: { kind: "trend" } }],
+      presets: [
+        { label: "default", train: ABLATION_VARIANTS["default"]! },
+        { label: "fast", train: ABLATION_VARIANTS["fast"]! },
+      ],
+      seeds: [14],
+      steps: 150_000,
+      gridSize: 51,
+    });
+    const [def, previous] = r.runs;
+    // Deterministic; docs/ppo.md ("The trend fix"): the previous default sells in 50% steps to below the minimum
+    // (13 trades) and holds cash through the test window's trends.
+    expect(previous!.trades).toBeLessThan(20);
+    expect(previous!.agent).toBeLessThan(previous!.maCrossover);
+    expect(def!.trades).toBeGreaterThan(50);
+    expect(def!.agent).toBeGreaterThan(def!.maCrossover);
   }, 240_000);
 });

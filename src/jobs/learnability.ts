@@ -6,7 +6,7 @@
  * market and preset, the mean and a bootstrap 95% interval over seeds of the excess return over buy-and-hold of
  * the agent, of the crossover, of perfect foresight, and of the agent minus the crossover.
  */
-import { MULTI_HORIZON_OBSERVATION, train, type TrainConfigInput } from "../agent/index.js";
+import { FLOW_LAG_OBSERVATION, MULTI_HORIZON_OBSERVATION, train, type TrainConfigInput } from "../agent/index.js";
 import type { Candles } from "../data/candles.js";
 import { plantedMarket, type PlantedMarketOptions } from "../data/planted-markets.js";
 import { agentBacktestPolicy } from "../eval/agent-policy.js";
@@ -16,8 +16,18 @@ import { bootstrapCI, mean } from "../eval/stats.js";
 import type { StopSignal } from "../util/errors.js";
 
 /**
+ * What the default preset had before the trend fix: one trunk for both heads, rewards × 0.01 per USD, an
+ * entropy bonus of 0.01, the profit against holding among the portfolio inputs. The ablation's rows pin what
+ * they ran with.
+ */
+const BEFORE_TREND_FIX = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01, entropyCoef: 0.01 } } as const;
+const SLOW_UPDATE = { updateEpochs: 2, learningRate: 0.001 } as const;
+
+/**
  * The ablation of docs/ppo.md, from the article's agent to the default preset one change at a time (each on the
- * article's env): the observation, the memory in the LSTM, the memory in the input, the step size.
+ * article's env): the observation, the memory in the LSTM, the memory in the input, the step size, then the trend
+ * fix (one trunk per head, the coin share as the one portfolio input, rewards per start value, a smaller entropy
+ * bonus).
  */
 export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   /** The article's agent: one bar of percentage changes, 10 + 10 units, one update per 500-step episode. */
@@ -25,21 +35,39 @@ export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   /** The article's observation and network with CleanRL's PPO details (the default preset before the rich observation). */
   "article-obs": {
     preset: "default",
-    agent: { observation: null, network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, learningRate: 0.001, gamma: 0.98 } },
+    agent: {
+      observation: null,
+      network: { ...BEFORE_TREND_FIX.network, denseUnits: 10, lstmUnits: 10 },
+      ppo: { ...BEFORE_TREND_FIX.ppo, rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, ...SLOW_UPDATE, gamma: 0.98 },
+    },
   },
   /** + the multi-horizon observation (returns, volatility, MA gaps, volume, calendar, coin share). */
   "rich-obs": {
     preset: "default",
-    agent: { observation: MULTI_HORIZON_OBSERVATION, network: { denseUnits: 10, lstmUnits: 10 }, ppo: { rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, updateEpochs: 2, learningRate: 0.001, gamma: 0.98 } },
+    agent: {
+      observation: MULTI_HORIZON_OBSERVATION,
+      network: { ...BEFORE_TREND_FIX.network, denseUnits: 10, lstmUnits: 10 },
+      ppo: { ...BEFORE_TREND_FIX.ppo, rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, ...SLOW_UPDATE, gamma: 0.98 },
+    },
   },
   /** + memory: 64-step sequences (one per env and rollout): the default preset until the lagged flow. */
-  bptt64: { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, ppo: { updateEpochs: 2, learningRate: 0.001 } } },
+  bptt64: { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, network: BEFORE_TREND_FIX.network, ppo: { ...BEFORE_TREND_FIX.ppo, ...SLOW_UPDATE } } },
   /** + lagged copies of the 12-bar volume flow (memory in the input). */
-  "flow-lags": { preset: "default", agent: { ppo: { updateEpochs: 2, learningRate: 0.001 } } },
-  /** + a 3× larger step size (0.003) and 4 epochs per update: the default preset. */
+  "flow-lags": { preset: "default", agent: { observation: FLOW_LAG_OBSERVATION, network: BEFORE_TREND_FIX.network, ppo: { ...BEFORE_TREND_FIX.ppo, ...SLOW_UPDATE } } },
+  /** + a 3× larger step size (0.003) and 4 epochs per update: the default preset until the trend fix. */
+  fast: { preset: "default", agent: { observation: FLOW_LAG_OBSERVATION, ...BEFORE_TREND_FIX } },
+  /** + one dense → LSTM trunk per head (the value loss no longer shapes the policy's features). */
+  "sep-trunk": { preset: "default", agent: { observation: FLOW_LAG_OBSERVATION, ppo: BEFORE_TREND_FIX.ppo } },
+  /** + the coin share as the one portfolio input (no profit against holding). */
+  "coin-share": { preset: "default", agent: { ppo: BEFORE_TREND_FIX.ppo } },
+  /** + rewards per start value. */
+  "per-start-value": { preset: "default", agent: { ppo: { entropyCoef: BEFORE_TREND_FIX.ppo.entropyCoef } } },
+  /** + an entropy bonus of 0.001 (was 0.01): the default preset. */
   default: { preset: "default" },
-  /** The faster update without the lagged flow (what the step size alone brings). */
-  "fast-no-flow": { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION } },
+  /** The default preset with one trunk for both heads (what the separate trunks bring, given the rest). */
+  "shared-trunk": { preset: "default", agent: { network: BEFORE_TREND_FIX.network } },
+  /** `bptt64` with the faster update, without the lagged flow (what the step size alone brings). */
+  "fast-no-flow": { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, ...BEFORE_TREND_FIX } },
   /** The default preset acting with the hybrid action (side + continuous size). */
   hybrid: { preset: "hybrid" },
 };

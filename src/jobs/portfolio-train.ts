@@ -161,9 +161,23 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
   }
 }
 
+/**
+ * The default preset's trend fix (one trunk per head, rewards per start value; docs/ppo.md) was chosen and
+ * measured on the one-asset env, whose rewards are USD. The portfolio env pays log returns and reports no start
+ * values, so `default` and `hybrid` train here as they were measured on it (docs/portfolio.md): one trunk,
+ * rewards × 0.01, under the caller's overrides.
+ */
+const PORTFOLIO_AGENT_BASE = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01 } } as const;
+
 async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHooks): Promise<PortfolioTrainResult> {
   const write = hooks.write ?? ((s: string) => void process.stdout.write(s));
-  const agent = resolveAgentConfig({ preset: config.preset, ...config.agent });
+  const base = config.preset === "seed" ? { network: {}, ppo: {} } : PORTFOLIO_AGENT_BASE;
+  const agent = resolveAgentConfig({
+    preset: config.preset,
+    ...config.agent,
+    network: { ...base.network, ...config.agent.network },
+    ppo: { ...base.ppo, ...config.agent.ppo },
+  });
   const data = hooks.data ?? loadPortfolioMarket(config.data);
   const envConfig = portfolioTrainingEnv(config, data);
   const sizes = rolloutSizes(agent.ppo);
