@@ -24,7 +24,9 @@ describe("npm run coach-experiment: a clean stop", () => {
     expect(r.stderr).toContain(`agent: ${finished} pairs`);
     expect(existsSync(report)).toBe(true);
     expect(readFileSync(report, "utf8")).toContain(`stopped: ${finished} of 4 pairs finished`);
-    // No JSON line on a stop: the last stdout line is not a result object.
-    expect(r.stdout.trim()).toBe("");
+    // With --json the finished pairs' object is the last stdout line, marked with the signal.
+    const json = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { stoppedBy: string; coachOn: unknown };
+    expect(json.stoppedBy).toBe("SIGTERM");
+    expect(json.coachOn).toBeDefined();
   }, 260_000);
 });

@@ -15,7 +15,7 @@ export const coachExperimentCommand = defineCommand({
     "Training mode (--steps): the series is cut into F + 1 blocks; on each walk-forward fold K seeds are trained on one block and " +
     "tested on the next, each test run twice with the same seed (coach off, coach on). Checkpoint mode (--checkpoints): the first K " +
     "checkpoints are tested on --start … --end. The MA-crossover baseline is coached the same way as a second subject. The last line " +
-    "with --json: {coachOn, coachOff, difference, baseline, guidanceMix, …}. Writes reports/<run>/report.html.",
+    "with --json: {coachOn, coachOff, difference, baseline, guidanceMix, …} (on a stop, the finished pairs' with stoppedBy). Writes reports/<run>/report.html.",
   flags: {
     data: flag.path("candle CSV", { placeholder: "FILE", unset: "the embedded synthetic market" }),
     rules: flag.path("the coach's rules file", { placeholder: "FILE", unset: "src/coach/default-rules.json" }),
@@ -59,6 +59,8 @@ export const coachExperimentCommand = defineCommand({
         command: ctx.commandLine,
         log: ctx.log,
         signal: ctx.signal,
+        // With --json a stop still leaves the finished pairs' object on stdout, marked with the signal (as learnability does).
+        onStopped: (partial, signal) => ctx.out({ ...partial.json, stoppedBy: signal }),
       },
       trainer,
       loadAgentPolicy,

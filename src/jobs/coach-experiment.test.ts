@@ -83,9 +83,13 @@ describe("coach experiment", () => {
       lines.push(line);
       if (line.startsWith("fold 0 seed 0: return")) stop.abort(new InterruptedError("SIGTERM"));
     };
-    const run = runCoachExperiment({ data: csv, rules: null, seeds: 2, folds: 2, checkpoints: null, resamples: 100, runName: "stopped", reportsDir: dir, command: "test", log, signal: stop.signal }, counting, null);
+    const stopped: Array<{ pairs: number; signal: string }> = [];
+    const onStopped = (p: { agent: { pairs: number } }, signal: string): void => void stopped.push({ pairs: p.agent.pairs, signal });
+    const run = runCoachExperiment({ data: csv, rules: null, seeds: 2, folds: 2, checkpoints: null, resamples: 100, runName: "stopped", reportsDir: dir, command: "test", log, signal: stop.signal, onStopped }, counting, null);
     const report = join(dir, "stopped", "report.html");
     await expect(run).rejects.toThrow(new InterruptedError("SIGTERM", `stopped by SIGTERM; 1 of 4 pairs finished, summarised above and in ${report}`));
+    // The caller got the finished pair's result (what --json prints) before the error: one agent pair.
+    expect(stopped).toEqual([{ pairs: 1, signal: "SIGTERM" }]);
     // The second policy was never trained: a pair is trained only when its turn comes.
     expect(trained).toBe(1);
     expect(lines.join("\n")).toContain("agent: 1 pairs");

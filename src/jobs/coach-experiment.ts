@@ -25,7 +25,7 @@ import type { Trainer } from "../eval/walk-forward.js";
 import { experimentReport } from "../report/experiment-report.js";
 import { collectVersions } from "../report/provenance.js";
 import { claimReportOutput, writeRunReport } from "../report/run-report.js";
-import { InterruptedError } from "../util/errors.js";
+import { InterruptedError, type StopSignal } from "../util/errors.js";
 import type { ClaimedOutput } from "../util/safe-output.js";
 import { checkWindow } from "../eval/window.js";
 import { runCoachedBacktest, type CoachedBacktest } from "../coach/coached-backtest.js";
@@ -59,6 +59,8 @@ export interface CoachExperimentOptions {
   readonly log?: (line: string) => void;
   /** Stops at the next training update or between two pairs: the finished pairs are reported, then InterruptedError. */
   readonly signal?: AbortSignal;
+  /** Called on such a stop with the finished pairs' result (report written) before the InterruptedError is thrown. */
+  readonly onStopped?: (partial: CoachExperimentResult, signal: StopSignal) => void;
 }
 
 export interface PairResult {
@@ -272,6 +274,7 @@ async function experiment(opts: CoachExperimentOptions, trainer: Trainer | null,
     if (pairs.length === 0) throw new InterruptedError(err.signal, `${err.message}; no pair had finished; no report was written`);
     const partial = writeReport(pairs.length);
     log(`\n${partial.summary}\n`);
+    opts.onStopped?.(partial, err.signal);
     throw new InterruptedError(err.signal, `${err.message}; ${pairs.length} of ${tasks.length} pairs finished, summarised above and in ${partial.reportPath}`);
   }
   return writeReport(pairs.length);

@@ -8,7 +8,7 @@ import { alignMarkets, createPortfolioModel, createPortfolioVecEnv, portfolioAge
 import type { PortfolioConfigInput } from "../portfolio/config.js";
 import { seriesAt } from "../portfolio/test-markets.js";
 import { Rng } from "../util/rng.js";
-import { loadPortfolioPolicy, portfolioWindowModel, trainPortfolio } from "./portfolio-train.js";
+import { loadPortfolioPolicy, PORTFOLIO_AGENT_BASE, portfolioWindowModel, trainPortfolio } from "./portfolio-train.js";
 
 const dir = mkdtempSync(join(tmpdir(), "portfolio-continuous-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +43,12 @@ describe("the continuous portfolio allocator (diagonal Gaussian head, softmax_we
   };
 
   it("learns to hold the rising asset of a planted pair within 30 updates (seeded, deterministic)", async () => {
-    const config = resolveAgentConfig({ preset: "default", network: { denseUnits: 16, lstmUnits: 16 }, ppo: { numEnvs: 8, rolloutSteps: 32, sequenceLength: 8, numMinibatches: 2, learningRate: 1e-2, rewardScale: 1 } });
+    // The portfolio trainer's agent (the default preset as measured on the portfolio env), with this task's sizes.
+    const config = resolveAgentConfig({
+      preset: "default",
+      network: { ...PORTFOLIO_AGENT_BASE.network, denseUnits: 16, lstmUnits: 16 },
+      ppo: { ...PORTFOLIO_AGENT_BASE.ppo, numEnvs: 8, rolloutSteps: 32, sequenceLength: 8, numMinibatches: 2, learningRate: 1e-2, rewardScale: 1 },
+    });
     const run = async (steps: number) => {
       const vec = createPortfolioVecEnv({ market, config: env, numEnvs: config.ppo.numEnvs });
       const spec = networkSpec(vec.observationSize, headForSpace(vec.actionSpace), config.network);

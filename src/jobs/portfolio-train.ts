@@ -162,12 +162,12 @@ export async function trainPortfolio(input: PortfolioTrainConfigInput = {}, hook
 }
 
 /**
- * The default preset's trend fix (one trunk per head, rewards per start value; docs/ppo.md) was chosen and
- * measured on the one-asset env, whose rewards are USD. The portfolio env pays log returns and reports no start
- * values, so `default` and `hybrid` train here as they were measured on it (docs/portfolio.md): one trunk,
- * rewards × 0.01, under the caller's overrides.
+ * The default preset's trend fix (one trunk per head, rewards per start value, entropy bonus 0.001; docs/ppo.md)
+ * was chosen and measured on the one-asset env, whose rewards are USD. The portfolio env pays log returns and
+ * reports no start values, so `default` and `hybrid` train here as they were measured on it (docs/portfolio.md):
+ * one trunk, rewards × 0.01, entropy bonus 0.01, under the caller's overrides.
  */
-const PORTFOLIO_AGENT_BASE = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01 } } as const;
+export const PORTFOLIO_AGENT_BASE = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01, entropyCoef: 0.01 } } as const;
 
 async function trainInto(config: PortfolioTrainConfig, hooks: PortfolioTrainHooks): Promise<PortfolioTrainResult> {
   const write = hooks.write ?? ((s: string) => void process.stdout.write(s));

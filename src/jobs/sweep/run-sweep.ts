@@ -186,6 +186,8 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   let writtenAt = -Infinity;
   const rankMetric = sweep.file.rank.metric;
   const values = new Map<string, number | null>();
+  // The outcomes read while polling (a completed trial's never changes), kept for the summary at the end.
+  const seenOutcomes = new Map<string, TrialOutcome>();
   const indexOf = new Map(sweep.trials.map((t) => [t.id, t.index]));
   for (;;) {
     if (opts.signal?.aborted) throw new InterruptedError(stopSignalOf(opts.signal) ?? "SIGINT", `stopped waiting for sweep ${sweep.file.name}; its trials stay queued and workers keep running them (the same command with --resume added picks it up: the same --file, --redis and --out)`);
@@ -207,6 +209,7 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
       if (s.state !== "completed" || values.has(s.id)) continue;
       const o = await untilAborted(queue.outcome(s.id), opts.signal);
       if (opts.signal?.aborted) break;
+      if (o !== null) seenOutcomes.set(s.id, o);
       values.set(s.id, trialRankValue(o, rankMetric));
     }
     if (opts.signal?.aborted) continue;
@@ -240,7 +243,7 @@ async function submitAndWait(opts: RunSweepOptions): Promise<RunSweepResult> {
   }
   const outcomes = new Map<string, TrialOutcome>();
   for (const id of ids) {
-    const o = await queue.outcome(id);
+    const o = seenOutcomes.get(id) ?? (await queue.outcome(id));
     if (o !== null) outcomes.set(id, o);
   }
   // A trial finished for another sweep folder (the same trial, submitted with another --out) is reused as it
