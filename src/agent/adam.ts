@@ -1,4 +1,4 @@
-import type { AdamSettings } from "./engine.js";
+import type { AdamSettings, OptimizerState } from "./engine.js";
 
 /**
  * One clipped Adam step over the float64 arrays of the fused and simd engines, in place (the tfjs engine does the
@@ -36,4 +36,36 @@ export function clippedAdamStep(
     p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + epsilon);
   }
   return norm;
+}
+
+/** The Adam moments and step count of the fused and simd engines, with the Engine's optimizer-state accessors. */
+export class ClippedAdam {
+  private step = 0;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+
+  constructor(
+    size: number,
+    private readonly settings: AdamSettings,
+  ) {
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
+  }
+
+  /** One clipped step of `p` along `g` (clippedAdamStep); returns the gradient norm before clipping. */
+  apply(p: Float64Array, g: Float64Array, learningRate: number, maxGradNorm: number | null): number {
+    this.step++;
+    return clippedAdamStep(p, g, this.m, this.v, this.step, learningRate, maxGradNorm, this.settings);
+  }
+
+  state(): OptimizerState {
+    return { step: this.step, m: this.m.slice(), v: this.v.slice() };
+  }
+
+  setState(s: OptimizerState): void {
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length) throw new RangeError(`optimizer state has ${s.m.length} moments, expected ${this.m.length}`);
+    this.step = s.step;
+    this.m.set(s.m);
+    this.v.set(s.v);
+  }
 }

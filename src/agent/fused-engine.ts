@@ -1,5 +1,5 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
-import { clippedAdamStep } from "./adam.js";
+import { ClippedAdam } from "./adam.js";
 import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { createTrunkKernels, type KernelMode, type TrunkKernels } from "./fused-kernels.js";
@@ -24,12 +24,9 @@ export class FusedEngine implements Engine {
   readonly kind = "fused" as const;
   readonly backend = "js";
   readonly spec: NetworkSpec;
-  private readonly adam: AdamSettings;
+  private readonly adam: ClippedAdam;
   private readonly p: Float64Array;
   private readonly g: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  private adamStep = 0;
   /** Bumped whenever the parameters change; the cached forward pass is valid for one version only. */
   private version = 0;
 
@@ -90,7 +87,6 @@ export class FusedEngine implements Engine {
   constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, options: { readonly kernels?: KernelMode } = {}) {
     if (spec.trunk !== "lstm") throw new AgentError("invalid_config", "the fused engine runs dense → LSTM trunks; an MLP trunk runs on the simd or tfjs engine (engine \"simd\", \"tfjs\" or \"auto\")", "engine");
     this.spec = spec;
-    this.adam = adam;
     this.O = spec.observationSize;
     this.D = spec.denseUnits;
     this.H = spec.lstmUnits;
@@ -104,8 +100,7 @@ export class FusedEngine implements Engine {
     const P = spec.parameterCount;
     this.p = new Float64Array(P);
     this.g = new Float64Array(P);
-    this.m = new Float64Array(P);
-    this.v = new Float64Array(P);
+    this.adam = new ClippedAdam(P, adam);
     const H = this.H;
     this.kernels = spec.trunks.map((tr) => createTrunkKernels(spec, tr, options.kernels ?? "auto"));
     this.kernelKind = this.kernels[0]!.kind;
@@ -150,16 +145,11 @@ export class FusedEngine implements Engine {
   }
 
   getOptimizerState(): OptimizerState {
-    return { step: this.adamStep, m: this.m.slice(), v: this.v.slice() };
+    return this.adam.state();
   }
 
   setOptimizerState(s: OptimizerState): void {
-    if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
-      throw new RangeError(`optimizer state has ${s.m.length} moments, expected ${this.m.length}`);
-    }
-    this.adamStep = s.step;
-    this.m.set(s.m);
-    this.v.set(s.v);
+    this.adam.setState(s);
   }
 
   getGradients(): Float64Array {
@@ -530,8 +520,7 @@ export class FusedEngine implements Engine {
   }
 
   applyGradients(learningRate: number, maxGradNorm: number | null): number {
-    this.adamStep++;
-    const norm = clippedAdamStep(this.p, this.g, this.m, this.v, this.adamStep, learningRate, maxGradNorm, this.adam);
+    const norm = this.adam.apply(this.p, this.g, learningRate, maxGradNorm);
     this.parametersChanged();
     return norm;
   }

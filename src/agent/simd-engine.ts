@@ -1,5 +1,5 @@
 import type { AdamSettings, Engine, LossCoefficients, LossStats, OptimizerState } from "./engine.js";
-import { clippedAdamStep } from "./adam.js";
+import { ClippedAdam } from "./adam.js";
 import { AgentError } from "./errors.js";
 import { fastExp } from "./fast-exp.js";
 import { headActionSize, headChoices, headGaussianDims, headLogProb } from "./policy-head.js";
@@ -50,13 +50,10 @@ export class SimdEngine implements Engine {
   readonly kind = "simd" as const;
   readonly backend = "wasm-simd";
   readonly spec: NetworkSpec;
-  private readonly adam: AdamSettings;
+  private readonly adam: ClippedAdam;
   private readonly k: SimdKernels;
   private readonly p: Float64Array;
   private readonly g: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  private adamStep = 0;
   /** Per trunk: its ReLU layers. */
   private readonly trunkLayers: Layer[][];
   private readonly piLayer: Layer;
@@ -94,13 +91,11 @@ export class SimdEngine implements Engine {
   private constructor(spec: NetworkSpec, parameters: ArrayLike<number>, adam: AdamSettings, kernels: SimdKernels) {
     if (spec.trunk !== "mlp") throw mlpOnly();
     this.spec = spec;
-    this.adam = adam;
     this.k = kernels;
     const P = spec.parameterCount;
     this.p = new Float64Array(P);
     this.g = new Float64Array(P);
-    this.m = new Float64Array(P);
-    this.v = new Float64Array(P);
+    this.adam = new ClippedAdam(P, adam);
     this.op = pad4(spec.observationSize);
     this.C = headChoices(spec.head);
     this.W = spec.policyParams;
@@ -175,14 +170,11 @@ export class SimdEngine implements Engine {
   }
 
   getOptimizerState(): OptimizerState {
-    return { step: this.adamStep, m: this.m.slice(), v: this.v.slice() };
+    return this.adam.state();
   }
 
   setOptimizerState(s: OptimizerState): void {
-    if (s.m.length !== this.m.length || s.v.length !== this.v.length) throw new RangeError(`optimizer state has ${s.m.length} moments, expected ${this.m.length}`);
-    this.adamStep = s.step;
-    this.m.set(s.m);
-    this.v.set(s.v);
+    this.adam.setState(s);
   }
 
   getGradients(): Float64Array {
@@ -399,8 +391,7 @@ export class SimdEngine implements Engine {
   }
 
   applyGradients(learningRate: number, maxGradNorm: number | null): number {
-    this.adamStep++;
-    const norm = clippedAdamStep(this.p, this.g, this.m, this.v, this.adamStep, learningRate, maxGradNorm, this.adam);
+    const norm = this.adam.apply(this.p, this.g, learningRate, maxGradNorm);
     this.parametersChanged();
     return norm;
   }
