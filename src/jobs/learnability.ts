@@ -22,6 +22,11 @@ import type { StopSignal } from "../util/errors.js";
  */
 const BEFORE_TREND_FIX = { network: { sharedTrunk: true }, ppo: { rewardUnit: "env", rewardScale: 0.01, entropyCoef: 0.01 } } as const;
 const SLOW_UPDATE = { updateEpochs: 2, learningRate: 0.001 } as const;
+/** The first two ablation rows' network and update: 10 + 10 units, 16-step sequences of 64-step rollouts. */
+const BPTT16 = {
+  network: { ...BEFORE_TREND_FIX.network, denseUnits: 10, lstmUnits: 10 },
+  ppo: { ...BEFORE_TREND_FIX.ppo, rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, ...SLOW_UPDATE, gamma: 0.98 },
+} as const;
 
 /**
  * The ablation of docs/ppo.md, from the article's agent to the default preset one change at a time (each on the
@@ -33,23 +38,9 @@ export const ABLATION_VARIANTS: Readonly<Record<string, TrainConfigInput>> = {
   /** The article's agent: one bar of percentage changes, 10 + 10 units, one update per 500-step episode. */
   seed: { preset: "seed" },
   /** The article's observation and network with CleanRL's PPO details (the default preset before the rich observation). */
-  "article-obs": {
-    preset: "default",
-    agent: {
-      observation: null,
-      network: { ...BEFORE_TREND_FIX.network, denseUnits: 10, lstmUnits: 10 },
-      ppo: { ...BEFORE_TREND_FIX.ppo, rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, ...SLOW_UPDATE, gamma: 0.98 },
-    },
-  },
+  "article-obs": { preset: "default", agent: { observation: null, ...BPTT16 } },
   /** + the multi-horizon observation (returns, volatility, MA gaps, volume, calendar, coin share). */
-  "rich-obs": {
-    preset: "default",
-    agent: {
-      observation: MULTI_HORIZON_OBSERVATION,
-      network: { ...BEFORE_TREND_FIX.network, denseUnits: 10, lstmUnits: 10 },
-      ppo: { ...BEFORE_TREND_FIX.ppo, rolloutSteps: 64, sequenceLength: 16, numMinibatches: 2, ...SLOW_UPDATE, gamma: 0.98 },
-    },
-  },
+  "rich-obs": { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, ...BPTT16 } },
   /** + memory: 64-step sequences (one per env and rollout): the default preset until the lagged flow. */
   bptt64: { preset: "default", agent: { observation: MULTI_HORIZON_OBSERVATION, network: BEFORE_TREND_FIX.network, ppo: { ...BEFORE_TREND_FIX.ppo, ...SLOW_UPDATE } } },
   /** + lagged copies of the 12-bar volume flow (memory in the input). */
